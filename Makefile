@@ -1,0 +1,39 @@
+# Two commands matter: `make run` and `make test`. Everything else is for developers.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+EXAMPLES := $(wildcard examples/*/pyproject.toml)
+NODE_CACHE := .cache/node
+PYTEST_ARGS ?=
+
+.PHONY: run test lint bench screenshots demo clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): $(BIN)/python pyproject.toml $(EXAMPLES)
+	$(BIN)/pip install --quiet -e ".[test,prod]" $(foreach e,$(EXAMPLES),-e $(dir $(e)))
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/planner db upgrade
+	$(BIN)/planner demo --if-empty
+	$(BIN)/planner run --host 127.0.0.1 --port 5000
+
+test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest $(PYTEST_ARGS) tests $(foreach e,$(EXAMPLES),$(dir $(e))tests)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+bench: $(STAMP)
+	$(BIN)/python -m planner.bench
+
+screenshots: $(STAMP)
+	$(BIN)/python -m tests.browser.screenshots
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis $(NODE_CACHE)

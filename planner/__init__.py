@@ -1,0 +1,53 @@
+"""planner: recurring connection routines for groups, with iCal feeds and pluggy plugins.
+
+Plugin authors import :data:`hookimpl` from here: ``from planner import hookimpl``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from .hookspecs import hookimpl
+
+__all__ = ["create_app", "hookimpl"]
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the app: config, database, extensions, plugins, blueprints."""
+    import os
+
+    from . import config, db, errors, plugins, templating
+    from .extensions import csrf, limiter, login_manager
+    from .views import BLUEPRINTS
+
+    instance = (test_config or {}).get("INSTANCE_PATH") or os.environ.get("PLANNER_INSTANCE_PATH")
+    app = Flask(
+        __name__,
+        instance_path=instance,
+        instance_relative_config=True,
+        template_folder=str(TEMPLATES),
+    )
+    config.load(app, test_config)
+    if app.config.get("REDIS_URL") and app.config["RATELIMIT_STORAGE_URI"] == "memory://":
+        app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"]
+
+    db.init_app(app)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    limiter.init_app(app)
+    app.extensions["planner"] = loaded = plugins.load(app.config)
+
+    for blueprint in BLUEPRINTS:
+        app.register_blueprint(blueprint)
+    for blueprints in loaded.hook.register_routes():
+        for blueprint in blueprints or ():
+            app.register_blueprint(blueprint)
+
+    errors.init_app(app)
+    templating.init_app(app)
+    return app

@@ -1,0 +1,77 @@
+"""Configuration: defaults, then ``instance/planner.cfg``, then ``PLANNER_*`` environment variables.
+
+The secret key is never hard-coded: when none is configured, one is generated into the instance
+folder on first start, so sessions survive restarts and every worker of one host agrees on it.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+DEFAULTS: dict[str, Any] = {
+    "DATABASE_URL": None,  # None: SQLite file ``planner.sqlite3`` in the instance folder
+    "REDIS_URL": None,  # shared rate-limit counters and feed byte caches across workers
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "SESSION_COOKIE_SECURE": False,  # set PLANNER_SESSION_COOKIE_SECURE=true behind https
+    "REMEMBER_COOKIE_HTTPONLY": True,
+    "REMEMBER_COOKIE_SAMESITE": "Lax",
+    "WTF_CSRF_TIME_LIMIT": None,  # tied to the session instead of a clock: phones keep tabs open
+    "MAX_CONTENT_LENGTH": 1024 * 1024,
+    "DISABLED_PLUGINS": "",  # comma-separated entry-point names to skip
+    "PLUGINS": None,  # comma-separated allow-list; None loads every installed plugin
+    "FEED_REFRESH_MINUTES": 360,  # REFRESH-INTERVAL / X-PUBLISHED-TTL of feeds
+    "FEED_PAST_DAYS": 60,  # feeds carry overrides and one-offs from this many days back
+    "RATELIMIT_ENABLED": True,
+    # In-process counters on one box; create_app switches to Redis when REDIS_URL is set.
+    "RATELIMIT_STORAGE_URI": "memory://",
+    "RATELIMIT_HEADERS_ENABLED": True,
+    "PREFERRED_URL_SCHEME": "http",
+}
+
+SECRET_FILE = "secret_key"
+
+
+def load(app, test_config: dict[str, Any] | None) -> None:
+    """Fill ``app.config`` in priority order; ``test_config`` wins over everything."""
+    app.config.from_mapping(DEFAULTS)
+    app.config.from_pyfile("planner.cfg", silent=True)
+    app.config.from_prefixed_env(prefix="PLANNER")
+    if test_config:
+        app.config.from_mapping(test_config)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if not app.config.get("DATABASE_URL"):
+        path = Path(app.instance_path) / "planner.sqlite3"
+        app.config["DATABASE_URL"] = f"sqlite:///{path}"
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
+
+
+def _instance_secret(instance: Path) -> str:
+    """Read the instance's generated key, creating it (mode 0600) on first start."""
+    path = instance / SECRET_FILE
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        pass
+    key = secrets.token_hex(32)
+    # O_EXCL: when several workers start at once, exactly one writes and the rest read its key.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key
+
+
+def split_names(value: str | list[str] | None) -> list[str]:
+    """Comma-separated config value (or a list from JSON) to a clean list of names."""
+    if value is None:
+        return []
+    if isinstance(value, list | tuple):
+        return [str(v).strip() for v in value if str(v).strip()]
+    return [part.strip() for part in str(value).split(",") if part.strip()]

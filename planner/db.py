@@ -1,0 +1,117 @@
+"""Engine, a session per application context, and the declarative ``Base``.
+
+The request owns the session: it is created on first use inside an app context and closed on
+teardown, so no state outlives a request and any number of workers can share one database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Flask, current_app, g
+from sqlalchemy import Connection, Engine, MetaData, create_engine, event
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.pool import NullPool
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+@dataclass
+class Database:
+    engine: Engine
+    sessions: sessionmaker[Session]
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    """Create an engine with the per-backend settings the app relies on."""
+    if url.startswith("sqlite"):
+        # NullPool: every request gets a fresh connection, so PRAGMAs and BEGIN modes never
+        # leak between threads; opening a SQLite file costs microseconds.
+        kwargs.setdefault("poolclass", NullPool)
+        kwargs.setdefault("connect_args", {"timeout": 30, "check_same_thread": False})
+        engine = create_engine(url, **kwargs)
+        _configure_sqlite(engine)
+        return engine
+    kwargs.setdefault("pool_pre_ping", True)
+    return create_engine(url, **kwargs)
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    """WAL, foreign keys, and SQLAlchemy's documented pysqlite transaction recipe.
+
+    pysqlite's own transaction handling defers BEGIN until the first write, which makes
+    ``SELECT ... then INSERT`` races invisible. Taking over BEGIN lets a capacity check start
+    with ``BEGIN IMMEDIATE`` (see :func:`immediate`), the SQLite equivalent of a row lock.
+    """
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):  # pragma: no cover - exercised by every test
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection):
+        mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+def init_app(app: Flask) -> None:
+    engine = make_engine(app.config["DATABASE_URL"], **app.config.get("ENGINE_OPTIONS", {}))
+    app.extensions["planner_db"] = Database(
+        engine=engine, sessions=sessionmaker(bind=engine, expire_on_commit=False)
+    )
+
+    @app.teardown_appcontext
+    def _close_session(_exc: BaseException | None) -> None:
+        session: Session | None = g.pop("db_session", None)
+        if session is not None:
+            session.close()
+
+
+def database(app: Flask | None = None) -> Database:
+    return (app or current_app).extensions["planner_db"]
+
+
+def get_session() -> Session:
+    """The current app context's session, created on first use."""
+    if "db_session" not in g:
+        g.db_session = database().sessions()
+    return g.db_session
+
+
+@contextmanager
+def immediate(session: Session) -> Iterator[Session]:
+    """Run a write that must see a stable snapshot (capacity, slots) in its own transaction.
+
+    On SQLite the transaction starts with ``BEGIN IMMEDIATE`` so a second writer waits instead
+    of reading stale counts; on PostgreSQL callers add a row or advisory lock inside the block.
+    Commits on success, rolls back on error.
+    """
+    if session.in_transaction():
+        session.commit()
+    if session.get_bind().dialect.name == "sqlite":
+        session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise

@@ -1,0 +1,102 @@
+"""Every hook a plugin can implement. Each docstring is the plugin author's reference.
+
+Hooks are always called with keyword arguments, so an implementation may accept any subset of
+the documented arguments, in any order.
+"""
+
+from __future__ import annotations
+
+from pluggy import HookimplMarker, HookspecMarker
+
+hookspec = HookspecMarker("planner")
+hookimpl = HookimplMarker("planner")
+
+
+# -- registries ---------------------------------------------------------------------------------
+
+
+@hookspec
+def register_activity_types():
+    """Return a list of :class:`planner.activity.ActivityType` this plugin provides.
+
+    Keys must be unique across all plugins (lower-case letters, digits, ``-`` and ``_``); a
+    duplicate stops start-up with a message naming both plugins.
+    """
+
+
+@hookspec
+def register_calendar_formats():
+    """Return a list of :class:`planner.calendar.CalendarFormat` (key, media type, extension,
+    ``render(feed) -> bytes``). The built-in ``ical`` plugin provides ``ics`` and ``jcal``."""
+
+
+@hookspec
+def register_routes():
+    """Return a list of Flask blueprints to register on the app."""
+
+
+@hookspec
+def register_commands(cli):
+    """Add subcommands to the ``planner`` command line.
+
+    :param cli: the ``click.Group`` behind ``planner``; call ``cli.command()`` on it.
+    """
+
+
+# -- decorating output --------------------------------------------------------------------------
+
+
+@hookspec
+def ical_event(event, occurrence, routine):
+    """Decorate one VEVENT before it is written to a feed (categories, URL, status, alarms).
+
+    :param event: the ``icalendar.Event`` being built; modify it in place.
+    :param occurrence: the :class:`planner.recurrence.Occurrence` it stands for, or ``None``
+        for the master VEVENT of a series.
+    :param routine: the :class:`planner.models.Routine` (read-only).
+    """
+
+
+@hookspec
+def occurrence_panels(occurrence, routine, viewer):
+    """Return HTML (``markupsafe.Markup``) or ``None`` for an extra section of the occurrence page.
+
+    :param occurrence: the :class:`planner.recurrence.Occurrence` shown.
+    :param routine: its :class:`planner.models.Routine`.
+    :param viewer: the logged-in :class:`planner.models.User`, or ``None``.
+    """
+
+
+# -- notifications (called after commit; failures are logged, never shown to the user) ---------
+
+
+@hookspec
+def routine_saved(routine, created):
+    """A routine was created or edited.
+
+    :param routine: the saved :class:`planner.models.Routine`.
+    :param created: ``True`` for a new routine.
+    """
+
+
+@hookspec
+def occurrence_changed(routine, original_start, change):
+    """One occurrence was cancelled, restored or changed.
+
+    :param routine: the :class:`planner.models.Routine`.
+    :param original_start: the occurrence key (naive local ``datetime``).
+    :param change: ``"cancelled"``, ``"restored"`` or ``"changed"``.
+    """
+
+
+@hookspec
+def rsvp_changed(routine, original_start, user, status, previous):
+    """A member's answer for one occurrence changed (including waitlist promotions).
+
+    :param routine: the :class:`planner.models.Routine`.
+    :param original_start: the occurrence key (naive local ``datetime``).
+    :param user: the :class:`planner.models.User` whose answer changed.
+    :param status: the new effective status: ``going``, ``maybe``, ``declined``, ``waitlisted``
+        or ``None`` when the answer was withdrawn.
+    :param previous: the effective status before the change, or ``None``.
+    """

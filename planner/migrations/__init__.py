@@ -1,0 +1,1 @@
+"""Alembic environment; run through ``planner db upgrade`` (see :mod:`planner.migrate`)."""

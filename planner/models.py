@@ -1,0 +1,308 @@
+"""The tables. Timestamps are naive UTC; routine times are naive *local* wall-clock plus a zone.
+
+An occurrence is not a row: it is ``(routine, original_start)`` computed by
+:mod:`planner.recurrence`. RSVPs, claims and comments hang off that key, so moving an occurrence
+keeps them.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from flask_login import UserMixin
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    update,
+)
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+
+from .db import Base
+
+ROLES = ("owner", "organizer", "member")
+VISIBILITIES = ("public", "private")
+OVERRIDE_STATUSES = ("cancelled", "changed")
+RSVP_STATUSES = ("going", "maybe", "declined")
+
+
+def utcnow() -> datetime:
+    """Naive UTC: portable across SQLite and PostgreSQL ``timestamp without time zone``."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class User(UserMixin, Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Stored lower-cased, so the unique index is case-insensitive on every backend.
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    display_name: Mapped[str] = mapped_column(String(80))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    # Secret part of the personal/private feed URLs; NULL means revoked.
+    feed_token: Mapped[str | None] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    memberships: Mapped[list[Membership]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.email}>"
+
+
+class Group(Base):
+    __tablename__ = "groups"
+    __table_args__ = (CheckConstraint("visibility IN ('public', 'private')", name="visibility"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    description: Mapped[str] = mapped_column(Text, default="")
+    visibility: Mapped[str] = mapped_column(String(16), default="public")
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    # Bumped on any change that alters the group's feeds: the ETag and cache key.
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    memberships: Mapped[list[Membership]] = relationship(
+        back_populates="group", cascade="all, delete-orphan", passive_deletes=True
+    )
+    routines: Mapped[list[Routine]] = relationship(
+        back_populates="group", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+    @property
+    def is_public(self) -> bool:
+        return self.visibility == "public"
+
+
+def bump_group_version(session: Session, group_id: int) -> None:
+    """Atomically mark a group's feeds as changed (safe under concurrent writers)."""
+    session.execute(
+        update(Group)
+        .where(Group.id == group_id)
+        .values(version=Group.version + 1, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+
+
+class Membership(Base):
+    __tablename__ = "memberships"
+    __table_args__ = (
+        UniqueConstraint("group_id", "user_id"),
+        CheckConstraint("role IN ('owner', 'organizer', 'member')", name="role"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(16), default="member")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    group: Mapped[Group] = relationship(back_populates="memberships")
+    user: Mapped[User] = relationship(back_populates="memberships")
+
+    @property
+    def can_organize(self) -> bool:
+        return self.role in ("owner", "organizer")
+
+
+class Invite(Base):
+    __tablename__ = "invites"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"), index=True)
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime)
+    max_uses: Mapped[int | None] = mapped_column(Integer)
+    uses: Mapped[int] = mapped_column(Integer, default=0)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    group: Mapped[Group] = relationship()
+
+    def unusable_reason(self, now: datetime | None = None) -> str | None:
+        """Why this invite cannot be used now, in words for the page; None when usable."""
+        now = now or utcnow()
+        if self.revoked_at is not None:
+            return "This invite link was revoked by the group's organizers."
+        if self.expires_at is not None and self.expires_at <= now:
+            return "This invite link has expired."
+        if self.max_uses is not None and self.uses >= self.max_uses:
+            return "This invite link has been used as many times as allowed."
+        return None
+
+
+class Routine(Base):
+    """A series: one-off when ``rrule`` is empty."""
+
+    __tablename__ = "routines"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"), index=True)
+    activity_key: Mapped[str] = mapped_column(String(64), default="gathering")
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    location: Mapped[str] = mapped_column(String(300), default="")
+    timezone: Mapped[str] = mapped_column(String(64))
+    start: Mapped[datetime] = mapped_column(DateTime)  # naive local wall-clock
+    duration_minutes: Mapped[int] = mapped_column(Integer, default=60)
+    # RFC 5545 RRULE value without the "RRULE:" prefix; UNTIL is stored in UTC ("...Z").
+    rrule: Mapped[str] = mapped_column(String(500), default="")
+    capacity: Mapped[int | None] = mapped_column(Integer)
+    max_guests: Mapped[int] = mapped_column(Integer, default=0)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    sequence: Mapped[int] = mapped_column(Integer, default=0)
+    # Set when "change from here on" split this series off an earlier one.
+    previous_id: Mapped[int | None] = mapped_column(
+        ForeignKey("routines.id", ondelete="SET NULL")
+    )
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    group: Mapped[Group] = relationship(back_populates="routines")
+    overrides: Mapped[list[Override]] = relationship(
+        back_populates="routine",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="Override.original_start",
+    )
+    slots: Mapped[list[Slot]] = relationship(
+        back_populates="routine",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="Slot.position",
+    )
+
+    @property
+    def duration(self) -> timedelta:
+        return timedelta(minutes=self.duration_minutes)
+
+
+class Override(Base):
+    """One occurrence cancelled or changed; keyed by its RECURRENCE-ID (``original_start``)."""
+
+    __tablename__ = "overrides"
+    __table_args__ = (
+        UniqueConstraint("routine_id", "original_start"),
+        CheckConstraint("status IN ('cancelled', 'changed')", name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    routine_id: Mapped[int] = mapped_column(ForeignKey("routines.id", ondelete="CASCADE"))
+    original_start: Mapped[datetime] = mapped_column(DateTime)  # naive local
+    status: Mapped[str] = mapped_column(String(16))
+    start: Mapped[datetime | None] = mapped_column(DateTime)  # naive local
+    duration_minutes: Mapped[int | None] = mapped_column(Integer)
+    location: Mapped[str | None] = mapped_column(String(300))
+    title: Mapped[str | None] = mapped_column(String(200))
+    note: Mapped[str | None] = mapped_column(Text)
+    sequence: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    routine: Mapped[Routine] = relationship(back_populates="overrides")
+
+
+class Regular(Base):
+    """A member who goes to every occurrence of a routine unless they answer otherwise."""
+
+    __tablename__ = "regulars"
+    __table_args__ = (UniqueConstraint("routine_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    routine_id: Mapped[int] = mapped_column(ForeignKey("routines.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    joined_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    user: Mapped[User] = relationship()
+
+
+class Rsvp(Base):
+    """An explicit answer for one occurrence.
+
+    ``answered_at`` is the arrival time that orders the waitlist; it is reset whenever the
+    answer moves into "going", so changing one's mind joins the back of the queue.
+    """
+
+    __tablename__ = "rsvps"
+    __table_args__ = (
+        UniqueConstraint("routine_id", "original_start", "user_id"),
+        CheckConstraint("status IN ('going', 'maybe', 'declined')", name="status"),
+        CheckConstraint("guests >= 0", name="guests"),
+        Index("ix_rsvps_user_id", "user_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    routine_id: Mapped[int] = mapped_column(ForeignKey("routines.id", ondelete="CASCADE"))
+    original_start: Mapped[datetime] = mapped_column(DateTime)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(16))
+    guests: Mapped[int] = mapped_column(Integer, default=0)
+    answered_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    user: Mapped[User] = relationship()
+
+
+class Slot(Base):
+    """A sign-up slot defined on a routine (host, a dish, the ball, a lift)."""
+
+    __tablename__ = "slots"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    routine_id: Mapped[int] = mapped_column(
+        ForeignKey("routines.id", ondelete="CASCADE"), index=True
+    )
+    label: Mapped[str] = mapped_column(String(80))
+    capacity: Mapped[int] = mapped_column(Integer, default=1)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    routine: Mapped[Routine] = relationship(back_populates="slots")
+
+
+class Claim(Base):
+    """A member taking a slot on one occurrence."""
+
+    __tablename__ = "claims"
+    __table_args__ = (UniqueConstraint("slot_id", "original_start", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slot_id: Mapped[int] = mapped_column(ForeignKey("slots.id", ondelete="CASCADE"))
+    original_start: Mapped[datetime] = mapped_column(DateTime)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    slot: Mapped[Slot] = relationship()
+    user: Mapped[User] = relationship()
+
+
+class Comment(Base):
+    __tablename__ = "comments"
+    __table_args__ = (Index("ix_comments_occurrence", "routine_id", "original_start"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    routine_id: Mapped[int] = mapped_column(ForeignKey("routines.id", ondelete="CASCADE"))
+    original_start: Mapped[datetime] = mapped_column(DateTime)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    user: Mapped[User | None] = relationship()
