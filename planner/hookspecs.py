@@ -47,23 +47,26 @@ def register_commands(cli):
 
 
 @hookspec
-def ical_event(event, occurrence, routine):
+def ical_event(event, occurrence, routine, attendance):
     """Decorate one VEVENT before it is written to a feed (categories, URL, status, alarms).
 
     :param event: the ``icalendar.Event`` being built; modify it in place.
     :param occurrence: the :class:`planner.recurrence.Occurrence` it stands for, or ``None``
         for the master VEVENT of a series.
     :param routine: the :class:`planner.models.Routine` (read-only).
+    :param attendance: the :class:`planner.answers.Attendance` of that occurrence (``None`` for
+        the master VEVENT).
     """
 
 
 @hookspec
-def occurrence_panels(occurrence, routine, viewer):
+def occurrence_panels(occurrence, routine, viewer, attendance):
     """Return HTML (``markupsafe.Markup``) or ``None`` for an extra section of the occurrence page.
 
     :param occurrence: the :class:`planner.recurrence.Occurrence` shown.
     :param routine: its :class:`planner.models.Routine`.
     :param viewer: the logged-in :class:`planner.models.User`, or ``None``.
+    :param attendance: the :class:`planner.answers.Attendance` of this occurrence.
     """
 
 

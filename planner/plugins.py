@@ -129,3 +129,21 @@ def _collect_activity_types(
             if name in info:
                 info[name].activity_types.append(activity.key)
     return types
+
+
+def notify(hook_name: str, **kwargs: Any) -> None:
+    """Call a notification hook after commit, one implementation at a time.
+
+    A failing plugin (a webhook that is down, a bug) is logged with its name and skipped: the
+    person's answer is already saved and must not turn into an error page.
+    """
+    from flask import current_app
+
+    plugins: Plugins = current_app.extensions["planner"]
+    caller = getattr(plugins.hook, hook_name)
+    for impl in reversed(caller.get_hookimpls()):
+        args = {name: kwargs[name] for name in impl.argnames if name in kwargs}
+        try:
+            impl.function(**args)
+        except Exception:
+            log.exception("plugin %r failed in %s", impl.plugin_name, hook_name)
