@@ -2,21 +2,50 @@
 
 An activity type owns the ``Routine.details`` JSON: its ``form`` validates it, ``describe``
 turns it into plain text for the page and the iCal DESCRIPTION, and ``template`` renders it.
+
+Stored details outlive plugin versions. A plugin may rename a field, tighten a validator or be
+uninstalled while routines keep their JSON, so reading never trusts it and never rewrites it:
+:meth:`ActivityType.check` says what no longer fits (naming the plugin), :meth:`ActivityType.clean`
+gives the values the plugin's code can rely on, and :meth:`ActivityType.merge` keeps every key
+the form does not know when an organizer saves, so nothing is lost.
 """
 
 from __future__ import annotations
 
+import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from wtforms import Form
 
+log = logging.getLogger(__name__)
+
 KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_-]{0,63}$")
 
 
+def choices(options: dict[str, str] | list[tuple[str, str]]) -> list[Any]:
+    """Choices for a ``SelectField``/``RadioField`` from ``{value: label}``.
+
+    WTForms 3.3 deprecates tuple choices in favour of ``SelectChoice``; this works with both, so
+    a plugin does not break on either side of that change.
+    """
+    pairs = list(options.items()) if isinstance(options, dict) else list(options)
+    try:
+        from wtforms.fields.choices import SelectChoice
+    except ImportError:  # WTForms < 3.3
+        return pairs
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
 class DetailsForm(Form):
-    """Base for an activity type's details form. CSRF is handled by the enclosing page form."""
+    """Base for an activity type's details form. CSRF is handled by the enclosing page form.
+
+    Field values must be JSON-friendly (strings, numbers, booleans, lists of those): they are
+    stored as they are in ``Routine.details``. Prefer ``IntegerField``/``FloatField`` over
+    ``DecimalField``.
+    """
 
 
 @dataclass(frozen=True)
@@ -25,6 +54,42 @@ class SlotDefault:
 
     label: str
     capacity: int = 1
+
+
+class _StoredData(dict):
+    """Stored JSON presented as submitted form data, so it is validated like fresh input.
+
+    WTForms validates ``data=`` without coercion and its ``Optional`` validator skips fields
+    that have no raw input; going through form data gives stored and typed-in values the same
+    checks.
+    """
+
+    def getlist(self, key: str) -> list[str]:
+        value = self[key]
+        values = value if isinstance(value, list | tuple) else [value]
+        return [_as_text(v) for v in values if v is not None and v is not False]
+
+    def __contains__(self, key: object) -> bool:
+        return dict.__contains__(self, key) and bool(self.getlist(key))  # type: ignore[arg-type]
+
+
+def _as_text(value: Any) -> str:
+    if value is True:
+        return "y"
+    return str(value)
+
+
+@dataclass(frozen=True)
+class DetailsCheck:
+    """The result of checking stored details against the current form of their plugin."""
+
+    data: dict[str, Any]
+    errors: dict[str, list[str]]
+    message: str | None  # for the page, naming the plugin; None when everything fits
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
 
 
 @dataclass
@@ -38,20 +103,91 @@ class ActivityType:
     categories: tuple[str, ...] = ()
     # A Jinja template path rendered with ``details``, ``routine`` and ``activity``; None: none.
     template: str | None = None
+    # Keys of ``details`` the plugin writes itself (not through the form), e.g. the meals host
+    # rotation; :meth:`clean` passes them through to ``describe`` and the template.
+    state_keys: tuple[str, ...] = ()
+    # Optional plain function ``describe(details) -> str``; subclasses may override instead.
+    describer: Callable[[dict[str, Any]], str] | None = field(default=None, repr=False)
     # Filled in by the plugin manager: the entry-point name of the plugin that registered it.
     plugin: str = field(default="", compare=False)
 
+    @property
+    def is_generic(self) -> bool:
+        """True for the stand-in used when a routine's plugin is gone."""
+        return self is GENERIC or self.key == GENERIC.key
+
     def describe(self, details: dict[str, Any]) -> str:
-        """Plain text for the page and the iCal DESCRIPTION; override for a richer text."""
+        """Plain text for the page and the iCal DESCRIPTION (``details`` as :meth:`clean` gives)."""
+        if self.describer is not None:
+            return self.describer(details)
         return ""
 
     def clean(self, details: dict[str, Any] | None) -> dict[str, Any]:
-        """Details as the form would accept them: unknown keys dropped, defaults filled.
+        """Details as the plugin's code may rely on: every form field present (defaults for
+        missing ones, wrong types coerced or ``None``), plus the plugin's ``state_keys``.
 
         Used to read stored JSON written by an older version of the plugin without a 500.
         """
-        form = self.form(data=details or {})
-        return {name: f.data for name, f in form._fields.items()}
+        return self.check(details).data
+
+    def check(self, details: dict[str, Any] | None) -> DetailsCheck:
+        """Validate stored details with the current form; never raises for bad stored data."""
+        stored = details if isinstance(details, dict) else {}
+        try:
+            # A key missing from stored JSON means "the default" (a field added by a newer
+            # version), not "unticked" as a missing checkbox in a browser's form data would.
+            defaults = {name: f.data for name, f in self.form()._fields.items()}
+            form = self.form(formdata=_StoredData({**defaults, **stored}))
+            form.validate()
+            data = {name: f.data for name, f in form._fields.items()}
+            errors = {name: list(f.errors) for name, f in form._fields.items() if f.errors}
+        except Exception as exc:  # a plugin's form that crashes on old data is its bug, not a 500
+            log.exception("plugin %r: details form failed on stored data", self.plugin)
+            data = {}
+            errors = {"": [f"the details form failed: {exc}"]}
+        for key in self.state_keys:
+            if key in stored:
+                data[key] = stored[key]
+        if details is not None and not isinstance(details, dict):
+            errors.setdefault("", []).append("the stored details are not a JSON object")
+        message = None
+        if errors:
+            labels = []
+            for name, messages in errors.items():
+                label = _label(self.form, name)
+                labels.append(f"{label}: {' '.join(messages)}" if label else " ".join(messages))
+            message = (
+                f"Some saved details no longer fit the {self.plugin or self.key!r} plugin "
+                f"({'; '.join(labels)}). They are kept; an organizer can correct them by "
+                "editing the routine."
+            )
+        return DetailsCheck(data=data, errors=errors, message=message)
+
+    def merge(self, previous: dict[str, Any] | None, submitted: dict[str, Any]) -> dict[str, Any]:
+        """The details to store after an organizer saved the form: the submitted field values
+        over the previous JSON, so keys the form does not know (the plugin's state, fields of
+        an older version) are never dropped."""
+        merged = dict(previous) if isinstance(previous, dict) else {}
+        merged.update(submitted)
+        return merged
+
+    def safe_describe(self, details: dict[str, Any] | None) -> str:
+        """:meth:`describe` on cleaned details; a failing plugin gives "" and a log line."""
+        try:
+            return self.describe(self.clean(details)) or ""
+        except Exception:
+            log.exception("plugin %r: describe() failed", self.plugin)
+            return ""
+
+
+def _label(form_class: type[Form], name: str) -> str:
+    unbound = getattr(form_class, name, None)
+    if unbound is None:
+        return name
+    args = getattr(unbound, "args", ())
+    kwargs = getattr(unbound, "kwargs", {})
+    label = kwargs.get("label") or (args[0] if args else None)
+    return str(label) if label else name
 
 
 GENERIC = ActivityType(

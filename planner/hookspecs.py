@@ -6,7 +6,21 @@ the documented arguments, in any order.
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
 from pluggy import HookimplMarker, HookspecMarker
+
+if TYPE_CHECKING:  # only for annotations: plugins must not import models through here
+    import click
+    from flask import Blueprint
+    from icalendar import Event
+    from markupsafe import Markup
+
+    from .activity import ActivityType
+    from .answers import Attendance
+    from .models import Routine, User
+    from .recurrence import Occurrence
 
 hookspec = HookspecMarker("planner")
 hookimpl = HookimplMarker("planner")
@@ -16,7 +30,7 @@ hookimpl = HookimplMarker("planner")
 
 
 @hookspec
-def register_activity_types():
+def register_activity_types() -> list[ActivityType]:
     """Return a list of :class:`planner.activity.ActivityType` this plugin provides.
 
     Keys must be unique across all plugins (lower-case letters, digits, ``-`` and ``_``); a
@@ -25,18 +39,18 @@ def register_activity_types():
 
 
 @hookspec
-def register_calendar_formats():
+def register_calendar_formats() -> list[Any]:
     """Return a list of :class:`planner.calendar.CalendarFormat` (key, media type, extension,
     ``render(feed) -> bytes``). The built-in ``ical`` plugin provides ``ics`` and ``jcal``."""
 
 
 @hookspec
-def register_routes():
+def register_routes() -> list[Blueprint]:
     """Return a list of Flask blueprints to register on the app."""
 
 
 @hookspec
-def register_commands(cli):
+def register_commands(cli: click.Group) -> None:
     """Add subcommands to the ``planner`` command line.
 
     :param cli: the ``click.Group`` behind ``planner``; call ``cli.command()`` on it.
@@ -47,7 +61,12 @@ def register_commands(cli):
 
 
 @hookspec
-def ical_event(event, occurrence, routine, attendance):
+def ical_event(
+    event: Event,
+    occurrence: Occurrence | None,
+    routine: Routine,
+    attendance: Attendance | None,
+) -> None:
     """Decorate one VEVENT before it is written to a feed (categories, URL, status, alarms).
 
     :param event: the ``icalendar.Event`` being built; modify it in place.
@@ -60,7 +79,9 @@ def ical_event(event, occurrence, routine, attendance):
 
 
 @hookspec
-def occurrence_panels(occurrence, routine, viewer, attendance):
+def occurrence_panels(
+    occurrence: Occurrence, routine: Routine, viewer: User | None, attendance: Attendance | None
+) -> Markup | None:
     """Return HTML (``markupsafe.Markup``) or ``None`` for an extra section of the occurrence page.
 
     :param occurrence: the :class:`planner.recurrence.Occurrence` shown.
@@ -74,7 +95,7 @@ def occurrence_panels(occurrence, routine, viewer, attendance):
 
 
 @hookspec
-def routine_saved(routine, created):
+def routine_saved(routine: Routine, created: bool) -> None:
     """A routine was created or edited.
 
     :param routine: the saved :class:`planner.models.Routine`.
@@ -83,7 +104,7 @@ def routine_saved(routine, created):
 
 
 @hookspec
-def occurrence_changed(routine, original_start, change):
+def occurrence_changed(routine: Routine, original_start: datetime, change: str) -> None:
     """One occurrence was cancelled, restored or changed.
 
     :param routine: the :class:`planner.models.Routine`.
@@ -93,7 +114,13 @@ def occurrence_changed(routine, original_start, change):
 
 
 @hookspec
-def rsvp_changed(routine, original_start, user, status, previous):
+def rsvp_changed(
+    routine: Routine,
+    original_start: datetime,
+    user: User,
+    status: str | None,
+    previous: str | None,
+) -> None:
     """A member's answer for one occurrence changed (including waitlist promotions).
 
     :param routine: the :class:`planner.models.Routine`.

@@ -1,0 +1,57 @@
+"""A "Book club" activity type: the current book, what to read by next time, who brings snacks.
+
+The smallest complete activity plugin: a details form, a plain-text description, a template
+part shipped in this package's ``templates/`` folder, and a default sign-up slot.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from wtforms import StringField
+from wtforms.validators import DataRequired, Length
+from wtforms.validators import Optional as OptionalField
+
+from planner import hookimpl
+from planner.activity import ActivityType, DetailsForm, SlotDefault
+
+__version__ = "0.1.0"
+
+
+class BookClubForm(DetailsForm):
+    book = StringField("Current book", validators=[DataRequired(), Length(max=200)])
+    author = StringField("Author", validators=[OptionalField(), Length(max=120)])
+    pages = StringField(
+        "Read by next time",
+        validators=[OptionalField(), Length(max=120)],
+        description="For example: pages 1-120, or chapters 3 to 5.",
+    )
+
+
+class BookClub(ActivityType):
+    def describe(self, details: dict[str, Any]) -> str:
+        book = details.get("book") or "a book"
+        if details.get("author"):
+            book = f"{book} by {details['author']}"
+        text = f"Reading {book}."
+        if details.get("pages"):
+            text += f" Read by next time: {details['pages']}."
+        return text
+
+
+BOOK_CLUB = BookClub(
+    key="bookclub",
+    label="Book club",
+    icon="📚",
+    description="Read the same book and talk about it.",
+    form=BookClubForm,
+    default_slots=(SlotDefault("Brings snacks", capacity=2),),
+    categories=("Book club",),
+    # Found in planner_bookclub/templates/: planner adds each plugin package's templates folder.
+    template="plugins/bookclub/details.html",
+)
+
+
+@hookimpl
+def register_activity_types():
+    return [BOOK_CLUB]

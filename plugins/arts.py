@@ -1,0 +1,113 @@
+"""Arts: museum, gallery, concert, theatre or workshop outings, with a booking link.
+
+The booking link must be ``http`` or ``https`` (checked by the form and again when the feed is
+written, since stored JSON may predate the check): it becomes the iCal ``URL``, and a
+``javascript:`` or ``file:`` link there would be handed to every member's calendar app.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from wtforms import SelectField, StringField, TextAreaField, URLField
+from wtforms.validators import Length, ValidationError
+from wtforms.validators import Optional as OptionalField
+
+from planner import hookimpl
+from planner.activity import ActivityType, DetailsForm, choices
+
+KEY = "arts"
+KINDS = {
+    "museum": "Museum",
+    "gallery": "Gallery",
+    "concert": "Concert",
+    "theatre": "Theatre",
+    "workshop": "Workshop",
+}
+
+
+def is_web_link(value: str | None) -> bool:
+    """True for an absolute http(s) URL with a host and no spaces."""
+    if not value or any(c.isspace() for c in value):
+        return False
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
+def web_link(_form, field) -> None:
+    if field.data and not is_web_link(field.data):
+        raise ValidationError("Enter a web address starting with http:// or https://.")
+
+
+class ArtsForm(DetailsForm):
+    kind = SelectField("Kind", choices=choices(KINDS), default="museum")
+    venue = StringField("Venue", validators=[OptionalField(), Length(max=120)])
+    price = StringField(
+        "Price",
+        validators=[OptionalField(), Length(max=40)],
+        description="As people will pay it, e.g. 'free', '€12, €8 reduced'.",
+    )
+    booking_url = URLField(
+        "Booking link",
+        validators=[OptionalField(), Length(max=500), web_link],
+        description="Where to buy tickets or book a place (http:// or https://).",
+    )
+    bring = TextAreaField("What to bring", validators=[OptionalField(), Length(max=500)])
+
+
+class Arts(ActivityType):
+    def kind_label(self, details: dict[str, Any]) -> str:
+        return KINDS.get(details.get("kind") or "", "Outing")
+
+    def safe_link(self, details: dict[str, Any]) -> str | None:
+        """The booking link when it is a web link; stored JSON is not trusted for ``href``."""
+        link = details.get("booking_url")
+        return link if is_web_link(link) else None
+
+    def describe(self, details: dict[str, Any]) -> str:
+        head = self.kind_label(details)
+        if details.get("venue"):
+            head += f" at {details['venue']}"
+        parts = [f"{head}."]
+        if details.get("price"):
+            parts.append(f"Price: {details['price']}.")
+        if is_web_link(details.get("booking_url")):
+            parts.append(f"Book: {details['booking_url']}")
+        if details.get("bring"):
+            parts.append(f"Bring: {details['bring']}")
+        return " ".join(parts)
+
+
+ARTS = Arts(
+    key=KEY,
+    label="Arts outing",
+    icon="🎭",
+    description="Museums, galleries, concerts, theatre and workshops, together.",
+    form=ArtsForm,
+    categories=("Arts",),
+    template="plugins/arts/details.html",
+)
+
+
+@hookimpl
+def register_activity_types():
+    return [ARTS]
+
+
+@hookimpl
+def ical_event(event, occurrence, routine, attendance):
+    """The booking link becomes the event's URL; the kind becomes a category."""
+    if routine.activity_key != KEY:
+        return
+    details = ARTS.clean(routine.details)
+    link = details.get("booking_url")
+    if is_web_link(link):
+        event.pop("URL", None)
+        event.add("URL", link)
+    kind = KINDS.get(details.get("kind") or "")
+    if kind:
+        event.add("CATEGORIES", [kind])

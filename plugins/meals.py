@@ -1,0 +1,184 @@
+"""Meals: a shared supper, potluck or hosted, with a host rotation and dish slots.
+
+The rotation is the list of members who opted in, kept in ``Routine.details["hosts"]`` (a
+state key the routine form never overwrites). The host of an occurrence is whoever claimed its
+"Host" slot, else the member whose turn it is: ``hosts[n % len(hosts)]`` with ``n`` the
+occurrence's number in the series, so the turn follows the schedule and survives cancellations.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from markupsafe import Markup
+from wtforms import BooleanField, RadioField, StringField, TextAreaField
+from wtforms.validators import Length
+from wtforms.validators import Optional as OptionalField
+
+from planner import hookimpl
+from planner.activity import ActivityType, DetailsForm, SlotDefault, choices
+from planner.answers import Attendance
+from planner.plugin_api import is_member, member_routine, occurrence_number, update_details
+
+KEY = "meals"
+STYLES = {"potluck": "Potluck: everyone brings a dish", "hosted": "Hosted: the host cooks"}
+HOST_SLOT = "host"
+
+
+class MealsForm(DetailsForm):
+    theme = StringField(
+        "Theme or cuisine",
+        validators=[OptionalField(), Length(max=80)],
+        description="For example: Lebanese, soups, whatever is in season.",
+    )
+    style = RadioField("How it works", choices=choices(STYLES), default="potluck")
+    dietary = TextAreaField(
+        "Dietary notes",
+        validators=[OptionalField(), Length(max=500)],
+        description="Allergies and preferences the cooks should know about.",
+    )
+    rotate_hosts = BooleanField("Rotate the host among members who opt in", default=True)
+
+
+class Meals(ActivityType):
+    def describe(self, details: dict[str, Any]) -> str:
+        parts = []
+        if details.get("theme"):
+            parts.append(f"Theme: {details['theme']}.")
+        if details.get("style") == "hosted":
+            parts.append("Hosted: the host cooks.")
+        else:
+            parts.append("Potluck: everyone brings a dish; claim one on the page.")
+        if details.get("dietary"):
+            parts.append(f"Dietary notes: {details['dietary']}")
+        return " ".join(parts)
+
+
+MEALS = Meals(
+    key=KEY,
+    label="Shared meal",
+    icon="🍲",
+    description="A supper together: potluck or hosted, with a host rotation and dish slots.",
+    form=MealsForm,
+    default_slots=(
+        SlotDefault("Main", 2),
+        SlotDefault("Salad"),
+        SlotDefault("Dessert"),
+        SlotDefault("Drinks", 2),
+    ),
+    categories=("Meal",),
+    template="plugins/meals/details.html",
+    state_keys=("hosts",),
+)
+
+
+def hosts_of(details: dict[str, Any]) -> list[dict[str, Any]]:
+    """The rotation as stored, skipping malformed entries (JSON outlives plugin versions)."""
+    hosts = details.get("hosts")
+    if not isinstance(hosts, list):
+        return []
+    return [
+        h
+        for h in hosts
+        if isinstance(h, dict) and isinstance(h.get("user_id"), int) and h.get("name")
+    ]
+
+
+def next_host(
+    details: dict[str, Any], number: int, attendance: Attendance | None = None
+) -> dict[str, Any] | None:
+    """``{"user_id", "name", "claimed"}`` for the occurrence numbered ``number``, or ``None``.
+
+    A member who claimed the "Host" slot wins over the rotation (``claimed=True``).
+    """
+    if attendance is not None:
+        for slot in attendance.slots:
+            if slot.label.strip().lower() == HOST_SLOT and slot.takers:
+                taker = slot.takers[0]
+                return {"user_id": taker.user_id, "name": taker.display_name, "claimed": True}
+    hosts = hosts_of(details)
+    if not hosts or not details.get("rotate_hosts", True):
+        return None
+    host = hosts[number % len(hosts)]
+    return {"user_id": host["user_id"], "name": host["name"], "claimed": False}
+
+
+@hookimpl
+def register_activity_types():
+    return [MEALS]
+
+
+@hookimpl
+def occurrence_panels(occurrence, routine, viewer, attendance):
+    if routine.activity_key != KEY:
+        return None
+    details = MEALS.clean(routine.details)
+    host = next_host(details, occurrence_number(routine, occurrence.original_start), attendance)
+    member = is_member(viewer, routine)
+    opted_in = member and any(h["user_id"] == viewer.id for h in hosts_of(details))
+    return Markup(
+        render_template(
+            "plugins/meals/panel.html",
+            details=details,
+            routine=routine,
+            activity=MEALS,
+            occurrence=occurrence,
+            host=host,
+            member=member,
+            opted_in=opted_in,
+            viewer=viewer,
+        )
+    )
+
+
+@hookimpl
+def ical_event(event, occurrence, routine, attendance):
+    """Name the host in a single occurrence's DESCRIPTION ("add to calendar")."""
+    if routine.activity_key != KEY or occurrence is None:
+        return
+    details = MEALS.clean(routine.details)
+    host = next_host(details, occurrence_number(routine, occurrence.original_start), attendance)
+    if host is None:
+        return
+    line = f"Host: {host['name']}"
+    description = str(event.get("DESCRIPTION", ""))
+    if line not in description:
+        event.pop("DESCRIPTION", None)
+        event.add("DESCRIPTION", f"{description}\n\n{line}".strip())
+
+
+bp = Blueprint("meals", __name__)
+
+
+@bp.post("/g/<slug>/r/<int:routine_id>/meals/hosting")
+def hosting(slug: str, routine_id: int):
+    """Join or leave the host rotation (``action=join|leave``); members only."""
+    routine = member_routine(slug, routine_id, activity_key=KEY)
+    action = request.form.get("action")
+    if action not in ("join", "leave"):
+        abort(400, "Choose whether to join or leave the host rotation.")
+    me = {"user_id": current_user.id, "name": current_user.display_name}
+
+    def change(details: dict[str, Any]) -> dict[str, Any]:
+        hosts = [h for h in hosts_of(details) if h["user_id"] != me["user_id"]]
+        if action == "join":
+            hosts.append(me)
+        details["hosts"] = hosts
+        return details
+
+    update_details(routine, change)
+    if action == "join":
+        flash("You're in the host rotation. Thank you!", "success")
+    else:
+        flash("You've left the host rotation.", "success")
+    back = request.form.get("next", "")
+    if not back.startswith("/") or back.startswith("//") or "\\" in back:
+        back = url_for("home.index")
+    return redirect(back, code=303)
+
+
+@hookimpl
+def register_routes():
+    return [bp]

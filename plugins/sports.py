@@ -1,0 +1,151 @@
+"""Sports: a regular game that is only on once enough people say they are going.
+
+Below ``min_players`` an occurrence is "not on yet" on its page and ``STATUS:TENTATIVE`` in
+iCal; at or above it is "on" and ``CONFIRMED``. Guests count as players. The series' master
+VEVENT carries no answers, so with a minimum it stays TENTATIVE: each game confirms itself.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import render_template
+from markupsafe import Markup
+from wtforms import IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, NumberRange
+from wtforms.validators import Optional as OptionalField
+
+from planner import hookimpl
+from planner.activity import ActivityType, DetailsForm, SlotDefault, choices
+from planner.answers import Attendance
+
+KEY = "sports"
+LEVELS = {
+    "all": "All levels welcome",
+    "beginner": "Beginners",
+    "intermediate": "Intermediate",
+    "advanced": "Advanced",
+}
+
+
+class SportsForm(DetailsForm):
+    sport = StringField("Sport", validators=[DataRequired(), Length(max=60)])
+    level = SelectField("Skill level", choices=choices(LEVELS), default="all")
+    min_players = IntegerField(
+        "Minimum players",
+        validators=[OptionalField(), NumberRange(min=2, max=200)],
+        description="Below this many people going, the game is marked 'not on yet'.",
+    )
+    teams = IntegerField(
+        "Number of teams",
+        validators=[OptionalField(), NumberRange(min=2, max=8)],
+        default=2,
+        description="Those going are split into this many balanced teams.",
+    )
+    equipment = TextAreaField(
+        "Equipment", validators=[OptionalField(), Length(max=500)], description="What to bring."
+    )
+
+
+class Sports(ActivityType):
+    def level_label(self, details: dict[str, Any]) -> str:
+        return LEVELS.get(details.get("level") or "all", LEVELS["all"])
+
+    def describe(self, details: dict[str, Any]) -> str:
+        sport = details.get("sport") or "Sport"
+        parts = [f"{sport} ({self.level_label(details).lower()})."]
+        if details.get("min_players"):
+            parts.append(f"On once {details['min_players']} players are going.")
+        if details.get("equipment"):
+            parts.append(f"Bring: {details['equipment']}")
+        return " ".join(parts)
+
+
+SPORTS = Sports(
+    key=KEY,
+    label="Sports",
+    icon="⚽",
+    description="A regular game: on once enough players are going, with balanced teams.",
+    form=SportsForm,
+    default_slots=(SlotDefault("Brings the ball"), SlotDefault("Brings bibs")),
+    categories=("Sports",),
+    template="plugins/sports/details.html",
+)
+
+
+def players(attendance: Attendance | None) -> int:
+    """Players going, guests included."""
+    return attendance.going_count if attendance is not None else 0
+
+
+def game_status(details: dict[str, Any], attendance: Attendance | None) -> str:
+    """``"on"`` or ``"not on yet"``; without a minimum every game is on."""
+    minimum = details.get("min_players")
+    if not minimum:
+        return "on"
+    return "on" if players(attendance) >= minimum else "not on yet"
+
+
+def split_teams(attendance: Attendance | None, teams: int = 2) -> list[list[str]]:
+    """Balanced teams of those going: sizes differ by at most one where possible, and a
+    member's guests play on the member's team (they came together).
+
+    Greedy largest-first: each party joins the team with fewest players so far (ties: the
+    earlier team), parties taken in size order then arrival order. Deterministic, so everyone
+    sees the same split.
+    """
+    teams = max(2, int(teams or 2))
+    result: list[list[str]] = [[] for _ in range(teams)]
+    if attendance is None:
+        return result
+    parties = sorted(enumerate(attendance.going), key=lambda item: (-item[1].guests, item[0]))
+    for _, person in parties:
+        team = min(range(teams), key=lambda i: (len(result[i]), i))
+        result[team].append(person.display_name)
+        for n in range(person.guests):
+            suffix = f" {n + 1}" if person.guests > 1 else ""
+            result[team].append(f"{person.display_name}'s guest{suffix}")
+    return result
+
+
+@hookimpl
+def register_activity_types():
+    return [SPORTS]
+
+
+@hookimpl
+def occurrence_panels(occurrence, routine, viewer, attendance):
+    if routine.activity_key != KEY:
+        return None
+    details = SPORTS.clean(routine.details)
+    going = players(attendance)
+    return Markup(
+        render_template(
+            "plugins/sports/panel.html",
+            details=details,
+            routine=routine,
+            activity=SPORTS,
+            occurrence=occurrence,
+            status=game_status(details, attendance),
+            players=going,
+            missing=max(0, (details.get("min_players") or 0) - going),
+            teams=split_teams(attendance, details.get("teams") or 2) if going >= 2 else [],
+        )
+    )
+
+
+@hookimpl
+def ical_event(event, occurrence, routine, attendance):
+    if routine.activity_key != KEY:
+        return
+    if str(event.get("STATUS", "")).upper() == "CANCELLED":
+        return
+    details = SPORTS.clean(routine.details)
+    if not details.get("min_players"):
+        return
+    if occurrence is None or attendance is None:
+        status = "TENTATIVE"
+    else:
+        status = "CONFIRMED" if game_status(details, attendance) == "on" else "TENTATIVE"
+    event.pop("STATUS", None)
+    event.add("STATUS", status)

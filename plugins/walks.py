@@ -1,0 +1,103 @@
+"""Walks: a device-free walk. Meeting point, distance, pace, terrain, and the group's
+phones-away agreement, which is written into the description so it travels with the event.
+
+Every VEVENT gets a display alarm ``reminder_minutes`` before the start: the last look at a
+phone before the walk, to find the meeting point and put it away.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from icalendar import Alarm
+from wtforms import FloatField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, NumberRange
+from wtforms.validators import Optional as OptionalField
+
+from planner import hookimpl
+from planner.activity import ActivityType, DetailsForm, choices
+
+KEY = "walks"
+PACES = {"gentle": "Gentle", "steady": "Steady", "brisk": "Brisk"}
+AGREEMENT = (
+    "Phones go on silent and into bags at the start. If you need to stay reachable, say so "
+    "at the start and step aside to check."
+)
+
+
+class WalksForm(DetailsForm):
+    meeting_point = StringField(
+        "Meeting point", validators=[DataRequired(), Length(max=200)]
+    )
+    distance_km = FloatField(
+        "Distance (km)", validators=[OptionalField(), NumberRange(min=0.5, max=60)]
+    )
+    pace = SelectField("Pace", choices=choices(PACES), default="steady")
+    terrain = StringField(
+        "Terrain",
+        validators=[OptionalField(), Length(max=120)],
+        description="For example: paved, forest paths, some steep climbs.",
+    )
+    agreement = TextAreaField(
+        "Phones-away agreement",
+        validators=[DataRequired(), Length(max=600)],
+        default=AGREEMENT,
+        description="What the group agrees to about phones; shown on the page and in calendars.",
+    )
+    reminder_minutes = IntegerField(
+        "Calendar reminder (minutes before)",
+        validators=[OptionalField(), NumberRange(min=5, max=1440)],
+        default=60,
+    )
+
+
+class Walks(ActivityType):
+    def pace_label(self, details: dict[str, Any]) -> str:
+        return PACES.get(details.get("pace") or "", "Steady")
+
+    def describe(self, details: dict[str, Any]) -> str:
+        head = f"Device-free walk from {details.get('meeting_point') or 'the meeting point'}"
+        facts = []
+        if details.get("distance_km"):
+            facts.append(f"{details['distance_km']:g} km")
+        facts.append(f"{self.pace_label(details).lower()} pace")
+        if details.get("terrain"):
+            facts.append(details["terrain"])
+        agreement = details.get("agreement") or AGREEMENT
+        return f"{head}: {', '.join(facts)}. Phones away: {agreement}"
+
+
+WALKS = Walks(
+    key=KEY,
+    label="Device-free walk",
+    icon="🥾",
+    description="A walk together with phones put away.",
+    form=WalksForm,
+    categories=("Walk",),
+    template="plugins/walks/details.html",
+)
+
+
+def reminder(details: dict[str, Any]) -> Alarm:
+    minutes = details.get("reminder_minutes") or 60
+    alarm = Alarm()
+    alarm.add("ACTION", "DISPLAY")
+    alarm.add("TRIGGER", timedelta(minutes=-minutes))
+    where = details.get("meeting_point") or "the meeting point"
+    alarm.add("DESCRIPTION", f"Walk soon, from {where}. Phones away when it starts.")
+    return alarm
+
+
+@hookimpl
+def register_activity_types():
+    return [WALKS]
+
+
+@hookimpl
+def ical_event(event, occurrence, routine, attendance):
+    if routine.activity_key != KEY:
+        return
+    if str(event.get("STATUS", "")).upper() == "CANCELLED":
+        return
+    event.add_component(reminder(WALKS.clean(routine.details)))
