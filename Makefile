@@ -5,6 +5,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 EXAMPLES := $(wildcard examples/*/pyproject.toml)
 NODE_CACHE := .cache/node
+# JavaScript used only by tests: Mozilla's ical.js parses our feeds, axe-core audits pages.
+NODE_STAMP := $(NODE_CACHE)/.installed
 PYTEST_ARGS ?=
 
 .PHONY: run test lint bench screenshots demo clean
@@ -22,7 +24,12 @@ run: $(STAMP)
 	$(BIN)/planner demo --if-empty
 	$(BIN)/planner run --host 127.0.0.1 --port 5000
 
-test: $(STAMP)
+$(NODE_STAMP):
+	@if command -v npm >/dev/null 2>&1; then \
+	  npm install --silent --no-audit --no-fund --prefix $(NODE_CACHE) ical.js@2 axe-core@4 && touch $(NODE_STAMP); \
+	else echo "npm not found: ical.js and axe-core tests will skip (or fail under CI=true)"; fi
+
+test: $(STAMP) $(NODE_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest $(PYTEST_ARGS) tests $(foreach e,$(EXAMPLES),$(dir $(e))tests)
 

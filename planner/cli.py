@@ -46,6 +46,57 @@ def _safe_url() -> str:
     return make_url(current_app.config["DATABASE_URL"]).render_as_string(hide_password=True)
 
 
+@cli.command("plugins")
+@click.option("--all", "include_builtins", is_flag=True, help="Include the built-in plugins.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
+@with_appcontext
+def plugins_command(include_builtins: bool, as_json: bool) -> None:
+    """List installed plugins: version, hooks implemented, activity types."""
+    import json
+
+    listing = current_app.extensions["planner"].listing(include_builtins=include_builtins)
+    if as_json:
+        click.echo(json.dumps(listing, indent=2))
+        return
+    if not listing:
+        hint = "" if include_builtins else " (use --all to include the built-in ones)"
+        click.echo(f"No plugins installed{hint}.")
+        return
+    for info in listing:
+        version = info["version"] or "unversioned"
+        builtin = " [built-in]" if info["builtin"] else ""
+        click.echo(f"{info['name']} {version}{builtin}  ({info['module']})")
+        click.echo(f"  hooks: {', '.join(info['hooks']) or '-'}")
+        click.echo(f"  activity types: {', '.join(info['activity_types']) or '-'}")
+
+
+@cli.command("demo")
+@click.option("--if-empty", is_flag=True, help="Do nothing when the database has any user.")
+@with_appcontext
+def demo_command(if_empty: bool) -> None:
+    """Load demo people and groups (logins: ada/ben/chloe/dev@example.org)."""
+    from sqlalchemy import select
+
+    from .db import get_session
+    from .demo import PASSWORD, PEOPLE, has_users, load_demo, login_email
+    from .models import User
+
+    session = get_session()
+    if if_empty and has_users(session):
+        click.echo("The database already has people in it: no demo data loaded.")
+    else:
+        demo = load_demo(session)
+        click.echo(
+            f"Loaded demo data: {len(demo.users)} people, {len(demo.groups)} groups, "
+            f"{len(demo.routines)} routines."
+        )
+    click.echo("Open http://127.0.0.1:5000 and log in.")
+    if session.scalar(select(User.id).where(User.email == login_email(PEOPLE[0][0]))):
+        click.echo("Demo logins:")
+        for key, name, _zone in PEOPLE:
+            click.echo(f"  {login_email(key):<22} password {PASSWORD}  ({name})")
+
+
 def _register_plugin_commands() -> None:
     """Let plugins add subcommands; needs the app, so it runs when the CLI starts."""
     app = create_app()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import time
 from pathlib import Path
 from typing import Any
 
@@ -54,7 +55,7 @@ def _instance_secret(instance: Path) -> str:
     """Read the instance's generated key, creating it (mode 0600) on first start."""
     path = instance / SECRET_FILE
     try:
-        return path.read_text().strip()
+        return _wait_for_key(path)
     except FileNotFoundError:
         pass
     key = secrets.token_hex(32)
@@ -62,10 +63,21 @@ def _instance_secret(instance: Path) -> str:
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
-        return path.read_text().strip()
+        return _wait_for_key(path)
     with os.fdopen(fd, "w") as handle:
         handle.write(key)
     return key
+
+
+def _wait_for_key(path: Path, attempts: int = 100) -> str:
+    """Another worker created the file a moment ago and may not have written it yet: an empty
+    key would silently break every session, so wait (briefly) for the real one."""
+    for _ in range(attempts):
+        key = path.read_text().strip()
+        if key:
+            return key
+        time.sleep(0.02)
+    raise RuntimeError(f"{path} is empty: delete it and start again to generate a new key")
 
 
 def split_names(value: str | list[str] | None) -> list[str]:

@@ -6,6 +6,14 @@ from flask import Flask, current_app
 
 
 def init_app(app: Flask) -> None:
+    from . import timefmt
+
+    timefmt.register(app)
+
+    from .plugins import add_template_folders
+
+    add_template_folders(app)  # third-party plugin packages' templates/ folders
+
     @app.context_processor
     def _globals():
         return {"plugins": current_app.extensions["planner"]}

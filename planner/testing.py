@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from flask import g
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
@@ -21,6 +22,8 @@ from .db import Base, get_session, make_engine
 from .models import Group, Membership, User
 
 PG_ENV = "PLANNER_TEST_DATABASE_URL"
+# Flask-Login's user and Flask-WTF's signed token, cached in ``g`` for one request.
+PER_REQUEST_G = ("_login_user", "csrf_token")
 FAST_ARGON2 = {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}
 
 
@@ -99,6 +102,15 @@ def app(app_config):
     engine = make_engine(app.config["DATABASE_URL"])
     Base.metadata.create_all(engine)
     engine.dispose()
+
+    # Requests reuse this fixture's app context (so tests and views share one session), and
+    # with it ``g``: forget the per-request caches that would leak one client's login or CSRF
+    # token into the next client's request.
+    @app.before_request
+    def _forget_per_request_caches() -> None:
+        for key in PER_REQUEST_G:
+            g.pop(key, None)
+
     with app.app_context():
         yield app
     app.extensions["planner_db"].engine.dispose()
