@@ -1,0 +1,144 @@
+"""Jinja filters that show times the way a person reads them.
+
+Occurrence times are aware datetimes in the routine's zone. A person sees them in their own
+zone (their account's, else the group's for visitors), and when the routine lives in another
+zone its local time and zone are named too, so "19:00 in Europe/Berlin" is never silently
+turned into "13:00" for someone reading from New York.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from flask import Flask, g
+from flask_login import current_user
+from markupsafe import Markup
+
+UTC = ZoneInfo("UTC")
+
+
+def zone(name: str | None) -> ZoneInfo:
+    """A zone by name; an empty or unknown one (old data, a removed zone) reads as UTC."""
+    if not name:
+        return UTC
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return UTC
+
+
+def viewer_zone_name(fallback: str | None = None) -> str:
+    """The zone to show times in: the account's, else the page's group's, else ``fallback``."""
+    if current_user and current_user.is_authenticated and current_user.timezone:
+        return current_user.timezone
+    return g.get("viewer_timezone") or fallback or "UTC"
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
+
+
+def _day(dt: datetime) -> str:
+    return f"{dt:%a} {dt.day} {dt:%b %Y}"
+
+
+def _clock(dt: datetime) -> str:
+    return f"{dt:%H:%M}"
+
+
+def when(dt: datetime | None, routine_zone: str | None = None, fallback: str | None = None):
+    """``Thu 12 Mar 2026, 19:00`` in the viewer's zone, with the routine's time named when its
+    zone differs: ``Thu 12 Mar 2026, 13:00 (19:00 Europe/Berlin)``."""
+    if dt is None:
+        return ""
+    viewer = viewer_zone_name(fallback)
+    shown = dt.astimezone(zone(viewer))
+    text = f"{_day(shown)}, {_clock(shown)}"
+    html = Markup('<time datetime="{}">{}</time>').format(dt.isoformat(), text)
+    if routine_zone and routine_zone != viewer:
+        local = dt.astimezone(zone(routine_zone))
+        other = _clock(local) if local.date() == shown.date() else f"{_day(local)}, {_clock(local)}"
+        html += Markup(' <span class="zone">({} {})</span>').format(other, routine_zone)
+    return html
+
+
+def time_range(
+    start: datetime | None,
+    end: datetime | None,
+    routine_zone: str | None = None,
+    fallback: str | None = None,
+):
+    """``Thu 12 Mar 2026, 19:00–21:00`` (end date named when it is another day), routine zone
+    named as in :func:`when`."""
+    if start is None:
+        return ""
+    if end is None:
+        return when(start, routine_zone, fallback)
+    viewer = viewer_zone_name(fallback)
+    vz = zone(viewer)
+    s, e = start.astimezone(vz), end.astimezone(vz)
+    tail = _clock(e) if s.date() == e.date() else f"{_day(e)}, {_clock(e)}"
+    html = Markup('<time datetime="{}">{}, {}</time>–<time datetime="{}">{}</time>').format(
+        start.isoformat(), _day(s), _clock(s), end.isoformat(), tail
+    )
+    if routine_zone and routine_zone != viewer:
+        rz = zone(routine_zone)
+        ls, le = start.astimezone(rz), end.astimezone(rz)
+        head = _clock(ls) if ls.date() == s.date() else f"{_day(ls)}, {_clock(ls)}"
+        html += Markup(' <span class="zone">({}–{} {})</span>').format(
+            head, _clock(le), routine_zone
+        )
+    return html
+
+
+def relative_day(dt: datetime | date | None, fallback: str | None = None, now=None) -> str:
+    """"today", "tomorrow", "in 3 days", "yesterday", "5 days ago", counted in calendar days
+    of the viewer's zone (so 23:30 tonight is "today", not "in 0 days")."""
+    if dt is None:
+        return ""
+    vz = zone(viewer_zone_name(fallback))
+    today = (now or now_utc()).astimezone(vz).date()
+    day = dt.astimezone(vz).date() if isinstance(dt, datetime) else dt
+    days = (day - today).days
+    if days == 0:
+        return "today"
+    if days == 1:
+        return "tomorrow"
+    if days == -1:
+        return "yesterday"
+    if days > 0:
+        if days < 14:
+            return f"in {days} days"
+        if days < 60:
+            return f"in {days // 7} weeks"
+        return f"in {days // 30} months"
+    days = -days
+    if days < 14:
+        return f"{days} days ago"
+    if days < 60:
+        return f"{days // 7} weeks ago"
+    return f"{days // 30} months ago"
+
+
+def minutes(value: int | timedelta | None) -> str:
+    """A duration in words: ``1 hour 30 minutes``, ``45 minutes``, ``2 days``."""
+    if value is None:
+        return ""
+    total = int(value.total_seconds() // 60) if isinstance(value, timedelta) else int(value)
+    days, rest = divmod(total, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    parts = []
+    for amount, unit in ((days, "day"), (hours, "hour"), (mins, "minute")):
+        if amount:
+            parts.append(f"{amount} {unit}{'' if amount == 1 else 's'}")
+    return " ".join(parts) or "0 minutes"
+
+
+def register(app: Flask) -> None:
+    """Install the filters and the ``viewer_zone`` global on ``app``'s Jinja environment."""
+    app.add_template_filter(when, "when")
+    app.add_template_filter(time_range, "time_range")
+    app.add_template_filter(relative_day, "relative_day")
+    app.add_template_filter(minutes, "minutes")
+    app.add_template_global(viewer_zone_name, "viewer_zone")

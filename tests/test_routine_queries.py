@@ -1,0 +1,130 @@
+"""Pages issue a fixed number of SQL statements, however many routines or overrides exist.
+
+Statements are counted with SQLAlchemy's ``before_cursor_execute`` event on the app's engine,
+so every query a view or template triggers (lazy loads included) is seen.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import event
+
+from planner.models import Override, Routine, Rsvp
+
+BERLIN = ZoneInfo("Europe/Berlin")
+
+
+@contextmanager
+def counting(app):
+    engine = app.extensions["planner_db"].engine
+    statements: list[str] = []
+
+    def count(_conn, _cursor, statement, _params, _context, _many):
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
+def statements_for(app, client, path: str) -> list[str]:
+    assert client.get(path).status_code == 200  # warm up (login, first-use caches)
+    with counting(app) as statements:
+        response = client.get(path)
+    assert response.status_code == 200, path
+    return statements
+
+
+@pytest.fixture
+def people(make_user):
+    return {"owner": make_user("Olga Owner"), "member": make_user("Mia Member")}
+
+
+@pytest.fixture
+def group(make_group, people):
+    return make_group(people["owner"], visibility="private", members=[people["member"]])
+
+
+@pytest.fixture
+def viewer(as_user, people):
+    return as_user(people["owner"])
+
+
+def soon() -> datetime:
+    today = datetime.now(BERLIN).date()
+    return datetime.combine(today + timedelta(days=1), datetime.min.time()).replace(hour=19)
+
+
+def add_routines(db, group, people, count: int, start: datetime) -> list[Routine]:
+    """``count`` weekly routines, each with a cancelled and a moved occurrence and an answer."""
+    routines = []
+    for n in range(count):
+        routine = Routine(
+            group_id=group.id,
+            activity_key=("gathering", "sports", "meals", "missing-plugin")[n % 4],
+            title=f"Routine {n}",
+            timezone=("Europe/Berlin", "America/New_York")[n % 2],
+            start=start + timedelta(minutes=n),
+            duration_minutes=60,
+            rrule="FREQ=WEEKLY",
+            details={"sport": "Football"} if n % 4 == 1 else {},
+        )
+        db.add(routine)
+        db.flush()
+        first = routine.start
+        db.add_all(
+            [
+                Override(routine_id=routine.id, original_start=first + timedelta(days=7),
+                         status="cancelled", note="Away"),
+                Override(routine_id=routine.id, original_start=first + timedelta(days=14),
+                         status="changed", start=first + timedelta(days=15), title="Moved"),
+                Rsvp(routine_id=routine.id, original_start=first, user_id=people["member"].id,
+                     status="going"),
+            ]
+        )  # fmt: skip
+        routines.append(routine)
+    db.commit()
+    return routines
+
+
+@pytest.mark.parametrize("path", ["/g/{slug}", "/g/{slug}/upcoming"])
+def test_group_pages_do_not_grow_with_routines(app, db, group, people, viewer, make_group, path):
+    counts = {}
+    for size in (1, 50):
+        target = make_group(people["owner"], name=f"Club {size}", members=[people["member"]])
+        add_routines(db, target, people, size, soon())
+        statements = statements_for(app, viewer, path.format(slug=target.slug))
+        counts[size] = len(statements)
+        page = viewer.get(path.format(slug=target.slug)).get_data(as_text=True)
+        assert page.count("Routine ") >= size  # every routine is really on the page
+    assert counts[1] == counts[50], counts
+
+
+def add_overrides(db, routine: Routine, count: int) -> None:
+    for n in range(count):
+        original = routine.start + timedelta(days=7 * (n + 3))
+        if n % 2:
+            db.add(Override(routine_id=routine.id, original_start=original, status="cancelled"))
+        else:
+            db.add(Override(routine_id=routine.id, original_start=original, status="changed",
+                            start=original + timedelta(hours=1), location="Elsewhere"))  # fmt: skip
+    db.commit()
+
+
+@pytest.mark.parametrize("page", ["routine", "occurrence"])
+def test_routine_pages_do_not_grow_with_overrides(app, db, group, people, viewer, page):
+    counts = {}
+    for size in (1, 50):
+        (routine,) = add_routines(db, group, people, 1, soon() - timedelta(days=70))
+        add_overrides(db, routine, size)
+        path = f"/g/{group.slug}/r/{routine.id}"
+        if page == "occurrence":
+            path += "/" + (routine.start + timedelta(days=7 * 11)).strftime("%Y%m%dT%H%M")
+        counts[size] = len(statements_for(app, viewer, path))
+    assert counts[1] == counts[50], counts
