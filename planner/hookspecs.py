@@ -109,7 +109,9 @@ def occurrence_changed(routine: Routine, original_start: datetime, change: str) 
 
     :param routine: the :class:`planner.models.Routine`.
     :param original_start: the occurrence key (naive local ``datetime``).
-    :param change: ``"cancelled"``, ``"restored"`` or ``"changed"``.
+    :param change: ``"cancelled"``, ``"restored"``, ``"changed"``, or ``"split"`` when the
+        series was changed from this occurrence on (``routine`` is the old series, now ending
+        before it; the new one arrives through ``routine_saved`` with ``created=True``).
     """
 
 

@@ -9,13 +9,11 @@ occurrences that still exist move with them to the new series.
 
 from __future__ import annotations
 
-import logging
 from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from markupsafe import Markup
 
 from .. import answers, recurrence
 from ..access import group_access, organizer_access
@@ -27,7 +25,6 @@ from ..routine_forms import ActionForm, CancelForm, EndSeriesForm, OccurrenceFor
 from .routines import add_default_slots, apply_form, build_form_page, render_form
 
 bp = Blueprint("events", __name__)
-log = logging.getLogger(__name__)
 
 
 def _viewer() -> Any:
@@ -37,23 +34,6 @@ def _viewer() -> Any:
 
 def occurrence_url(slug: str, routine: Routine, key: str) -> str:
     return url_for("events.show", slug=slug, routine_id=routine.id, key=key)
-
-
-def plugin_panels(**kwargs: Any) -> list[Markup]:
-    """The ``occurrence_panels`` hook, one implementation at a time: a failing plugin loses its
-    panel (and logs), the page still shows."""
-    caller = current_app.extensions["planner"].hook.occurrence_panels
-    panels: list[Markup] = []
-    for impl in reversed(caller.get_hookimpls()):
-        args = {name: kwargs[name] for name in impl.argnames if name in kwargs}
-        try:
-            result = impl.function(**args)
-        except Exception:
-            log.exception("plugin %r failed in occurrence_panels", impl.plugin_name)
-            continue
-        if result:
-            panels.append(Markup(result) if not isinstance(result, Markup) else result)
-    return panels
 
 
 @bp.route("/g/<slug>/r/<int:routine_id>/<key>")
@@ -66,7 +46,6 @@ def show(slug: str, routine_id: int, key: str):
     context = answers.occurrence_context(session, routine, occurrence, viewer) or {}
     plugins = current_app.extensions["planner"]
     activity = plugins.activity(routine.activity_key)
-    details = activity.clean(routine.details)
     end_form = EndSeriesForm(formdata=None)
     end_form.last_date.data = occurrence.original_start.date()
     page: dict[str, Any] = {
@@ -75,9 +54,7 @@ def show(slug: str, routine_id: int, key: str):
         "routine": routine,
         "occurrence": occurrence,
         "activity": activity,
-        "details": details,
-        "description": activity.safe_describe(routine.details),
-        "panels": plugin_panels(
+        "panels": plugins.panels(
             occurrence=occurrence,
             routine=routine,
             viewer=viewer,

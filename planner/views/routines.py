@@ -401,7 +401,6 @@ def show(slug: str, routine_id: int):
     previous = next((r for r in related if r.id == routine.previous_id), None)
     successors = [r for r in related if r.previous_id == routine.id]
     activity = _activity_for(routine.activity_key)
-    check = activity.check(routine.details) if not activity.is_generic else None
     words = _words(routine)
     end_form = EndSeriesForm(formdata=None)
     end_form.last_date.data = utc_now().date()
@@ -415,9 +414,6 @@ def show(slug: str, routine_id: int):
         previous=previous,
         successors=successors,
         activity=activity,
-        details=activity.clean(routine.details),
-        description=activity.safe_describe(routine.details),
-        details_notice=check.message if check is not None else None,
         words=words,
         end_form=end_form,
     )
