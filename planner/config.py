@@ -31,6 +31,9 @@ DEFAULTS: dict[str, Any] = {
     "RATELIMIT_STORAGE_URI": "memory://",
     "RATELIMIT_HEADERS_ENABLED": True,
     "PREFERRED_URL_SCHEME": "http",
+    # Reverse proxies in front of the app whose X-Forwarded-* headers are trusted (0: none).
+    # Without it, behind a proxy every client shares the proxy's address for rate limits.
+    "TRUSTED_PROXIES": 0,
 }
 
 SECRET_FILE = "secret_key"

@@ -117,3 +117,26 @@ def test_workers_starting_together_agree_on_the_key(tmp_path):
         thread.join()
     assert len(keys) == 8
     assert len(set(keys)) == 1 and keys[0]
+
+
+def test_trusted_proxies_make_rate_limits_see_the_client(tmp_path, clean_env):
+    """Behind one proxy, the client address comes from X-Forwarded-For; without the setting the
+    header is ignored (a client could otherwise forge its address to dodge rate limits)."""
+    from flask import request
+
+    seen: list[str] = []
+
+    def build(**extra):
+        app = bare_app(tmp_path, **extra)
+
+        @app.get("/whoami-test")
+        def whoami():
+            seen.append(request.remote_addr or "")
+            return "ok"
+
+        return app
+
+    headers = {"X-Forwarded-For": "203.0.113.7"}
+    build().test_client().get("/whoami-test", headers=headers)
+    build(TRUSTED_PROXIES=1).test_client().get("/whoami-test", headers=headers)
+    assert seen == ["127.0.0.1", "203.0.113.7"]
