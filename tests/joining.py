@@ -1,0 +1,91 @@
+"""Helpers shared by the joining-in tests (RSVPs, waitlist, slots, comments, dashboard)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from planner.db import database
+from planner.models import Group, Routine, Slot
+from planner.recurrence import format_key
+
+
+def next_week_start(days: int = 7, hour: int = 19, tz: str = "Europe/Berlin") -> datetime:
+    """A naive local wall-clock start ``days`` from now at ``hour``:00, always in the future."""
+    local = datetime.now(ZoneInfo(tz)) + timedelta(days=days)
+    return local.replace(hour=hour, minute=0, second=0, microsecond=0, tzinfo=None)
+
+
+def make_routine(
+    session: Session,
+    group: Group,
+    *,
+    title: str = "Thursday supper",
+    capacity: int | None = None,
+    max_guests: int = 0,
+    start: datetime | None = None,
+    rrule: str = "FREQ=WEEKLY",
+    slots: tuple[tuple[str, int], ...] = (),
+) -> Routine:
+    routine = Routine(
+        group_id=group.id,
+        activity_key="gathering",
+        title=title,
+        timezone=group.timezone,
+        start=start or next_week_start(),
+        duration_minutes=120,
+        rrule=rrule,
+        capacity=capacity,
+        max_guests=max_guests,
+        details={},
+    )
+    session.add(routine)
+    session.flush()
+    for position, (label, size) in enumerate(slots):
+        session.add(Slot(routine_id=routine.id, label=label, capacity=size, position=position))
+    session.commit()
+    return routine
+
+
+def key_of(routine: Routine, weeks: int = 0) -> str:
+    return format_key(routine.start + timedelta(weeks=weeks))
+
+
+def answer_path(group: Group, routine: Routine, key: str) -> str:
+    return f"/g/{group.slug}/r/{routine.id}/{key}/answer"
+
+
+def occurrence_path(group: Group, routine: Routine, key: str) -> str:
+    return f"/g/{group.slug}/r/{routine.id}/{key}"
+
+
+def flashes(client) -> list[tuple[str, str]]:
+    """Flash messages waiting in a test client's session (read without consuming a page)."""
+    with client.session_transaction() as session:
+        return list(session.get("_flashes", []))
+
+
+def last_flash(client) -> str:
+    messages = flashes(client)
+    return messages[-1][1] if messages else ""
+
+
+@contextmanager
+def count_statements(app) -> Iterator[list[str]]:
+    """Record every SQL statement the app's engine runs inside the block."""
+    statements: list[str] = []
+    engine = database(app).engine
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
