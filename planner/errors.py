@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Flask, render_template, request
+from flask import Flask, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
+
+BUSY_MESSAGE = (
+    "Many people are answering this occurrence right now and yours could not be saved. "
+    "Nothing was changed: please try again in a moment."
+)
 
 TITLES = {
     400: "That request did not make sense",
@@ -14,10 +19,20 @@ TITLES = {
     413: "That was too large",
     429: "Slow down a little",
     500: "Something went wrong on our side",
+    503: "Please try again",
 }
 
 
 def init_app(app: Flask) -> None:
+    from .answers import Busy
+
+    @app.errorhandler(Busy)
+    def _busy(_error: Busy):
+        # A bounded lock wait ran out: the transaction rolled back, so retrying is safe.
+        response = make_response(_render(503, BUSY_MESSAGE))
+        response.headers["Retry-After"] = "2"
+        return response
+
     @app.errorhandler(CSRFError)
     def _csrf(error: CSRFError):
         reason = (

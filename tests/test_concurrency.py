@@ -164,6 +164,7 @@ def test_busy_becomes_503_never_500(db, crowd, as_user, monkeypatch):
         answer_path(group, routine, key_of(routine)), data={"status": "going"}
     )
     assert response.status_code == 503
+    assert response.headers["Retry-After"] == "2"
     assert "please try again" in response.get_data(as_text=True)
 
 

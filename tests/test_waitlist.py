@@ -7,10 +7,11 @@ from datetime import datetime, timedelta
 import pytest
 from flask import render_template
 from markupsafe import Markup
+from sqlalchemy import select
 
 from planner import answers, hookimpl
 from planner.answers import Attendance, _Said, attendance_of, derive
-from planner.models import Membership, Regular
+from planner.models import Membership, Regular, User
 from planner.occurrences import occurrence_or_404
 from tests.joining import answer_path, key_of, last_flash, make_routine
 
@@ -208,3 +209,32 @@ def test_attendance_for_keeps_its_contract(db, full_house):
     assert isinstance(found[(routine.id, routine.start)], Attendance)
     assert answers.attendance_for(db, []) == {}
     assert answers.attendance_for(db, [(999999, routine.start)]) == {}
+
+
+def test_raising_capacity_in_the_routine_form_promotes_and_notifies(
+    db, full_house, notes, as_user, make_user
+):
+    """The organizer's real edit form, not a direct write: the edit runs under the routine
+    lock and announces promotions after commit."""
+    from tests.test_routines import form_data
+
+    group, routine, people, clients = full_house
+    owner = db.scalar(select(User).where(User.display_name == "Owner"))
+    notes.clear()
+    start = routine.start
+    response = as_user(owner).post(
+        f"/g/{group.slug}/r/{routine.id}/edit",
+        data=form_data(
+            title=routine.title,
+            timezone=routine.timezone,
+            start_date=start.date().isoformat(),
+            start_time=start.strftime("%H:%M"),
+            weekdays=[start.strftime("%a").upper()[:2]],
+            capacity="5",
+            max_guests="3",
+        ),
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)[:1500]
+    a = attendance_of(db, routine.id, routine.start)
+    assert names(a.going) == ["A", "B", "C", "D", "E"] and a.waitlisted == ()
+    assert ("D", "waitlisted", "going") in notes and ("E", "waitlisted", "going") in notes

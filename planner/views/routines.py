@@ -16,7 +16,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from .. import recurrence, schedule
+from .. import answers, recurrence, schedule
 from ..access import GroupAccess, group_access, organizer_access
 from ..activity import GENERIC, ActivityType, choices
 from ..db import get_session
@@ -313,14 +313,18 @@ def edit(slug: str, routine_id: int):
     if not ready:
         heading = f"Edit “{routine.title}”"
         return render_form(page, access, routine, heading=heading), page.status
-    apply_form(routine, page, previous_key)
-    if routine.activity_key != previous_key and not routine.slots:
-        add_default_slots(session, routine, page.activity)
-    routine.sequence += 1
-    routine.updated_at = utcnow()
-    bump_group_version(session, access.group.id)
-    session.commit()
+    # Under the routine's lock: a raised capacity promotes people off the waitlist, and the
+    # before/after snapshots must not interleave with someone answering at the same moment.
+    with answers.occurrence_lock(session, routine.id):
+        before = answers.snapshot(session, routine)
+        apply_form(routine, page, previous_key)
+        if routine.activity_key != previous_key and not routine.slots:
+            add_default_slots(session, routine, page.activity)
+        routine.sequence += 1
+        routine.updated_at = utcnow()
+        bump_group_version(session, access.group.id)
     notify("routine_saved", routine=routine, created=False)
+    answers.announce(session, routine, before)
     flash("Saved.", "success")
     if page.notice:
         flash(page.notice, "info")

@@ -21,10 +21,6 @@ from ..occurrences import load_routine, occurrence_or_404
 bp = Blueprint("rsvps", __name__)
 
 WITHDRAW = "withdraw"
-BUSY_MESSAGE = (
-    "Many people are answering this occurrence right now and yours could not be saved. "
-    "Nothing was changed: please try again in a moment."
-)
 
 
 class AnswerForm(FlaskForm):
@@ -78,10 +74,6 @@ def form_error(form: FlaskForm) -> str:
     return " ".join(e for errors in form.errors.values() for e in errors) or "Invalid form."
 
 
-def busy():
-    abort(503, BUSY_MESSAGE)
-
-
 def load(slug: str, routine_id: int, key: str | None = None):
     """The member's group, the routine and (with ``key``) the occurrence, or 404/403."""
     access = member_access(slug)
@@ -109,8 +101,6 @@ def answer(slug: str, routine_id: int, key: str):
     except answers.AnswerError as error:
         flash(str(error), "error")
         return back(form, page)
-    except answers.Busy:
-        busy()
     answers.notify_changes(session, routine, outcome.changes)
     flash(outcome.message, "success")
     return back(form, page)
@@ -133,10 +123,7 @@ def _regular(slug: str, routine_id: int, join: bool):
     form = NextForm()
     if not form.validate():
         abort(400, form_error(form))
-    try:
-        outcome = answers.set_regular(session, routine, current_user, join)
-    except answers.Busy:
-        busy()
+    outcome = answers.set_regular(session, routine, current_user, join)
     answers.notify_changes(session, routine, outcome.changes)
     flash(outcome.message, "success")
     return back(form, f"{request.script_root}/g/{slug}/r/{routine_id}")

@@ -19,7 +19,7 @@ from ..access import organizer_access
 from ..db import get_session
 from ..models import Slot, bump_group_version
 from ..occurrences import load_routine
-from .rsvps import NextForm, back, busy, form_error, load, occurrence_path
+from .rsvps import NextForm, back, form_error, load, occurrence_path
 
 bp = Blueprint("slots", __name__)
 
@@ -62,8 +62,6 @@ def claim(slug: str, routine_id: int, key: str, slot_id: int):
     except answers.AnswerError as error:
         flash(str(error), "error")
         return back(form, page)
-    except answers.Busy:
-        busy()
     flash(message, "success")
     return back(form, page)
 
@@ -90,8 +88,6 @@ def release(slug: str, routine_id: int, key: str, slot_id: int):
     except answers.AnswerError as error:
         flash(str(error), "error")
         return back(form, page)
-    except answers.Busy:
-        busy()
     flash(message, "success")
     return back(form, page)
 
