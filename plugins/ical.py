@@ -1,0 +1,42 @@
+"""The built-in calendar formats: iCalendar (``.ics``) and jCal (RFC 7265, ``.json``).
+
+Registered through ``register_calendar_formats`` like any third-party format, so the registry
+is proven by two real users. Both render the same ``icalendar.Calendar`` that
+:meth:`planner.calendar.Feed.calendar` builds (plugins have decorated its events by then).
+"""
+
+from __future__ import annotations
+
+import json
+
+from planner import hookimpl
+from planner.calendar import CalendarFormat, Feed, to_ics, to_jcal
+
+
+def render_ics(feed: Feed) -> bytes:
+    return to_ics(feed.calendar())
+
+
+def render_jcal(feed: Feed) -> bytes:
+    return json.dumps(to_jcal(feed.calendar()), ensure_ascii=False).encode("utf-8")
+
+
+ICS = CalendarFormat(
+    key="ics",
+    media_type="text/calendar; charset=utf-8",
+    extension="ics",
+    render=render_ics,
+    label="iCalendar",
+)
+JCAL = CalendarFormat(
+    key="jcal",
+    media_type="application/calendar+json; charset=utf-8",
+    extension="json",
+    render=render_jcal,
+    label="jCal (JSON)",
+)
+
+
+@hookimpl
+def register_calendar_formats():
+    return [ICS, JCAL]
