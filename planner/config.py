@@ -26,6 +26,9 @@ DEFAULTS: dict[str, Any] = {
     "PLUGINS": None,  # comma-separated allow-list; None loads every installed plugin
     "FEED_REFRESH_MINUTES": 360,  # REFRESH-INTERVAL / X-PUBLISHED-TTL of feeds
     "FEED_PAST_DAYS": 60,  # feeds carry overrides and one-offs from this many days back
+    "FEED_FUTURE_DAYS": 366,  # personal feeds list single occurrences this far ahead
+    "FEED_UID_DOMAIN": "planner",  # right-hand side of UIDs; never derived from host or key
+    "FEED_CACHE_MAX_BYTES": 64 * 1024 * 1024,  # in-process feed byte cache (without Redis)
     "RATELIMIT_ENABLED": True,
     # In-process counters on one box; create_app switches to Redis when REDIS_URL is set.
     "RATELIMIT_STORAGE_URI": "memory://",

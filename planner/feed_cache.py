@@ -99,7 +99,7 @@ def make_cache(app: Flask) -> FeedCache:
     url = redis_url(app)
     if url:
         return RedisCache(url)
-    return MemoryCache(int(app.config.get("FEED_CACHE_MAX_BYTES", DEFAULT_MAX_BYTES)))
+    return MemoryCache(int(app.config["FEED_CACHE_MAX_BYTES"]))
 
 
 def feed_cache() -> FeedCache:

@@ -29,7 +29,6 @@ from .occurrences import ZONE_MARGIN, series_of
 
 # Bump when the rendered output changes shape, so every cached render and ETag is replaced.
 FEED_SCHEMA = "1"
-DEFAULT_FUTURE_DAYS = 366  # personal feed: answers and regular spots this far ahead
 
 
 @dataclass(frozen=True)
@@ -60,24 +59,27 @@ def window(now: datetime | None = None) -> Window:
     now = now or datetime.now(UTC)
     config = current_app.config
     today = now.astimezone(UTC).date()
-    past = int(config.get("FEED_PAST_DAYS", 60))
-    future = int(config.get("FEED_FUTURE_DAYS", DEFAULT_FUTURE_DAYS))
+    past = int(config["FEED_PAST_DAYS"])
+    future = int(config["FEED_FUTURE_DAYS"])
     start = datetime.combine(today - timedelta(days=past), time(), tzinfo=UTC)
     end = datetime.combine(today + timedelta(days=future), time(), tzinfo=UTC)
     return Window(day=today, start=start, end=end)
 
 
 def uid_domain() -> str:
-    """The right-hand side of every UID: configured, or derived from the secret key.
+    """The right-hand side of every UID (``PLANNER_FEED_UID_DOMAIN``, default ``planner``)."""
+    return str(current_app.config.get("FEED_UID_DOMAIN") or "planner")
 
-    Not the host name, so moving the site or serving it under two names keeps UIDs (and so
-    subscribers' events) stable. Set ``PLANNER_FEED_UID_DOMAIN`` before rotating the key.
+
+def routine_uid(routine: Routine, domain: str) -> str:
+    """A series' UID: its id plus its creation instant in microseconds.
+
+    Depends on nothing that an admin changes (not the host name, not the secret key), so
+    subscribers never see duplicates after a move or a key rotation; the creation instant
+    keeps two installations' ``routine-1`` apart in a calendar that subscribes to both.
     """
-    configured = current_app.config.get("FEED_UID_DOMAIN")
-    if configured:
-        return str(configured)
-    digest = hashlib.sha256(str(current_app.config["SECRET_KEY"]).encode()).hexdigest()
-    return f"{digest[:12]}.planner"
+    created = routine.created_at.replace(tzinfo=UTC)
+    return f"routine-{routine.id}-{int(created.timestamp() * 1_000_000):x}@{domain}"
 
 
 def _plugin_fingerprint() -> str:
@@ -305,7 +307,7 @@ def feed_routine(
     return FeedRoutine(
         routine=routine,
         series=series_of(routine, overrides=rows),
-        uid=f"routine-{routine.id}@{domain}",
+        uid=routine_uid(routine, domain),
         title=routine.title,
         description=_text_join(routine.description, activity.safe_describe(routine.details)),
         location=routine.location or "",

@@ -113,7 +113,7 @@ def test_event_properties(client, db, group, recorder):
         sequence=3,
     )
     [master] = events_of(client.get(f"/feeds/g/{group.slug}.ics"))
-    assert re.fullmatch(rf"routine-{routine.id}@[a-z0-9.-]+", str(master["UID"]))
+    assert re.fullmatch(rf"routine-{routine.id}-[0-9a-f]+@planner", str(master["UID"]))
     assert master["SEQUENCE"] == 3
     assert master.decoded("DTSTAMP").tzinfo is not None
     assert master.decoded("LAST-MODIFIED").utcoffset() == timedelta(0)
@@ -141,7 +141,16 @@ def test_configured_uid_domain(client, db, group, app):
     app.config["FEED_UID_DOMAIN"] = "planner.example.org"
     routine = add_routine(db, group)
     [event] = events_of(client.get(f"/feeds/g/{group.slug}.ics"))
-    assert str(event["UID"]) == f"routine-{routine.id}@planner.example.org"
+    assert re.fullmatch(rf"routine-{routine.id}-[0-9a-f]+@planner\.example\.org", str(event["UID"]))
+
+
+def test_uids_survive_a_secret_key_rotation(client, db, group, app):
+    add_routine(db, group)
+    before = events_of(client.get(f"/feeds/g/{group.slug}.ics"))[0]["UID"]
+    app.config["SECRET_KEY"] = "rotated-" + app.config["SECRET_KEY"]
+    app.extensions.pop("planner_feed_cache", None)
+    after = events_of(app.test_client().get(f"/feeds/g/{group.slug}.ics"))[0]["UID"]
+    assert before == after
 
 
 def test_rrule_until_is_utc_and_exdate_matches_dtstart(client, db, group):

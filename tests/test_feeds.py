@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import logging
+import re
 import secrets
 import threading
 from datetime import UTC, datetime, timedelta
@@ -438,7 +439,7 @@ def test_single_occurrence_ics(client, db, public, private, member, outsider, as
     [single] = events_of(response)
     assert single.decoded("DTSTART").replace(tzinfo=None) == routine.start
     assert "RRULE" not in single and "RECURRENCE-ID" not in single
-    assert str(single["UID"]).startswith(f"routine-{routine.id}-{key}@")
+    assert re.fullmatch(rf"routine-{routine.id}-[0-9a-f]+-{key}@planner", str(single["UID"]))
     for bad in ("20000101T1900", "nonsense", "20261301T1900", "2026"):
         assert client.get(f"/feeds/g/{public.slug}/r/{routine.id}/{bad}.ics").status_code == 404
 
