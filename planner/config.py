@@ -30,6 +30,7 @@ DEFAULTS: dict[str, Any] = {
     "FEED_UID_DOMAIN": "planner",  # right-hand side of UIDs; never derived from host or key
     "FEED_CACHE_MAX_BYTES": 64 * 1024 * 1024,  # in-process feed byte cache (without Redis)
     "RATELIMIT_ENABLED": True,
+    "AUTH_RATE_LIMIT": "10 per minute;100 per hour",  # log-in and sign-up attempts per address
     # In-process counters on one box; create_app switches to Redis when REDIS_URL is set.
     "RATELIMIT_STORAGE_URI": "memory://",
     "RATELIMIT_HEADERS_ENABLED": True,

@@ -42,7 +42,7 @@ WRONG_LOGIN = "That email and password do not match an account."
 
 def auth_limit() -> str:
     """Per-address limit on login and sign-up attempts; PLANNER_AUTH_RATE_LIMIT changes it."""
-    return current_app.config.get("AUTH_RATE_LIMIT", "10 per minute;100 per hour")
+    return current_app.config["AUTH_RATE_LIMIT"]
 
 
 def password_stamp(user: User) -> str:
