@@ -1,381 +1,87 @@
-"""RSVPs, regulars, capacity and waitlist: what people said, and who therefore has a place.
+"""Writing what people say: answers, regulars and slot claims, checked against capacity.
 
-Stored rows are what people SAID: an :class:`~planner.models.Rsvp` (going, maybe, declined, with
-guests and an arrival time ``answered_at``) or a :class:`~planner.models.Regular` ("going to every
-occurrence unless I answer otherwise", arriving at ``joined_at``). Who is *waiting* is never
-stored: for one occurrence, everyone who wants to go is ordered by arrival and places are filled
-strictly in that order. Once a party does not fit, it and everyone after it wait, so a decline, a
-withdrawn answer or a raised capacity promotes the first waiting people without any bookkeeping,
-and no stored "waitlisted" flag can ever disagree with the capacity.
+Who has a place is derived, never stored (see :mod:`planner.attendance`); each write here runs
+under :func:`planner.locks.occurrence_lock`, compares the attendance before and after, and
+returns the effective changes, which :func:`notify_changes` turns into ``rsvp_changed``
+notifications after commit.
 
-Writes that depend on counts run under :func:`occurrence_lock` (``BEGIN IMMEDIATE`` on SQLite, a
-transaction-scoped advisory lock on PostgreSQL), so each response and each ``rsvp_changed``
-notification describes the state that was really committed.
+This module also re-exports the names plugins and views have always imported from
+``planner.answers`` (``Attendance``, ``occurrence_lock``, ``occurrence_context``, ...).
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import and_, delete, func, select, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from . import recurrence
-from .db import immediate
-from .models import (
-    Claim,
-    Comment,
-    Membership,
-    Regular,
-    Routine,
-    Rsvp,
-    Slot,
-    User,
-    bump_group_version,
-    utcnow,
+from .answer_panel import (
+    CommentView,
+    Panel,
+    comments_of,
+    occurrence_context,
 )
+from .attendance import (
+    ANSWERS,
+    DECLINED,
+    GOING,
+    MAYBE,
+    WAITLISTED,
+    WANTING,
+    Attendance,
+    ClaimInfo,
+    KeyT,
+    Person,
+    attendance_for,
+    attendance_of,
+    closed_reason,
+    derive,
+)
+from .locks import Busy, occurrence_lock
+from .models import Claim, Regular, Routine, Rsvp, Slot, User, bump_group_version, utcnow
 
-GOING, MAYBE, DECLINED, WAITLISTED = "going", "maybe", "declined", "waitlisted"
-ANSWERS = (GOING, MAYBE, DECLINED)
-WANTING = (GOING, WAITLISTED)
-LOCK_TIMEOUT = "5s"
-# Namespace of the per-routine advisory lock (one 64-bit key); the per-occurrence lock uses the
-# separate two-int key space (routine id, minutes since 2000), so the two never collide.
-ROUTINE_LOCK_NAMESPACE = 0x504C4E52 << 32  # "PLNR"
-EPOCH = datetime(2000, 1, 1)
-KeyT = tuple[int, datetime]
-
-
-# --------------------------------------------------------------------------- what plugins see
-
-
-@dataclass(frozen=True)
-class Person:
-    user_id: int
-    display_name: str
-    guests: int = 0
-    regular: bool = False  # going by default as a regular, without an explicit answer
-
-
-@dataclass(frozen=True)
-class ClaimInfo:
-    slot_id: int
-    label: str
-    capacity: int
-    takers: tuple[Person, ...] = ()
-
-    @property
-    def is_full(self) -> bool:
-        return len(self.takers) >= self.capacity
-
-    def taken_by(self, user_id: int) -> bool:
-        return any(p.user_id == user_id for p in self.takers)
-
-
-@dataclass(frozen=True)
-class Attendance:
-    """Who answered what for one occurrence; what plugins receive (never database rows)."""
-
-    routine_id: int
-    original_start: datetime
-    capacity: int | None = None
-    going: tuple[Person, ...] = ()  # within capacity, in arrival order
-    waitlisted: tuple[Person, ...] = ()  # beyond capacity, in arrival order
-    maybe: tuple[Person, ...] = ()
-    declined: tuple[Person, ...] = ()
-    slots: tuple[ClaimInfo, ...] = field(default=())
-    # Every current regular of the routine, whether or not they answered this occurrence.
-    regulars: tuple[Person, ...] = ()
-
-    @property
-    def going_count(self) -> int:
-        """Places taken: people going plus their guests."""
-        return sum(1 + p.guests for p in self.going)
-
-    @property
-    def waiting_count(self) -> int:
-        return sum(1 + p.guests for p in self.waitlisted)
-
-    @property
-    def places_left(self) -> int | None:
-        """Free places, or None when the routine has no capacity limit."""
-        if self.capacity is None:
-            return None
-        return max(0, self.capacity - self.going_count)
-
-    def status_of(self, user_id: int) -> str | None:
-        """The person's effective status: going, waitlisted, maybe, declined, or None."""
-        for status in (GOING, WAITLISTED, MAYBE, DECLINED):
-            if any(p.user_id == user_id for p in getattr(self, status)):
-                return status
-        return None
-
-    def person(self, user_id: int) -> Person | None:
-        for people in (self.going, self.waitlisted, self.maybe, self.declined):
-            for p in people:
-                if p.user_id == user_id:
-                    return p
-        return None
-
-    def position_of(self, user_id: int) -> int | None:
-        """1-based place on the waitlist, or None when the person is not waiting."""
-        for index, p in enumerate(self.waitlisted, start=1):
-            if p.user_id == user_id:
-                return index
-        return None
-
-    def is_regular(self, user_id: int) -> bool:
-        return any(p.user_id == user_id for p in self.regulars)
-
-    def statuses(self) -> dict[int, str]:
-        """``{user_id: effective status}`` for everyone with one."""
-        result: dict[int, str] = {}
-        for status in (GOING, WAITLISTED, MAYBE, DECLINED):
-            for p in getattr(self, status):
-                result[p.user_id] = status
-        return result
-
-
-# --------------------------------------------------------------------------- deriving
-
-
-@dataclass(frozen=True)
-class _Said:
-    """One row of what someone said, reduced to what ordering needs."""
-
-    user_id: int
-    display_name: str
-    status: str
-    guests: int
-    arrival: datetime
-    kind: int  # 0 explicit answer, 1 regular: a tie on arrival prefers the explicit answer
-    row_id: int
-    regular: bool = False
-
-
-def derive(
-    routine_id: int,
-    original_start: datetime,
-    capacity: int | None,
-    answers: Iterable[_Said],
-    regulars: Iterable[_Said],
-    occurrence_start_utc: datetime | None,
-    slots: tuple[ClaimInfo, ...] = (),
-) -> Attendance:
-    """The attendance that follows from what people said: pure, so it is the one definition.
-
-    A regular counts only for occurrences starting after they joined (joining today does not
-    rewrite last week), and only where they gave no explicit answer.
-    """
-    explicit = {a.user_id: a for a in answers}
-    wanting = [a for a in explicit.values() if a.status == GOING]
-    all_regulars: list[Person] = []
-    for r in regulars:
-        all_regulars.append(Person(r.user_id, r.display_name, 0, regular=True))
-        if r.user_id in explicit:
-            continue
-        if occurrence_start_utc is not None and r.arrival > occurrence_start_utc:
-            continue
-        wanting.append(r)
-    wanting.sort(key=lambda a: (a.arrival, a.kind, a.row_id))
-    going: list[Person] = []
-    waiting: list[Person] = []
-    used = 0
-    for a in wanting:
-        person = Person(a.user_id, a.display_name, a.guests, regular=a.regular)
-        need = 1 + a.guests
-        if not waiting and (capacity is None or used + need <= capacity):
-            going.append(person)
-            used += need
-        else:
-            waiting.append(person)
-
-    def listed(status: str) -> tuple[Person, ...]:
-        rows = sorted(
-            (a for a in explicit.values() if a.status == status),
-            key=lambda a: (a.arrival, a.row_id),
-        )
-        return tuple(Person(a.user_id, a.display_name, a.guests) for a in rows)
-
-    return Attendance(
-        routine_id=routine_id,
-        original_start=original_start,
-        capacity=capacity,
-        going=tuple(going),
-        waitlisted=tuple(waiting),
-        maybe=listed(MAYBE),
-        declined=listed(DECLINED),
-        slots=slots,
-        regulars=tuple(sorted(all_regulars, key=lambda p: p.display_name.lower())),
-    )
-
-
-def _start_utc(original_start: datetime, tz_name: str) -> datetime | None:
-    """Naive UTC of an occurrence's original start, comparable with ``joined_at``."""
-    try:
-        aware = recurrence.localize(original_start, tz_name)
-    except recurrence.RecurrenceError:
-        return None
-    return aware.astimezone(UTC).replace(tzinfo=None)
-
-
-def attendance_for(session: Session, keys: list[tuple[int, datetime]]) -> dict:
-    """``{(routine_id, original_start): Attendance}`` for many occurrences in O(1) queries.
-
-    Five statements whatever the number of occurrences, people or answers: routines, answers,
-    regulars, slots, claims. Only current members of the routine's group count: someone who
-    left the group frees their place.
-    """
-    wanted = list(dict.fromkeys(keys))
-    if not wanted:
-        return {}
-    routine_ids = sorted({rid for rid, _ in wanted})
-    lo = min(start for _, start in wanted)
-    hi = max(start for _, start in wanted)
-    routines = {
-        row.id: row
-        for row in session.execute(
-            select(Routine.id, Routine.capacity, Routine.timezone).where(
-                Routine.id.in_(routine_ids)
-            )
-        )
-    }
-    member = and_(Membership.group_id == Routine.group_id, Membership.user_id == User.id)
-
-    said: dict[KeyT, list[_Said]] = defaultdict(list)
-    rows = session.execute(
-        select(Rsvp, User.display_name)
-        .join(User, User.id == Rsvp.user_id)
-        .join(Routine, Routine.id == Rsvp.routine_id)
-        .join(Membership, member)
-        .where(Rsvp.routine_id.in_(routine_ids), Rsvp.original_start.between(lo, hi))
-    )
-    for rsvp, name in rows:
-        said[(rsvp.routine_id, rsvp.original_start)].append(
-            _Said(rsvp.user_id, name, rsvp.status, rsvp.guests, rsvp.answered_at, 0, rsvp.id)
-        )
-
-    regulars: dict[int, list[_Said]] = defaultdict(list)
-    rows = session.execute(
-        select(Regular, User.display_name)
-        .join(User, User.id == Regular.user_id)
-        .join(Routine, Routine.id == Regular.routine_id)
-        .join(Membership, member)
-        .where(Regular.routine_id.in_(routine_ids))
-    )
-    for regular, name in rows:
-        regulars[regular.routine_id].append(
-            _Said(regular.user_id, name, GOING, 0, regular.joined_at, 1, regular.id, True)
-        )
-
-    slots_by_routine: dict[int, list[Slot]] = defaultdict(list)
-    for slot in session.scalars(
-        select(Slot).where(Slot.routine_id.in_(routine_ids)).order_by(Slot.position, Slot.id)
-    ):
-        slots_by_routine[slot.routine_id].append(slot)
-    takers: dict[tuple[int, datetime], list[Person]] = defaultdict(list)
-    if slots_by_routine:
-        rows = session.execute(
-            select(Claim.slot_id, Claim.original_start, User.id, User.display_name)
-            .join(Slot, Slot.id == Claim.slot_id)
-            .join(User, User.id == Claim.user_id)
-            .where(Slot.routine_id.in_(routine_ids), Claim.original_start.between(lo, hi))
-            .order_by(Claim.created_at, Claim.id)
-        )
-        for slot_id, start, user_id, name in rows:
-            takers[(slot_id, start)].append(Person(user_id, name))
-
-    result: dict[KeyT, Attendance] = {}
-    for rid, start in wanted:
-        routine = routines.get(rid)
-        if routine is None:
-            continue
-        slots = tuple(
-            ClaimInfo(s.id, s.label, s.capacity, tuple(takers.get((s.id, start), ())))
-            for s in slots_by_routine.get(rid, ())
-        )
-        result[(rid, start)] = derive(
-            rid,
-            start,
-            routine.capacity,
-            said.get((rid, start), ()),
-            regulars.get(rid, ()),
-            _start_utc(start, routine.timezone),
-            slots,
-        )
-    return result
-
-
-def attendance_of(session: Session, routine_id: int, original_start: datetime) -> Attendance:
-    found = attendance_for(session, [(routine_id, original_start)])
-    return found.get(
-        (routine_id, original_start), Attendance(routine_id, original_start, None)
-    )
-
-
-# --------------------------------------------------------------------------- locking
-
-
-class Busy(Exception):
-    """Someone else held the occurrence too long; the person should simply try again."""
+__all__ = [
+    "ANSWERS",
+    "DECLINED",
+    "GOING",
+    "MAYBE",
+    "WAITLISTED",
+    "WANTING",
+    "AnswerError",
+    "Attendance",
+    "Busy",
+    "Change",
+    "ClaimInfo",
+    "CommentView",
+    "KeyT",
+    "Outcome",
+    "Panel",
+    "Person",
+    "announce",
+    "answer",
+    "attendance_for",
+    "attendance_of",
+    "check_open",
+    "claim_slot",
+    "closed_reason",
+    "comments_of",
+    "derive",
+    "notify_changes",
+    "occurrence_context",
+    "occurrence_lock",
+    "release_slot",
+    "set_regular",
+    "snapshot",
+]
 
 
 class AnswerError(ValueError):
     """A refused change; ``str(error)`` is a message for the person. Nothing was changed."""
-
-
-def _is_lock_failure(error: OperationalError) -> bool:
-    code = getattr(error.orig, "sqlstate", None)
-    if code in ("55P03", "40P01", "40001"):  # lock_not_available, deadlock, serialization
-        return True
-    message = str(error.orig).lower()
-    return "database is locked" in message or "database table is locked" in message
-
-
-def _minutes(original_start: datetime) -> int:
-    return int((original_start - EPOCH).total_seconds() // 60)
-
-
-@contextmanager
-def occurrence_lock(
-    session: Session, routine_id: int, original_start: datetime | None = None
-) -> Iterator[Session]:
-    """A write transaction that no other count-checking write of the same occurrence overlaps.
-
-    SQLite: ``BEGIN IMMEDIATE`` takes the database's write lock up front (busy_timeout bounds
-    the wait). PostgreSQL: ``lock_timeout`` bounds the wait, then a shared lock on the routine
-    and an exclusive lock on the occurrence (two-int key: routine id, minutes since 2000). With
-    ``original_start=None`` the routine lock is exclusive: joining or leaving as a regular
-    touches every occurrence at once. Both locks end with the transaction. A lock wait that
-    times out raises :class:`Busy`; everything inside rolls back.
-    """
-    try:
-        with immediate(session):
-            if session.get_bind().dialect.name == "postgresql":
-                session.execute(text(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'"))
-                routine_key = ROUTINE_LOCK_NAMESPACE | routine_id
-                if original_start is None:
-                    session.execute(
-                        text("SELECT pg_advisory_xact_lock(:k)"), {"k": routine_key}
-                    )
-                else:
-                    session.execute(
-                        text("SELECT pg_advisory_xact_lock_shared(:k)"), {"k": routine_key}
-                    )
-                    session.execute(
-                        text("SELECT pg_advisory_xact_lock(:a, :b)"),
-                        {"a": routine_id, "b": _minutes(original_start)},
-                    )
-            yield session
-    except OperationalError as error:
-        if _is_lock_failure(error):
-            raise Busy(str(error.orig)) from error
-        raise
 
 
 # --------------------------------------------------------------------------- writing answers
@@ -546,15 +252,6 @@ def check_open(occurrence: recurrence.Occurrence, now: datetime | None = None) -
         raise AnswerError(reason)
 
 
-def closed_reason(occurrence: recurrence.Occurrence, now: datetime | None = None) -> str | None:
-    now = now or datetime.now(UTC)
-    if occurrence.is_cancelled:
-        return "This occurrence is cancelled, so answers and slots are closed."
-    if occurrence.start <= now:
-        return "This occurrence has already started, so answers and slots are closed."
-    return None
-
-
 REGULAR_WINDOW = timedelta(days=92)
 
 
@@ -653,6 +350,24 @@ def announce(session: Session, routine: Routine, before: dict) -> None:
 # --------------------------------------------------------------------------- slots
 
 
+@contextmanager
+def _locked_slot(
+    session: Session,
+    routine: Routine,
+    occurrence: recurrence.Occurrence,
+    slot_id: int,
+    now: datetime | None,
+) -> Iterator[Slot]:
+    """The routine's slot, read under the occurrence lock of a still-open occurrence: a slot an
+    organizer removed a moment ago is refused with a message, never claimed or a 500."""
+    check_open(occurrence, now)
+    with occurrence_lock(session, routine.id, occurrence.original_start):
+        slot = session.scalar(select(Slot).where(Slot.id == slot_id, Slot.routine_id == routine.id))
+        if slot is None:
+            raise AnswerError("That slot no longer exists.")
+        yield slot
+
+
 def claim_slot(
     session: Session,
     routine: Routine,
@@ -662,12 +377,8 @@ def claim_slot(
     now: datetime | None = None,
 ) -> str:
     """Take a slot on one occurrence if it has room; idempotent for the same person."""
-    check_open(occurrence, now)
     key = occurrence.original_start
-    with occurrence_lock(session, routine.id, key):
-        slot = session.scalar(select(Slot).where(Slot.id == slot_id, Slot.routine_id == routine.id))
-        if slot is None:
-            raise AnswerError("That slot no longer exists.")
+    with _locked_slot(session, routine, occurrence, slot_id, now) as slot:
         takers = session.execute(
             select(Claim.user_id, User.display_name)
             .join(User, User.id == Claim.user_id)
@@ -692,12 +403,8 @@ def release_slot(
     user_id: int,
     now: datetime | None = None,
 ) -> str:
-    check_open(occurrence, now)
     key = occurrence.original_start
-    with occurrence_lock(session, routine.id, key):
-        slot = session.scalar(select(Slot).where(Slot.id == slot_id, Slot.routine_id == routine.id))
-        if slot is None:
-            raise AnswerError("That slot no longer exists.")
+    with _locked_slot(session, routine, occurrence, slot_id, now) as slot:
         result = session.execute(
             delete(Claim).where(
                 Claim.slot_id == slot.id, Claim.original_start == key, Claim.user_id == user_id
@@ -708,123 +415,3 @@ def release_slot(
     if not result.rowcount:
         return f"“{slot.label}” was not taken by that person."
     return f"“{slot.label}” is free again."
-
-
-# --------------------------------------------------------------------------- the page
-
-
-@dataclass(frozen=True)
-class CommentView:
-    id: int
-    author: str
-    user_id: int | None
-    body: str
-    created_at: datetime
-    can_delete: bool
-
-
-@dataclass(frozen=True)
-class Panel:
-    """Everything ``answers/_panel.html`` needs, loaded up front (no lazy loads in templates)."""
-
-    slug: str
-    routine_id: int
-    key: str
-    attendance: Attendance
-    is_member: bool
-    can_organize: bool
-    viewer_id: int | None
-    viewer_status: str | None
-    viewer_position: int | None
-    viewer_guests: int
-    is_regular: bool
-    closed_reason: str | None
-    max_guests: int
-    comments: tuple[CommentView, ...]
-
-    @property
-    def can_answer(self) -> bool:
-        return self.is_member and self.closed_reason is None
-
-
-def _membership(session: Session, group_id: int, viewer) -> Membership | None:
-    if viewer is None or not getattr(viewer, "is_authenticated", False):
-        return None
-    return session.scalar(
-        select(Membership).where(Membership.group_id == group_id, Membership.user_id == viewer.id)
-    )
-
-
-def comments_of(
-    session: Session, routine_id: int, original_start: datetime, viewer_id: int | None,
-    can_organize: bool,
-) -> tuple[CommentView, ...]:
-    rows = session.execute(
-        select(Comment, User.display_name)
-        .outerjoin(User, User.id == Comment.user_id)
-        .where(Comment.routine_id == routine_id, Comment.original_start == original_start)
-        .order_by(Comment.created_at, Comment.id)
-    )
-    return tuple(
-        CommentView(
-            c.id,
-            name or "A former member",
-            c.user_id,
-            c.body,
-            c.created_at.replace(tzinfo=UTC),  # aware, so pages show it in the viewer's zone
-            can_organize or (viewer_id is not None and c.user_id == viewer_id),
-        )
-        for c, name in rows
-    )
-
-
-def count_comments(session: Session, keys: list[KeyT]) -> dict[KeyT, int]:
-    """Comment counts for many occurrences in one statement (lists show "3 comments")."""
-    if not keys:
-        return {}
-    rids = {rid for rid, _ in keys}
-    lo, hi = min(s for _, s in keys), max(s for _, s in keys)
-    rows = session.execute(
-        select(Comment.routine_id, Comment.original_start, func.count())
-        .where(Comment.routine_id.in_(rids), Comment.original_start.between(lo, hi))
-        .group_by(Comment.routine_id, Comment.original_start)
-    )
-    wanted = set(keys)
-    return {(r, s): n for r, s, n in rows if (r, s) in wanted}
-
-
-def occurrence_context(session: Session, routine, occurrence, viewer) -> dict:
-    """Extra template context for the occurrence page (who's coming, the viewer's answer,
-    slots, comments) in a fixed number of queries. Always includes ``attendance``.
-
-    Returns ``{"attendance": Attendance, "answers": Panel}``; non-members get the attendance
-    counts only (the panel hides names from them).
-    """
-    membership = _membership(session, routine.group_id, viewer)
-    attendance = attendance_of(session, routine.id, occurrence.original_start)
-    is_member = membership is not None
-    can_organize = is_member and membership.can_organize
-    viewer_id = viewer.id if is_member else None
-    comments: tuple[CommentView, ...] = ()
-    if is_member:
-        comments = comments_of(
-            session, routine.id, occurrence.original_start, viewer_id, can_organize
-        )
-    person = attendance.person(viewer_id) if viewer_id else None
-    panel = Panel(
-        slug=routine.group.slug,
-        routine_id=routine.id,
-        key=occurrence.key,
-        attendance=attendance,
-        is_member=is_member,
-        can_organize=can_organize,
-        viewer_id=viewer_id,
-        viewer_status=attendance.status_of(viewer_id) if viewer_id else None,
-        viewer_position=attendance.position_of(viewer_id) if viewer_id else None,
-        viewer_guests=person.guests if person else 0,
-        is_regular=attendance.is_regular(viewer_id) if viewer_id else False,
-        closed_reason=closed_reason(occurrence),
-        max_guests=routine.max_guests,
-        comments=comments,
-    )
-    return {"attendance": attendance, "answers": panel}

@@ -24,7 +24,7 @@ TITLES = {
 
 
 def init_app(app: Flask) -> None:
-    from .answers import Busy
+    from .locks import Busy
 
     @app.errorhandler(Busy)
     def _busy(_error: Busy):

@@ -21,7 +21,8 @@ from sqlalchemy import Engine, and_, bindparam, create_engine, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import QueuePool
 
-from . import answers, recurrence
+from . import recurrence
+from .attendance import Attendance, attendance_for
 from .calendar import Feed, FeedOccurrence, FeedRoutine
 from .db import database
 from .models import Group, Membership, Override, Regular, Routine, Rsvp, User
@@ -338,9 +339,9 @@ def _still_running(item: FeedRoutine, since: datetime) -> bool:
 
 def _attendance_loader(session: Session):
     def load(keys: list[tuple[int, datetime]]) -> dict:
-        found = answers.attendance_for(session, keys) if keys else {}
+        found = attendance_for(session, keys) if keys else {}
         for rid, start in keys:
-            found.setdefault((rid, start), answers.Attendance(rid, start))
+            found.setdefault((rid, start), Attendance(rid, start))
         return found
 
     return load
@@ -398,7 +399,7 @@ def occurrence_feed(
     """One occurrence for "add to calendar": never windowed out, even if it is old."""
     item = feed_routine(routine, group, base_url, uid_domain())
     key = (routine.id, occurrence.original_start)
-    attendance = answers.attendance_for(session, [key])
+    attendance = attendance_for(session, [key])
     return _feed(
         occurrence.title or routine.title,
         replace(win, start=min(win.start, occurrence.start.astimezone(UTC))),
@@ -474,7 +475,7 @@ def personal_feed(
         for occurrence in found:
             if not occurrence.is_cancelled:
                 candidates[(rid, occurrence.original_start)] = occurrence
-    attendance = answers.attendance_for(session, list(candidates)) if candidates else {}
+    attendance = attendance_for(session, list(candidates)) if candidates else {}
     chosen = []
     for key, occurrence in candidates.items():
         att = attendance.get(key)

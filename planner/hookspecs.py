@@ -18,7 +18,7 @@ if TYPE_CHECKING:  # only for annotations: plugins must not import models throug
     from markupsafe import Markup
 
     from .activity import ActivityType
-    from .answers import Attendance
+    from .attendance import Attendance
     from .models import Routine, User
     from .recurrence import Occurrence
 

@@ -184,7 +184,7 @@ def group_upcoming(
     joining-in module provides it."""
     from flask import current_app
 
-    from . import answers
+    from .attendance import attendance_for
 
     now = now or utc_now()
     end = now + timedelta(days=days)
@@ -192,7 +192,7 @@ def group_upcoming(
     pairs = expand_routines(routines, now, end)
     if limit is not None:
         pairs = pairs[:limit]
-    attendance = answers.attendance_for(
+    attendance = attendance_for(
         session, [(routine.id, occ.original_start) for routine, occ in pairs]
     ) if pairs else {}
     plugins = current_app.extensions["planner"]

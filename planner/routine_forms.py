@@ -92,6 +92,15 @@ def duration_field(label: str = "Duration (minutes)", optional: bool = False) ->
     )
 
 
+def location_field() -> StringField:
+    """The routine's place and one occurrence's changed place: the same column length (300)."""
+    return StringField(
+        "Place",
+        filters=[_strip],
+        validators=[Length(max=300, message="Use at most 300 characters.")],
+    )
+
+
 class RoutineForm(FlaskForm):
     """A routine: what, where, when, and how it repeats. Details of the activity type are a
     separate form (prefix ``details``) because they depend on the chosen type."""
@@ -110,11 +119,7 @@ class RoutineForm(FlaskForm):
         filters=[_strip],
         validators=[Length(max=5000, message="Use at most 5000 characters.")],
     )
-    location = StringField(
-        "Place",
-        filters=[_strip],
-        validators=[Length(max=300, message="Use at most 300 characters.")],
-    )
+    location = location_field()
     timezone = TimezoneField("Timezone of the times below")
     start_date = DateField(
         "First date", validators=[InputRequired("Choose the date of the first time.")]
@@ -327,11 +332,7 @@ class OccurrenceForm(FlaskForm):
     start_date = DateField("Date", validators=[InputRequired("Choose a date.")])
     start_time = TimeField("Starts at", validators=[InputRequired("Choose a start time.")])
     duration = duration_field()
-    location = StringField(
-        "Place",
-        filters=[_strip],
-        validators=[Length(max=300, message="Use at most 300 characters.")],
-    )
+    location = location_field()
     title = StringField(
         "Title",
         filters=[_strip],

@@ -10,11 +10,12 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from flask import g
-from sqlalchemy import text
+from flask import Flask, g
+from sqlalchemy import Engine, event, text
 from sqlalchemy.engine import make_url
 
 from . import create_app
@@ -187,6 +188,29 @@ def make_group(db) -> Callable[..., Group]:
         return group
 
     return make
+
+
+@contextmanager
+def count_statements(app: Flask, *engines: Engine) -> Iterator[list[str]]:
+    """Record every SQL statement the app's engine (and any further ``engines``) runs inside
+    the block: ``with count_statements(app) as statements: client.get(path)``.
+
+    Counted at the cursor, so lazy loads a template triggers are seen too; a page whose count
+    grows with the data (an N+1) shows up as two different lengths for two data sizes.
+    """
+    statements: list[str] = []
+    watched = {app.extensions["planner_db"].engine, *engines}
+
+    def record(_conn, _cursor, statement, *_args) -> None:
+        statements.append(statement)
+
+    for engine in watched:
+        event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        for engine in watched:
+            event.remove(engine, "before_cursor_execute", record)
 
 
 class Auth:

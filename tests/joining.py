@@ -1,16 +1,14 @@
-"""Helpers shared by the joining-in tests (RSVPs, waitlist, slots, comments, dashboard)."""
+"""Helpers shared by tests that need a routine: joining in (RSVPs, waitlist, slots, comments,
+dashboard), occurrence pages and routine editing."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from planner.db import database
 from planner.models import Group, Routine, Slot
 from planner.recurrence import format_key
 
@@ -31,7 +29,10 @@ def make_routine(
     start: datetime | None = None,
     rrule: str = "FREQ=WEEKLY",
     slots: tuple[tuple[str, int], ...] = (),
+    **fields: Any,
 ) -> Routine:
+    """A committed weekly routine of ``group``; ``fields`` sets any other column
+    (``location``, ``created_by_id``, ...)."""
     routine = Routine(
         group_id=group.id,
         activity_key="gathering",
@@ -43,6 +44,7 @@ def make_routine(
         capacity=capacity,
         max_guests=max_guests,
         details={},
+        **fields,
     )
     session.add(routine)
     session.flush()
@@ -73,19 +75,3 @@ def flashes(client) -> list[tuple[str, str]]:
 def last_flash(client) -> str:
     messages = flashes(client)
     return messages[-1][1] if messages else ""
-
-
-@contextmanager
-def count_statements(app) -> Iterator[list[str]]:
-    """Record every SQL statement the app's engine runs inside the block."""
-    statements: list[str] = []
-    engine = database(app).engine
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", record)

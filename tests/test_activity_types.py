@@ -19,7 +19,7 @@ from wtforms.validators import Length, NumberRange
 from wtforms.validators import Optional as OptionalField
 
 from planner.activity import GENERIC, ActivityType, DetailsForm, SlotDefault
-from planner.answers import Attendance, ClaimInfo, Person
+from planner.attendance import Attendance, ClaimInfo, Person
 from planner.plugin_api import occurrence_number
 from planner.recurrence import Occurrence
 from planner_plugins import arts, meals, sports, walks

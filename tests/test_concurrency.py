@@ -32,8 +32,8 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
 
-from planner import answers
-from planner.answers import attendance_of
+from planner import answers, locks
+from planner.attendance import attendance_of
 from planner.db import immediate, make_engine
 from planner.models import Rsvp
 from tests.joining import answer_path, key_of, last_flash, make_routine
@@ -135,13 +135,13 @@ def test_postgres_lock_timeout_is_a_try_again_page(
     db, database_url, crowd, as_user, monkeypatch
 ):
     group, routine, members = crowd
-    monkeypatch.setattr(answers, "LOCK_TIMEOUT", "200ms")
+    monkeypatch.setattr(locks, "LOCK_TIMEOUT", "200ms")
     holder = make_engine(database_url)
     try:
         with holder.begin() as conn:
             conn.execute(
                 text("SELECT pg_advisory_xact_lock(:a, :b)"),
-                {"a": routine.id, "b": answers._minutes(routine.start)},
+                {"a": routine.id, "b": locks._minutes(routine.start)},
             )
             response = as_user(members[0]).post(
                 answer_path(group, routine, key_of(routine)), data={"status": "going"}

@@ -9,9 +9,9 @@ from sqlalchemy import select
 
 from planner.models import Claim, Comment, Group, Membership, Regular, Rsvp, Slot
 from planner.recurrence import format_key
+from planner.testing import count_statements
 from tests.joining import (
     answer_path,
-    count_statements,
     key_of,
     make_routine,
     next_week_start,

@@ -10,13 +10,13 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import event, select, update
+from sqlalchemy import select, update
 from werkzeug.http import http_date
 
 from planner.feed_cache import MemoryCache, RedisCache, feed_cache
 from planner.feed_tokens import RedactTokens, redact
 from planner.models import Group, Membership, Regular, Rsvp, User, bump_group_version
-from planner.testing import skip_or_fail
+from planner.testing import count_statements, skip_or_fail
 from tests.feed_world import add_override, add_routine, calendar_of, events_of, next_local
 
 
@@ -238,23 +238,13 @@ def test_a_poll_that_ends_in_304_does_not_render(client, db, public, app):
     add_routine(db, public)
     url = f"/feeds/g/{public.slug}.ics"
     etag = client.get(url).headers["ETag"]
-    statements: list[str] = []
-
-    def count(conn, cursor, statement, *args):
-        statements.append(statement)
 
     from planner.feed_sources import reader
 
-    engines = {app.extensions["planner_db"].engine}
     with app.test_request_context():
-        engines.add(reader())
-    for engine in engines:
-        event.listen(engine, "before_cursor_execute", count)
-    try:
+        feed_engine = reader()
+    with count_statements(app, feed_engine) as statements:
         assert client.get(url, headers={"If-None-Match": etag}).status_code == 304
-    finally:
-        for engine in engines:
-            event.remove(engine, "before_cursor_execute", count)
     selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
     assert len(selects) == 1, statements
     assert "routines" not in selects[0]
@@ -465,17 +455,8 @@ def test_group_feed_uses_a_fixed_number_of_statements(client, db, public, app):
             for w in (1, 2):
                 add_override(db, routine, routine.start + timedelta(weeks=w), "changed",
                              title="Moved", start=routine.start + timedelta(weeks=w, hours=1))
-        seen: list[str] = []
-
-        def count(conn, cursor, statement, *args):
-            seen.append(statement)
-
-        engine = app.extensions["planner_db"].engine
-        event.listen(engine, "before_cursor_execute", count)
-        try:
+        with count_statements(app) as seen:
             assert client.get(f"/feeds/g/{public.slug}.ics").status_code == 200
-        finally:
-            event.remove(engine, "before_cursor_execute", count)
         return len([s for s in seen if s.lstrip().upper().startswith("SELECT")])
 
     few = statements_for(1)

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from planner.forms import slugify
 from planner.models import Group, Membership, Routine
+from planner.testing import count_statements
 
 FORM = {
     "name": "Thursday Supper Club",
@@ -38,21 +37,6 @@ def role_of(db, group, user) -> str | None:
             Membership.group_id == group.id, Membership.user_id == user.id
         )
     )
-
-
-@contextmanager
-def statements(app) -> Iterator[list[str]]:
-    engine = app.extensions["planner_db"].engine
-    seen: list[str] = []
-
-    def record(_conn, _cursor, statement, *_args):
-        seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 def test_slugify():
@@ -321,7 +305,7 @@ def test_statements_do_not_grow_with_data(app, db, as_user, make_user, make_grou
 
     def measure() -> int:
         db.expunge_all()  # nothing cached in the shared session: count every statement
-        with statements(app) as seen:
+        with count_statements(app) as seen:
             assert client.get(path.format(slug=group.slug)).status_code == 200
         return len([s for s in seen if not s.startswith(("BEGIN", "COMMIT", "ROLLBACK"))])
 

@@ -17,7 +17,7 @@ from icalendar import Event
 from markupsafe import Markup
 
 from planner import create_app, hookimpl
-from planner.answers import Attendance, ClaimInfo, Person
+from planner.attendance import Attendance, ClaimInfo, Person
 from planner.models import Routine
 from planner.plugins import notify
 from planner.recurrence import Occurrence

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from planner import hookimpl, timefmt
 from planner.models import Claim, Comment, Group, Override, Regular, Routine, Rsvp, Slot
+from tests.joining import make_routine
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
@@ -72,21 +73,14 @@ def group(make_group, people):
 
 @pytest.fixture
 def routine(db, group, people):
-    routine = Routine(
-        group_id=group.id,
-        activity_key="gathering",
-        title="Thursday supper",
-        location="Mia's kitchen",
-        timezone="Europe/Berlin",
+    return make_routine(
+        db,
+        group,
         start=datetime(2030, 1, 3, 19, 0),
-        duration_minutes=120,
         rrule="FREQ=WEEKLY;BYDAY=TH",
-        details={},
+        location="Mia's kitchen",
         created_by_id=people["organizer"].id,
     )
-    db.add(routine)
-    db.commit()
-    return routine
 
 
 @pytest.fixture

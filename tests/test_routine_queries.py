@@ -6,36 +6,20 @@ so every query a view or template triggers (lazy loads included) is seen.
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import event
 
 from planner.models import Override, Routine, Rsvp
+from planner.testing import count_statements
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
 
-@contextmanager
-def counting(app):
-    engine = app.extensions["planner_db"].engine
-    statements: list[str] = []
-
-    def count(_conn, _cursor, statement, _params, _context, _many):
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
-
-
 def statements_for(app, client, path: str) -> list[str]:
     assert client.get(path).status_code == 200  # warm up (login, first-use caches)
-    with counting(app) as statements:
+    with count_statements(app) as statements:
         response = client.get(path)
     assert response.status_code == 200, path
     return statements

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from planner import hookimpl
 from planner.models import Group, Routine, Slot
+from tests.joining import make_routine
 
 FIRST = "2030-01-03"  # a Thursday
 
@@ -345,21 +346,14 @@ def test_details_rejected_by_the_activity_form(organizer, group, db):
 
 @pytest.fixture
 def routine(db, group, people):
-    routine = Routine(
-        group_id=group.id,
-        activity_key="gathering",
-        title="Thursday supper",
-        location="Mia's kitchen",
-        timezone="Europe/Berlin",
+    return make_routine(
+        db,
+        group,
         start=datetime(2030, 1, 3, 19, 0),
-        duration_minutes=120,
         rrule="FREQ=WEEKLY;INTERVAL=2;BYDAY=TH",
-        details={},
+        location="Mia's kitchen",
         created_by_id=people["organizer"].id,
     )
-    db.add(routine)
-    db.commit()
-    return routine
 
 
 def test_edit_form_reads_back_the_stored_schedule(organizer, group, routine):

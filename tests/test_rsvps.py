@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from planner import hookimpl
-from planner.answers import attendance_of
+from planner.attendance import attendance_of
 from planner.models import Override, Regular, Rsvp
 from planner.recurrence import format_key
 from tests.joining import answer_path, key_of, last_flash, make_routine, next_week_start

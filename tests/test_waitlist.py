@@ -10,7 +10,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 
 from planner import answers, hookimpl
-from planner.answers import Attendance, _Said, attendance_of, derive
+from planner.attendance import Attendance, _Said, attendance_of, derive
 from planner.models import Membership, Regular, User
 from planner.occurrences import occurrence_or_404
 from tests.joining import answer_path, key_of, last_flash, make_routine

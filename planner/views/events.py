@@ -15,14 +15,22 @@ from typing import Any
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from .. import answers, recurrence
-from ..access import group_access, organizer_access
+from .. import recurrence
+from ..access import group_access
+from ..answer_panel import occurrence_context
 from ..db import get_session
-from ..models import Override, Routine, bump_group_version, utcnow
+from ..models import Override, Routine, utcnow
 from ..occurrences import carry_over, load_routine, occurrence_or_404, series_of
 from ..plugins import notify
 from ..routine_forms import ActionForm, CancelForm, EndSeriesForm, OccurrenceForm
-from .routines import add_default_slots, apply_form, build_form_page, render_form
+from .routines import (
+    add_default_slots,
+    apply_form,
+    build_form_page,
+    new_version,
+    organizer_routine,
+    render_form,
+)
 
 bp = Blueprint("events", __name__)
 
@@ -43,7 +51,7 @@ def show(slug: str, routine_id: int, key: str):
     routine = load_routine(session, access.group, routine_id)
     occurrence = occurrence_or_404(routine, key)
     viewer = _viewer()
-    context = answers.occurrence_context(session, routine, occurrence, viewer) or {}
+    context = occurrence_context(session, routine, occurrence, viewer) or {}
     plugins = current_app.extensions["planner"]
     activity = plugins.activity(routine.activity_key)
     end_form = EndSeriesForm(formdata=None)
@@ -74,9 +82,7 @@ def show(slug: str, routine_id: int, key: str):
 
 
 def _load(slug: str, routine_id: int, key: str):
-    access = organizer_access(slug)
-    session = get_session()
-    routine = load_routine(session, access.group, routine_id)
+    access, session, routine = organizer_routine(slug, routine_id)
     occurrence = occurrence_or_404(routine, key)
     override = next(
         (o for o in routine.overrides if o.original_start == occurrence.original_start), None
@@ -87,12 +93,39 @@ def _load(slug: str, routine_id: int, key: str):
 def _bump(session, routine: Routine, override: Override | None) -> None:
     """A change to one occurrence is a new version of it and of the series (whose EXDATEs and
     RECURRENCE-IDs calendars re-read only when SEQUENCE grows)."""
-    routine.sequence += 1
-    routine.updated_at = utcnow()
+    new_version(session, routine)
     if override is not None:
         override.sequence = max(override.sequence or 0, routine.sequence)
         override.updated_at = utcnow()
-    bump_group_version(session, routine.group_id)
+
+
+def _override_for(session, routine: Routine, occurrence, override: Override | None) -> Override:
+    """The occurrence's override, added (to the session and ``routine.overrides``, which the
+    page and the feed read next) when it has none yet."""
+    if override is None:
+        override = Override(routine_id=routine.id, original_start=occurrence.original_start)
+        session.add(override)
+        routine.overrides.append(override)
+    return override
+
+
+def _drop(session, routine: Routine, override: Override) -> None:
+    """Back to what the series says: the override goes from the session and the routine's
+    loaded list alike, so nothing later in this request still sees it."""
+    routine.overrides.remove(override)
+    session.delete(override)
+
+
+def _commit_and_notify(session, routine: Routine, occurrence, change: str) -> None:
+    """Plugins hear of a change only once it is committed (a webhook must not announce a
+    cancellation that rolled back)."""
+    session.commit()
+    notify(
+        "occurrence_changed",
+        routine=routine,
+        original_start=occurrence.original_start,
+        change=change,
+    )
 
 
 def _has_changes(override: Override) -> bool:
@@ -111,20 +144,11 @@ def cancel(slug: str, routine_id: int, key: str):
         for message in form.reason.errors:
             flash(message, "error")
         return redirect(occurrence_url(slug, routine, key))
-    if override is None:
-        override = Override(routine_id=routine.id, original_start=occurrence.original_start)
-        session.add(override)
-        routine.overrides.append(override)
+    override = _override_for(session, routine, occurrence, override)
     override.status = "cancelled"
     override.note = form.reason.data or None
     _bump(session, routine, override)
-    session.commit()
-    notify(
-        "occurrence_changed",
-        routine=routine,
-        original_start=occurrence.original_start,
-        change="cancelled",
-    )
+    _commit_and_notify(session, routine, occurrence, "cancelled")
     flash("This occurrence is cancelled. Members see it marked as such.", "success")
     return redirect(occurrence_url(slug, routine, key))
 
@@ -142,16 +166,9 @@ def restore(slug: str, routine_id: int, key: str):
         override.note = None
         _bump(session, routine, override)
     else:
-        routine.overrides.remove(override)
-        session.delete(override)
+        _drop(session, routine, override)
         _bump(session, routine, None)
-    session.commit()
-    notify(
-        "occurrence_changed",
-        routine=routine,
-        original_start=occurrence.original_start,
-        change="restored",
-    )
+    _commit_and_notify(session, routine, occurrence, "restored")
     flash("This occurrence is on again.", "success")
     return redirect(occurrence_url(slug, routine, key))
 
@@ -241,26 +258,16 @@ def _save_change(session, routine, occurrence, override, form: OccurrenceForm) -
     change_kind = "changed"
     if all(v is None for v in values.values()):
         if override is not None:  # back to exactly what the series says
-            routine.overrides.remove(override)
-            session.delete(override)
+            _drop(session, routine, override)
         _bump(session, routine, None)
         change_kind = "restored"
     else:
-        if override is None:
-            override = Override(routine_id=routine.id, original_start=occurrence.original_start)
-            session.add(override)
-            routine.overrides.append(override)
+        override = _override_for(session, routine, occurrence, override)
         override.status = "changed"
         for name, value in values.items():
             setattr(override, name, value)
         _bump(session, routine, override)
-    session.commit()
-    notify(
-        "occurrence_changed",
-        routine=routine,
-        original_start=occurrence.original_start,
-        change=change_kind,
-    )
+    _commit_and_notify(session, routine, occurrence, change_kind)
 
 
 @bp.route("/g/<slug>/r/<int:routine_id>/<key>/split", methods=["GET", "POST"])

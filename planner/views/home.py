@@ -16,7 +16,7 @@ from flask_login import current_user
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
-from .. import answers
+from ..attendance import attendance_for, closed_reason
 from ..db import get_session
 from ..models import Group, Membership, Override, Routine
 from ..occurrences import ZONE_MARGIN, Upcoming, expand_routines, utc_now
@@ -72,7 +72,7 @@ def next_up(session, user, now: datetime | None = None) -> list[NextUp]:
         )
     )
     pairs = expand_routines(routines, now, now + timedelta(days=DAYS))[:LIMIT]
-    found = answers.attendance_for(session, [(r.id, o.original_start) for r, o in pairs])
+    found = attendance_for(session, [(r.id, o.original_start) for r, o in pairs])
     plugins = current_app.extensions["planner"]
     items = []
     for routine, occurrence in pairs:
@@ -94,7 +94,7 @@ def next_up(session, user, now: datetime | None = None) -> list[NextUp]:
                 position=attendance.position_of(user.id) if attendance else None,
                 guests=person.guests if person else 0,
                 regular=attendance.is_regular(user.id) if attendance else False,
-                closed=answers.closed_reason(occurrence, now),
+                closed=closed_reason(occurrence, now),
             )
         )
     return items

@@ -15,11 +15,13 @@ from typing import Any
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from .. import answers, recurrence, schedule
 from ..access import GroupAccess, group_access, organizer_access
 from ..activity import GENERIC, ActivityType, choices
 from ..db import get_session
+from ..locks import occurrence_lock
 from ..models import Routine, Slot, bump_group_version, utcnow
 from ..occurrences import group_upcoming, load_routine, routine_occurrences, utc_now
 from ..plugins import notify
@@ -38,6 +40,22 @@ def group_url(slug: str) -> str:
 def viewer() -> Any:
     # The real object, not the request-bound proxy: plugins may keep it.
     return current_user._get_current_object() if current_user.is_authenticated else None
+
+
+def organizer_routine(slug: str, routine_id: int) -> tuple[GroupAccess, Session, Routine]:
+    """The access, session and routine for an organizer's page: 404 when the group is hidden
+    from the person or the routine is not the group's, 403 for a plain member."""
+    access = organizer_access(slug)
+    session = get_session()
+    return access, session, load_routine(session, access.group, routine_id)
+
+
+def new_version(session: Session, routine: Routine) -> None:
+    """The series changed: calendars re-read an event only when its SEQUENCE grows, and the
+    group's feeds are rebuilt when the group's version moves (same transaction)."""
+    routine.sequence += 1
+    routine.updated_at = utcnow()
+    bump_group_version(session, routine.group_id)
 
 
 # --------------------------------------------------------------------------- the form page
@@ -305,9 +323,7 @@ def create(slug: str):
 @bp.route("/g/<slug>/r/<int:routine_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit(slug: str, routine_id: int):
-    access = organizer_access(slug)
-    session = get_session()
-    routine = load_routine(session, access.group, routine_id)
+    access, session, routine = organizer_routine(slug, routine_id)
     previous_key = routine.activity_key
     page, ready = build_form_page(access, routine)
     if not ready:
@@ -315,14 +331,12 @@ def edit(slug: str, routine_id: int):
         return render_form(page, access, routine, heading=heading), page.status
     # Under the routine's lock: a raised capacity promotes people off the waitlist, and the
     # before/after snapshots must not interleave with someone answering at the same moment.
-    with answers.occurrence_lock(session, routine.id):
+    with occurrence_lock(session, routine.id):
         before = answers.snapshot(session, routine)
         apply_form(routine, page, previous_key)
         if routine.activity_key != previous_key and not routine.slots:
             add_default_slots(session, routine, page.activity)
-        routine.sequence += 1
-        routine.updated_at = utcnow()
-        bump_group_version(session, access.group.id)
+        new_version(session, routine)
     notify("routine_saved", routine=routine, created=False)
     answers.announce(session, routine, before)
     flash("Saved.", "success")
@@ -334,9 +348,7 @@ def edit(slug: str, routine_id: int):
 @bp.route("/g/<slug>/r/<int:routine_id>/delete", methods=["GET", "POST"])
 @login_required
 def delete(slug: str, routine_id: int):
-    access = organizer_access(slug)
-    session = get_session()
-    routine = load_routine(session, access.group, routine_id)
+    access, session, routine = organizer_routine(slug, routine_id)
     form = ActionForm()
     if request.method == "POST" and form.validate():
         title = routine.title
@@ -353,9 +365,7 @@ def delete(slug: str, routine_id: int):
 @bp.route("/g/<slug>/r/<int:routine_id>/end", methods=["POST"])
 @login_required
 def end(slug: str, routine_id: int):
-    access = organizer_access(slug)
-    session = get_session()
-    routine = load_routine(session, access.group, routine_id)
+    access, session, routine = organizer_routine(slug, routine_id)
     back = request.form.get("next_key")
     form = EndSeriesForm()
     target = url_for("routines.show", slug=slug, routine_id=routine.id)
@@ -378,9 +388,7 @@ def end(slug: str, routine_id: int):
         return redirect(target)
     if rule != routine.rrule:
         routine.rrule = rule
-        routine.sequence += 1
-        routine.updated_at = utcnow()
-        bump_group_version(session, access.group.id)
+        new_version(session, routine)
         session.commit()
         notify("routine_saved", routine=routine, created=False)
     flash(f"The series now ends on {form.last_date.data:%A %d %B %Y}.", "success")

@@ -7,6 +7,8 @@ capacity under the occurrence lock, like RSVPs.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Blueprint, abort, flash, redirect, render_template, request
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
@@ -15,10 +17,9 @@ from wtforms import HiddenField, IntegerField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
 from .. import answers
-from ..access import organizer_access
 from ..db import get_session
 from ..models import Slot, bump_group_version
-from ..occurrences import load_routine
+from .routines import organizer_routine
 from .rsvps import NextForm, back, form_error, load, occurrence_path
 
 bp = Blueprint("slots", __name__)
@@ -56,14 +57,11 @@ def claim(slug: str, routine_id: int, key: str, slot_id: int):
     form = NextForm()
     if not form.validate():
         abort(400, form_error(form))
-    page = occurrence_path(slug, routine_id, key) + "#slots"
-    try:
-        message = answers.claim_slot(session, routine, occurrence, current_user, slot_id)
-    except answers.AnswerError as error:
-        flash(str(error), "error")
-        return back(form, page)
-    flash(message, "success")
-    return back(form, page)
+    return _flash_and_back(
+        form,
+        occurrence_path(slug, routine_id, key),
+        lambda: answers.claim_slot(session, routine, occurrence, current_user, slot_id),
+    )
 
 
 @bp.post("/g/<slug>/r/<int:routine_id>/<key>/slots/<int:slot_id>/release")
@@ -82,23 +80,24 @@ def release(slug: str, routine_id: int, key: str, slot_id: int):
             abort(400, "That is not a person.")
         if user_id != current_user.id and not access.can_organize:
             abort(403, "Only organizers can release someone else's slot.")
-    page = occurrence_path(slug, routine_id, key) + "#slots"
+    return _flash_and_back(
+        form,
+        occurrence_path(slug, routine_id, key),
+        lambda: answers.release_slot(session, routine, occurrence, slot_id, user_id),
+    )
+
+
+def _flash_and_back(form: NextForm, occurrence_page: str, change: Callable[[], str]):
+    """Run a claim or release and show its message, or the refusal, back at the slots; a
+    refusal changed nothing, so it is a message on the page rather than an error status."""
     try:
-        message = answers.release_slot(session, routine, occurrence, slot_id, user_id)
+        flash(change(), "success")
     except answers.AnswerError as error:
         flash(str(error), "error")
-        return back(form, page)
-    flash(message, "success")
-    return back(form, page)
+    return back(form, occurrence_page + "#slots")
 
 
 # --------------------------------------------------------------------------- organizers
-
-
-def _organizer_routine(slug: str, routine_id: int):
-    access = organizer_access(slug)
-    session = get_session()
-    return access, session, load_routine(session, access.group, routine_id)
 
 
 def _slot_or_404(session, routine_id: int, slot_id: int) -> Slot:
@@ -137,14 +136,14 @@ def _page(access, routine, add_form=None, edit_forms=None, status=200):
 @bp.get("/g/<slug>/r/<int:routine_id>/slots")
 @login_required
 def edit(slug: str, routine_id: int):
-    access, _, routine = _organizer_routine(slug, routine_id)
+    access, _, routine = organizer_routine(slug, routine_id)
     return _page(access, routine)
 
 
 @bp.post("/g/<slug>/r/<int:routine_id>/slots")
 @login_required
 def add(slug: str, routine_id: int):
-    access, session, routine = _organizer_routine(slug, routine_id)
+    access, session, routine = organizer_routine(slug, routine_id)
     form = SlotForm(prefix="new")
     if not form.validate():
         return _page(access, routine, add_form=form, status=400)
@@ -171,7 +170,7 @@ def add(slug: str, routine_id: int):
 @bp.post("/g/<slug>/r/<int:routine_id>/slots/<int:slot_id>")
 @login_required
 def update(slug: str, routine_id: int, slot_id: int):
-    access, session, routine = _organizer_routine(slug, routine_id)
+    access, session, routine = organizer_routine(slug, routine_id)
     slot = _slot_or_404(session, routine.id, slot_id)
     form = SlotForm(prefix=f"s{slot.id}")
     if not form.validate():
@@ -186,7 +185,7 @@ def update(slug: str, routine_id: int, slot_id: int):
 @bp.post("/g/<slug>/r/<int:routine_id>/slots/<int:slot_id>/delete")
 @login_required
 def remove(slug: str, routine_id: int, slot_id: int):
-    access, session, routine = _organizer_routine(slug, routine_id)
+    access, session, routine = organizer_routine(slug, routine_id)
     slot = _slot_or_404(session, routine.id, slot_id)
     form = NextForm()
     if not form.validate():
