@@ -21,7 +21,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the app: config, database, extensions, plugins, blueprints."""
     import os
 
-    from . import config, db, errors, plugins, templating
+    from . import config, converters, db, errors, plugins, request_guard, templating
     from .extensions import csrf, limiter, login_manager
     from .views import BLUEPRINTS
 
@@ -40,7 +40,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     login_manager.init_app(app)
     limiter.init_app(app)
+    request_guard.init_app(app)
     app.extensions["planner"] = loaded = plugins.load(app.config)
+    converters.init_app(app)
 
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)

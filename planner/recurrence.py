@@ -48,6 +48,11 @@ PART_ORDER = (
 FREQUENCIES = ("YEARLY", "MONTHLY", "WEEKLY", "DAILY", "HOURLY", "MINUTELY", "SECONDLY")
 WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 
+#: The years a person's dates may name: a first or last date, UNTIL, an occurrence key. Wide
+#: enough for any plan; narrow enough that a week's margin or a zone's offset never leaves the
+#: years ``datetime`` holds (1 to 9999), which would be an OverflowError deep inside a page.
+FIRST_YEAR, LAST_YEAR = 1900, 2999
+
 # The largest difference between naive-local order and instant order (a DST shift; Troll has 2h).
 _SHIFT_SLACK = timedelta(hours=3)
 
@@ -151,7 +156,10 @@ def parse_key(text: str) -> datetime:
     """The naive local start in a URL key; ValueError when it is not a valid key."""
     if not isinstance(text, str) or not _KEY_RE.fullmatch(text):
         raise ValueError(f"not an occurrence key: {text!r}")
-    return datetime.strptime(text, KEY_FORMAT)
+    moment = datetime.strptime(text, KEY_FORMAT)
+    if not FIRST_YEAR <= moment.year <= LAST_YEAR:
+        raise ValueError(f"an occurrence key outside {FIRST_YEAR}-{LAST_YEAR}: {text!r}")
+    return moment
 
 
 # --------------------------------------------------------------------------- rule text
@@ -213,17 +221,26 @@ def parse_until(value: str, tz_name: str) -> datetime:
     ``...Z`` is UTC; a floating date-time is local; a bare date means the end of that local day
     (inclusive), which is what a person who typed it meant.
     """
+    parsed: datetime | None = None
     try:
-        if re.fullmatch(r"\d{8}T\d{6}Z", value):
-            return datetime.strptime(value, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
-        if re.fullmatch(r"\d{8}T\d{6}", value):
-            return instant(datetime.strptime(value, "%Y%m%dT%H%M%S"), tz_name)
-        if re.fullmatch(r"\d{8}", value):
-            day = datetime.strptime(value, "%Y%m%d")
-            return instant(datetime.combine(day.date(), time(23, 59, 59)), tz_name)
+        if re.fullmatch(r"\d{8}T\d{6}Z?", value):
+            parsed = datetime.strptime(value[:15], "%Y%m%dT%H%M%S")
+        elif re.fullmatch(r"\d{8}", value):
+            parsed = datetime.combine(datetime.strptime(value, "%Y%m%d").date(), time(23, 59, 59))
     except ValueError:
         pass
-    raise RecurrenceError(f"UNTIL “{value}” is not a date (use YYYYMMDD or YYYYMMDDTHHMMSSZ).")
+    if parsed is None:
+        raise RecurrenceError(
+            f"UNTIL “{value}” is not a date (use YYYYMMDD or YYYYMMDDTHHMMSSZ)."
+        )
+    if not FIRST_YEAR <= parsed.year <= LAST_YEAR:
+        raise RecurrenceError(
+            f"UNTIL “{value}” is not between {FIRST_YEAR} and {LAST_YEAR}; "
+            "leave UNTIL out for a rule without an end."
+        )
+    if value.endswith("Z"):
+        return parsed.replace(tzinfo=UTC)
+    return instant(parsed, tz_name)
 
 
 @dataclass(frozen=True)

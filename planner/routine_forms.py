@@ -58,9 +58,8 @@ REPEAT_CHOICES = choices([
 ENDS_CHOICES = choices(
     [("never", "Never"), ("until", "On a date"), ("count", "After a number of times")]
 )
-NTH_CHOICES = choices(
-    [("1", "first"), ("2", "second"), ("3", "third"), ("4", "fourth"), ("-1", "last")]
-)
+NTH_PAIRS = [("1", "first"), ("2", "second"), ("3", "third"), ("4", "fourth"), ("-1", "last")]
+NTH_CHOICES = choices(NTH_PAIRS)
 
 
 def _strip(value):
@@ -81,6 +80,22 @@ def _duration(_form, field) -> None:
         schedule.validate_duration(field.data)
     except recurrence.RecurrenceError as exc:
         raise ValidationError(str(exc)) from None
+
+
+def _within_years(_form, field) -> None:
+    """A date the recurrence engine can work around (see :data:`recurrence.FIRST_YEAR`)."""
+    if field.data is not None and not (
+        recurrence.FIRST_YEAR <= field.data.year <= recurrence.LAST_YEAR
+    ):
+        raise ValidationError(
+            f"Choose a date between {recurrence.FIRST_YEAR} and {recurrence.LAST_YEAR}."
+        )
+
+
+def _nth(value: str | None) -> int | None:
+    """The "which one" answer as a number; None for anything not offered (never a crash: the
+    schedule is built even when the form had errors, to show them all at once)."""
+    return int(value) if value in dict(NTH_PAIRS) else None
 
 
 def duration_field(label: str = "Duration (minutes)", optional: bool = False) -> IntegerField:
@@ -122,7 +137,8 @@ class RoutineForm(FlaskForm):
     location = location_field()
     timezone = TimezoneField("Timezone of the times below")
     start_date = DateField(
-        "First date", validators=[InputRequired("Choose the date of the first time.")]
+        "First date",
+        validators=[InputRequired("Choose the date of the first time."), _within_years],
     )
     start_time = TimeField("Starts at", validators=[InputRequired("Choose a start time.")])
     duration = duration_field()
@@ -166,7 +182,7 @@ class RoutineForm(FlaskForm):
     month_nth = SelectField("Which one", choices=NTH_CHOICES, default="1")
     month_weekday = SelectField("Weekday", choices=WEEKDAY_CHOICES, default="SA")
     ends = RadioField("Ends", choices=ENDS_CHOICES, default="never")
-    until = DateField("Last date", validators=[Optional()])
+    until = DateField("Last date", validators=[Optional(), _within_years])
     count = IntegerField(
         "Number of times",
         validators=[
@@ -235,7 +251,7 @@ class RoutineForm(FlaskForm):
                 if d in recurrence.WEEKDAYS
             ),
             month_day=self.month_day.data,
-            nth=int(self.month_nth.data) if self.month_nth.data else None,
+            nth=_nth(self.month_nth.data),
             weekday=(
                 recurrence.WEEKDAYS.index(self.month_weekday.data)
                 if self.month_weekday.data in recurrence.WEEKDAYS
@@ -322,14 +338,15 @@ class ActionForm(FlaskForm):
 
 class EndSeriesForm(FlaskForm):
     last_date = DateField(
-        "Last day of the series", validators=[InputRequired("Choose the last day.")]
+        "Last day of the series",
+        validators=[InputRequired("Choose the last day."), _within_years],
     )
 
 
 class OccurrenceForm(FlaskForm):
     """Change one occurrence; empty place/title fall back to the routine's own."""
 
-    start_date = DateField("Date", validators=[InputRequired("Choose a date.")])
+    start_date = DateField("Date", validators=[InputRequired("Choose a date."), _within_years])
     start_time = TimeField("Starts at", validators=[InputRequired("Choose a start time.")])
     duration = duration_field()
     location = location_field()

@@ -616,7 +616,8 @@ def validate_duration(minutes: int | None) -> timedelta:
         raise RecurrenceError("Say how long it lasts.")
     if minutes <= 0:
         raise RecurrenceError("The duration must be longer than zero minutes.")
-    if timedelta(minutes=minutes) > MAX_DURATION:
+    # Compared as numbers first: timedelta() itself overflows on a huge number of minutes.
+    if minutes > MAX_DURATION // timedelta(minutes=1):
         raise RecurrenceError("The duration can be at most 7 days.")
     return timedelta(minutes=minutes)
 

@@ -231,6 +231,13 @@ def test_until_forms():
         parse_until("2026-01-01", BERLIN)
 
 
+@pytest.mark.parametrize("value", ["99991231T235959Z", "99991231", "00010101T000000", "18991231"])
+def test_until_outside_the_supported_years_is_a_message(value):
+    """Year 9999 in UTC is year 10000 in Berlin: an OverflowError on every page, not a rule."""
+    with pytest.raises(RecurrenceError, match="between 1900 and 2999"):
+        parse_until(value, "Pacific/Kiritimati")
+
+
 # --------------------------------------------------------------------------- windows
 
 
@@ -282,6 +289,11 @@ def test_keys():
     for bad in ("", "20261203", "20261303T1900", "20261203T1961", "x0261203T1900", None):
         with pytest.raises(ValueError):
             parse_key(bad)
+    # Keys a page could not localize (year 1, year 9999 west of UTC) name no occurrence.
+    assert parse_key("29991231T2359") == datetime(2999, 12, 31, 23, 59)
+    for far in ("99991231T2359", "00010101T0000", "18991231T2359", "30000101T0000"):
+        with pytest.raises(ValueError):
+            parse_key(far)
 
 
 # --------------------------------------------------------------------------- overrides
@@ -412,7 +424,7 @@ def rules(draw) -> tuple[Series, datetime]:
     day = draw(st.dates(date(1995, 1, 1), date(2045, 12, 31)))
     start = datetime(day.year, day.month, day.day, hour, minute)
     first = next(bounded_between(explicit_parts(parts, start), start, start,
-                                 start.replace(year=start.year + 10)), None)
+                                 datetime(start.year + 10, 12, 31)), None)
     assume(first is not None)
     start = first
     ending = draw(st.sampled_from(["never", "count", "until"]))

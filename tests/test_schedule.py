@@ -305,6 +305,7 @@ def test_validate_duration():
     assert validate_duration(90) == timedelta(minutes=90)
     assert validate_duration(7 * 24 * 60) == timedelta(days=7)
     for bad, message in ((0, "longer than zero"), (-5, "longer than zero"),
-                         (7 * 24 * 60 + 1, "at most 7 days"), (None, "how long")):
+                         (7 * 24 * 60 + 1, "at most 7 days"), (None, "how long"),
+                         (10**20, "at most 7 days"), (2**63, "at most 7 days")):
         with pytest.raises(RecurrenceError, match=message):
             validate_duration(bad)

@@ -30,6 +30,7 @@ from ..models import Group, Membership, User, bump_group_version
 bp = Blueprint("groups", __name__)
 
 DIRECTORY_PAGE = 50
+DIRECTORY_MAX_PAGE = 100_000
 ROLE_ORDER = {"owner": 0, "organizer": 1, "member": 2}
 SLUG_TAKEN = "That web address is taken; choose another."
 LAST_OWNER = (
@@ -113,6 +114,9 @@ def _apply_slug(form: GroupForm, db: Session, except_id: int | None = None) -> s
 def directory():
     db = get_session()
     page = max(request.args.get("page", 1, type=int) or 1, 1)
+    if page > DIRECTORY_MAX_PAGE:
+        # The offset would overflow the database's integers long before a real page runs out.
+        abort(404, "The directory has no page with that number.")
     groups = list(
         db.scalars(
             select(Group)

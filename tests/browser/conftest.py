@@ -7,6 +7,7 @@ Outside CI a missing Chromium (or npm's axe-core) skips these tests with the rea
 from __future__ import annotations
 
 import json
+import pathlib
 from collections.abc import Iterator
 
 import pytest
@@ -123,3 +124,11 @@ def horizontal_overflow(page) -> int:
         "() => Math.max(document.documentElement.scrollWidth, document.body.scrollWidth)"
         " - window.innerWidth"
     )
+
+
+def pytest_collection_modifyitems(items):
+    """Mark everything here ``browser`` so ``pytest -m "not browser"`` runs the rest alone."""
+    here = pathlib.Path(__file__).parent
+    for item in items:
+        if here in item.path.parents:
+            item.add_marker(pytest.mark.browser)
