@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .models import Group, Membership, Routine, User, utcnow
+from .models import Group, Membership, Routine, User, default_slot_rows, utcnow
 from .passwords import hash_password
 
 PASSWORD = "planner-demo"
@@ -115,7 +115,7 @@ def add_routines(
     """
     from flask import current_app
 
-    from .models import Claim, Override, Rsvp, Slot
+    from .models import Claim, Override, Rsvp
 
     plugins = current_app.extensions["planner"]
     supper = groups["thursday-supper-club"]
@@ -207,15 +207,8 @@ def add_routines(
     session.flush()
 
     for routine in routines:
-        for position, slot in enumerate(plugins.activity(routine.activity_key).default_slots):
-            session.add(
-                Slot(
-                    routine_id=routine.id,
-                    label=slot.label,
-                    capacity=slot.capacity,
-                    position=position,
-                )
-            )
+        defaults = plugins.activity(routine.activity_key).default_slots
+        session.add_all(default_slot_rows(routine.id, defaults))
     session.flush()
 
     # Answers for the next supper and the next game (the game is one player short of "on").

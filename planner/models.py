@@ -278,6 +278,14 @@ class Slot(Base):
     routine: Mapped[Routine] = relationship(back_populates="slots")
 
 
+def default_slot_rows(routine_id: int, defaults) -> list[Slot]:
+    """Slot rows for a routine from its activity type's ``default_slots``, in their order."""
+    return [
+        Slot(routine_id=routine_id, label=d.label, capacity=d.capacity, position=position)
+        for position, d in enumerate(defaults)
+    ]
+
+
 class Claim(Base):
     """A member taking a slot on one occurrence."""
 

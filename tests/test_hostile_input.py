@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
 from planner.db import Base
-from planner.models import Comment, Override, Routine, Rsvp, Slot
+from planner.models import Comment, Override, Routine, Rsvp, default_slot_rows
 from planner.recurrence import format_key
 from planner.testing import PER_REQUEST_G, Auth
 from tests import routes_feeds, routes_foundation, routes_joining, routes_plugins, routes_routines
@@ -200,15 +200,7 @@ def add_activity_routines(session: Session, world: World) -> None:
                 routine.details["hosts"] = [{"user_id": member.id, "name": "Member"}]
             session.add(routine)
             session.flush()
-            for position, slot in enumerate(plugins.activity(kind).default_slots):
-                session.add(
-                    Slot(
-                        routine_id=routine.id,
-                        label=slot.label,
-                        capacity=slot.capacity,
-                        position=position,
-                    )
-                )
+            session.add_all(default_slot_rows(routine.id, plugins.activity(kind).default_slots))
             session.add_all(
                 [
                     Override(

@@ -22,7 +22,7 @@ from ..access import GroupAccess, group_access, organizer_access
 from ..activity import GENERIC, ActivityType, choices
 from ..db import get_session
 from ..locks import occurrence_lock
-from ..models import Routine, Slot, bump_group_version, utcnow
+from ..models import Routine, bump_group_version, default_slot_rows, utcnow
 from ..occurrences import group_upcoming, load_routine, routine_occurrences, utc_now
 from ..plugins import notify
 from ..routine_forms import ActionForm, EndSeriesForm, RoutineForm
@@ -277,10 +277,7 @@ def apply_form(routine: Routine, page: FormPage, previous_key: str | None) -> No
 
 
 def add_default_slots(session, routine: Routine, activity: ActivityType) -> None:
-    for position, slot in enumerate(activity.default_slots):
-        session.add(
-            Slot(routine_id=routine.id, label=slot.label, capacity=slot.capacity, position=position)
-        )
+    session.add_all(default_slot_rows(routine.id, activity.default_slots))
 
 
 def render_form(page: FormPage, access: GroupAccess, routine: Routine | None, **extra: Any):
