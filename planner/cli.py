@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 from flask import current_app
-from flask.cli import FlaskGroup, with_appcontext
+from flask.cli import FlaskGroup, ScriptInfo, with_appcontext
 
 from . import create_app
 
@@ -97,12 +97,9 @@ def demo_command(if_empty: bool) -> None:
             click.echo(f"  {login_email(key):<22} password {PASSWORD}  ({name})")
 
 
-def _register_plugin_commands() -> None:
-    """Let plugins add subcommands; needs the app, so it runs when the CLI starts."""
+def main() -> None:
+    """Build the app once: plugins add their subcommands to it, and every command then runs
+    against that same app instead of Flask building a second one."""
     app = create_app()
     app.extensions["planner"].hook.register_commands(cli=cli)
-
-
-def main() -> None:
-    _register_plugin_commands()
-    cli()
+    cli.main(obj=ScriptInfo(create_app=lambda: app))

@@ -308,6 +308,32 @@ def test_cli_lists_third_party_plugins_and_builtins_with_all(base_config, instal
     assert "occurrence_panels" in by_name["sports"]["hooks"]
 
 
+def test_console_script_runs_against_one_app_with_plugin_commands(tmp_path):
+    """The installed ``planner`` script itself (``planner.cli.main``), not a test runner: it
+    builds the app once, lets plugins add commands, and serves every command from that app."""
+    import os
+    import subprocess
+
+    script = Path(sys.executable).with_name("planner")
+    env = {
+        **os.environ,
+        "PLANNER_INSTANCE_PATH": str(tmp_path / "instance"),
+        "PLANNER_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.sqlite3'}",
+    }
+    upgraded = subprocess.run(
+        [script, "db", "upgrade"], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert upgraded.returncode == 0, upgraded.stderr
+    assert "Database at revision head" in upgraded.stdout
+    listed = subprocess.run(
+        [script, "plugins", "--all", "--json"], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert listed.returncode == 0, listed.stderr
+    assert {p["name"] for p in json.loads(listed.stdout)} >= BUILTINS
+    helped = subprocess.run([script, "--help"], env=env, capture_output=True, text=True, timeout=60)
+    assert helped.returncode == 0 and "demo" in helped.stdout and "plugins" in helped.stdout
+
+
 def test_cli_says_when_no_third_party_plugin_is_installed(base_config):
     base_config["PLUGINS"] = "gathering"
     app = create_app(base_config)
