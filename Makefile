@@ -37,7 +37,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 
 bench: $(STAMP)
-	$(BIN)/python -m planner.bench
+	$(BIN)/python -m planner.dev.bench
 
 screenshots: $(STAMP)
 	$(BIN)/python -m tests.browser.screenshots

@@ -10,27 +10,39 @@ from typing import Any
 
 from flask import Flask
 
-from .hookspecs import hookimpl
+from planner.plugins.hookspecs import hookimpl
 
 __all__ = ["create_app", "hookimpl"]
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+HERE = Path(__file__).resolve().parent
+
+
+def templates_folder() -> str:
+    """The core templates: the installed ``planner_templates`` package (a checkout's
+    ``templates/`` under an editable install, the wheel's copy otherwise)."""
+    from importlib.resources import files
+
+    return str(files("planner_templates"))
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the app: config, database, extensions, plugins, blueprints."""
     import os
 
-    from . import config, converters, db, errors, plugins, request_guard, templating
-    from .extensions import csrf, limiter, login_manager
-    from .views import BLUEPRINTS
+    from planner import config, db
+    from planner.plugins import manager as plugins
+    from planner.web import converters, errors, templating
+    from planner.web import guard as request_guard
+    from planner.web.extensions import csrf, limiter, login_manager
+    from planner.web.views import BLUEPRINTS
 
     instance = (test_config or {}).get("INSTANCE_PATH") or os.environ.get("PLANNER_INSTANCE_PATH")
     app = Flask(
         __name__,
         instance_path=instance,
         instance_relative_config=True,
-        template_folder=str(TEMPLATES),
+        template_folder=templates_folder(),
+        static_folder=str(HERE / "web" / "static"),
     )
     config.load(app, test_config)
     if app.config.get("REDIS_URL") and app.config["RATELIMIT_STORAGE_URI"] == "memory://":

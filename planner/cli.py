@@ -6,7 +6,7 @@ import click
 from flask import current_app
 from flask.cli import FlaskGroup, ScriptInfo, with_appcontext
 
-from . import create_app
+from planner import create_app
 
 
 @click.group(cls=FlaskGroup, create_app=create_app)
@@ -24,7 +24,7 @@ def db_group() -> None:
 @with_appcontext
 def db_upgrade(revision: str) -> None:
     """Create or upgrade the database schema."""
-    from .migrate import upgrade
+    from planner.migrate import upgrade
 
     upgrade(current_app.config["DATABASE_URL"], revision)
     click.echo(f"Database at revision {revision}: {_safe_url()}")
@@ -35,7 +35,7 @@ def db_upgrade(revision: str) -> None:
 @with_appcontext
 def db_revision(message: str) -> None:
     """Autogenerate a migration from the models (for developers)."""
-    from .migrate import revision
+    from planner.migrate import revision
 
     revision(current_app.config["DATABASE_URL"], message)
 
@@ -77,9 +77,9 @@ def demo_command(if_empty: bool) -> None:
     """Load demo people and groups (logins: ada/ben/chloe/dev@example.org)."""
     from sqlalchemy import select
 
-    from .db import get_session
-    from .demo import PASSWORD, PEOPLE, has_users, load_demo, login_email
-    from .models import User
+    from planner.db import get_session
+    from planner.dev.demo import PASSWORD, PEOPLE, has_users, load_demo, login_email
+    from planner.models import User
 
     session = get_session()
     if if_empty and has_users(session):

@@ -1,8 +1,8 @@
 """The tables. Timestamps are naive UTC; routine times are naive *local* wall-clock plus a zone.
 
 An occurrence is not a row: it is ``(routine, original_start)`` computed by
-:mod:`planner.recurrence`. RSVPs, claims and comments hang off that key, so moving an occurrence
-keeps them.
+:mod:`planner.scheduling.recurrence`. RSVPs, claims and comments hang off that key, so moving an
+occurrence keeps them.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
-from .db import Base
+from planner.db import Base
 
 ROLES = ("owner", "organizer", "member")
 VISIBILITIES = ("public", "private")

@@ -18,9 +18,9 @@ from flask import Flask, g
 from sqlalchemy import Engine, event, text
 from sqlalchemy.engine import make_url
 
-from . import create_app
-from .db import Base, get_session, make_engine
-from .models import Group, Membership, User
+from planner import create_app
+from planner.db import Base, get_session, make_engine
+from planner.models import Group, Membership, User
 
 PG_ENV = "PLANNER_TEST_DATABASE_URL"
 # Flask-Login's user and Flask-WTF's signed token, cached in ``g`` for one request.
@@ -136,7 +136,7 @@ def db(app):
 @pytest.fixture
 def make_user(db) -> Callable[..., User]:
     """Create a user directly (fast); its password is ``password`` unless given."""
-    from .passwords import hash_password
+    from planner.accounts.passwords import hash_password
 
     counter = iter(range(1, 10_000))
 

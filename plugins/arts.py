@@ -15,7 +15,7 @@ from wtforms.validators import Length, ValidationError
 from wtforms.validators import Optional as OptionalField
 
 from planner import hookimpl
-from planner.activity import ActivityType, DetailsForm, choices
+from planner.plugins.activity import ActivityType, DetailsForm, choices
 
 KEY = "arts"
 KINDS = {

@@ -1,7 +1,7 @@
 """The plain "Gathering" activity type: any routine that needs no details of its own."""
 
 from planner import hookimpl
-from planner.activity import ActivityType
+from planner.plugins.activity import ActivityType
 
 GATHERING = ActivityType(
     key="gathering",

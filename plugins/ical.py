@@ -2,7 +2,7 @@
 
 Registered through ``register_calendar_formats`` like any third-party format, so the registry
 is proven by two real users. Both render the same ``icalendar.Calendar`` that
-:meth:`planner.calendar.Feed.calendar` builds (plugins have decorated its events by then).
+:meth:`planner.feeds.ics.Feed.calendar` builds (plugins have decorated its events by then).
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 
 from planner import hookimpl
-from planner.calendar import CalendarFormat, Feed, to_ics, to_jcal
+from planner.feeds.ics import CalendarFormat, Feed, to_ics, to_jcal
 
 
 def render_ics(feed: Feed) -> bytes:

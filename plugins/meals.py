@@ -18,9 +18,9 @@ from wtforms.validators import Length
 from wtforms.validators import Optional as OptionalField
 
 from planner import hookimpl
-from planner.activity import ActivityType, DetailsForm, SlotDefault, choices
-from planner.answers import Attendance
-from planner.plugin_api import is_member, member_routine, occurrence_number, update_details
+from planner.joining.answers import Attendance
+from planner.plugins.activity import ActivityType, DetailsForm, SlotDefault, choices
+from planner.plugins.helpers import is_member, member_routine, occurrence_number, update_details
 
 KEY = "meals"
 STYLES = {"potluck": "Potluck: everyone brings a dish", "hosted": "Hosted: the host cooks"}

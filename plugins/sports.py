@@ -16,8 +16,8 @@ from wtforms.validators import DataRequired, Length, NumberRange
 from wtforms.validators import Optional as OptionalField
 
 from planner import hookimpl
-from planner.activity import ActivityType, DetailsForm, SlotDefault, choices
-from planner.answers import Attendance
+from planner.joining.answers import Attendance
+from planner.plugins.activity import ActivityType, DetailsForm, SlotDefault, choices
 
 KEY = "sports"
 LEVELS = {

@@ -16,7 +16,7 @@ from wtforms.validators import DataRequired, Length, NumberRange
 from wtforms.validators import Optional as OptionalField
 
 from planner import hookimpl
-from planner.activity import ActivityType, DetailsForm, choices
+from planner.plugins.activity import ActivityType, DetailsForm, choices
 
 KEY = "walks"
 PACES = {"gentle": "Gentle", "steady": "Steady", "brisk": "Brisk"}

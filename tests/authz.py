@@ -22,9 +22,9 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session
 
+from planner.accounts.passwords import hash_password
 from planner.db import Base
 from planner.models import Comment, Group, Invite, Membership, Routine, Slot, User
-from planner.passwords import hash_password
 
 ROLES = ("anonymous", "outsider", "member", "organizer", "owner")
 OK = "ok"

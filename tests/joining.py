@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from planner.models import Group, Routine, Slot
-from planner.recurrence import format_key
+from planner.scheduling.recurrence import format_key
 
 
 def next_week_start(days: int = 7, hour: int = 19, tz: str = "Europe/Berlin") -> datetime:

@@ -7,6 +7,7 @@ from datetime import datetime
 import pytest
 from sqlalchemy import func, select
 
+from planner.accounts.passwords import check_password
 from planner.models import (
     Claim,
     Comment,
@@ -18,7 +19,6 @@ from planner.models import (
     Slot,
     User,
 )
-from planner.passwords import check_password
 
 START = datetime(2026, 12, 3, 19, 0)
 

@@ -18,10 +18,10 @@ from wtforms import IntegerField, StringField
 from wtforms.validators import Length, NumberRange
 from wtforms.validators import Optional as OptionalField
 
-from planner.activity import GENERIC, ActivityType, DetailsForm, SlotDefault
-from planner.attendance import Attendance, ClaimInfo, Person
-from planner.plugin_api import occurrence_number
-from planner.recurrence import Occurrence
+from planner.joining.attendance import Attendance, ClaimInfo, Person
+from planner.plugins.activity import GENERIC, ActivityType, DetailsForm, SlotDefault
+from planner.plugins.helpers import occurrence_number
+from planner.scheduling.recurrence import Occurrence
 from planner_plugins import arts, meals, sports, walks
 
 BERLIN = ZoneInfo("Europe/Berlin")

@@ -7,8 +7,8 @@ import re
 import pytest
 from sqlalchemy import func, select
 
+from planner.accounts.passwords import check_password
 from planner.models import User
-from planner.passwords import check_password
 
 GOOD = {
     "email": "Ada@Example.org",
@@ -199,7 +199,7 @@ class TestRateLimit:
         return {**app_config, "RATELIMIT_ENABLED": True, "AUTH_RATE_LIMIT": "3 per minute"}
 
     def test_login_attempts_are_limited(self, app, client, make_user):
-        from planner.extensions import limiter
+        from planner.web.extensions import limiter
 
         limiter.reset()
         user = make_user()

@@ -8,10 +8,10 @@ import pytest
 from flask import render_template
 from sqlalchemy import select
 
-from planner import answers
+from planner.joining import answers
 from planner.models import Comment
-from planner.occurrences import occurrence_or_404
-from planner.views.comments import linkify
+from planner.routines.occurrences import occurrence_or_404
+from planner.web.views.comments import linkify
 from tests.joining import key_of, last_flash, make_routine
 
 

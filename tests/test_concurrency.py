@@ -32,9 +32,9 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
 
-from planner import answers, locks
-from planner.attendance import attendance_of
 from planner.db import immediate, make_engine
+from planner.joining import answers, locks
+from planner.joining.attendance import attendance_of
 from planner.models import Rsvp
 from tests.joining import answer_path, key_of, last_flash, make_routine
 

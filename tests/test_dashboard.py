@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from planner.models import Claim, Comment, Group, Membership, Regular, Rsvp, Slot
-from planner.recurrence import format_key
+from planner.scheduling.recurrence import format_key
 from planner.testing import count_statements
 from tests.joining import (
     answer_path,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from planner.cli import cli
-from planner.demo import PASSWORD
+from planner.dev.demo import PASSWORD
 from planner.models import Group, Membership, Routine, User
 
 

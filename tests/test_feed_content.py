@@ -13,10 +13,10 @@ from dateutil import tz as dateutil_tz
 from icalendar import Calendar
 
 from planner import hookimpl
-from planner.activity import ActivityType
-from planner.calendar import escape_text, fold
+from planner.feeds.ics import escape_text, fold
+from planner.feeds.vtimezone import build as build_vtimezone
 from planner.models import bump_group_version
-from planner.vtimezone import build as build_vtimezone
+from planner.plugins.activity import ActivityType
 from tests.feed_world import add_override, add_routine, calendar_of, events_of, next_local
 
 
@@ -256,7 +256,7 @@ def _readers_blind_spots(zone: str) -> list[tuple[datetime, datetime]]:
     """The repeated wall-clock hour after a backward change between two STANDARD observances
     (Moscow 2014): both readers below cannot tell the two instants apart there, because the
     component type is all they use to resolve an ambiguous wall time."""
-    from planner.vtimezone import transitions
+    from planner.feeds.vtimezone import transitions
 
     spots = []
     start, end = datetime(2004, 1, 1, tzinfo=UTC), datetime(2040, 1, 1, tzinfo=UTC)
@@ -292,7 +292,7 @@ def test_generated_vtimezones_agree_with_the_tz_database(zone, reader):
 
 
 def test_vtimezone_is_built_once_per_zone():
-    from planner import vtimezone
+    from planner.feeds import vtimezone
 
     vtimezone._cached.cache_clear()
     first = vtimezone.vtimezone("Europe/Berlin", datetime(2024, 5, 1).date())

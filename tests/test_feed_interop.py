@@ -1,7 +1,8 @@
 """The core property: independent parsers read the SERVED feed exactly as the app means it.
 
 * ``recurring-ical-events`` expands the group feed (fetched through the test client) to the same
-  occurrences ``planner.recurrence.expand`` gives: instants, titles, statuses (hypothesis).
+  occurrences ``planner.scheduling.recurrence.expand`` gives: instants, titles, statuses
+  (hypothesis).
 * icalendar, the strict ``ical`` package and vobject parse every kind of feed; text full of
   non-ASCII, commas, semicolons and newlines round-trips through all three.
 * ical.js 2.x (Thunderbird, Nextcloud, FullCalendar) expands a Berlin weekly routine across
@@ -25,9 +26,9 @@ from hypothesis import strategies as st
 from ical.calendar_stream import IcsCalendarStream
 from icalendar import Calendar
 
-from planner import recurrence
 from planner.models import Regular, Routine, Rsvp
-from planner.occurrences import series_of
+from planner.routines.occurrences import series_of
+from planner.scheduling import recurrence
 from planner.testing import skip_or_fail
 from tests.feed_world import add_override, add_routine, next_local
 

@@ -13,8 +13,8 @@ import pytest
 from sqlalchemy import select, update
 from werkzeug.http import http_date
 
-from planner.feed_cache import MemoryCache, RedisCache, feed_cache
-from planner.feed_tokens import RedactTokens, redact
+from planner.feeds.cache import MemoryCache, RedisCache, feed_cache
+from planner.feeds.tokens import RedactTokens, redact
 from planner.models import Group, Membership, Regular, Rsvp, User, bump_group_version
 from planner.testing import count_statements, skip_or_fail
 from tests.feed_world import add_override, add_routine, calendar_of, events_of, next_local
@@ -163,7 +163,7 @@ def test_revoked_and_regenerated_tokens(app, db, private, member, as_user):
 
 
 def test_tokens_carry_at_least_128_random_bits(app):
-    from planner.feed_tokens import TOKEN_BYTES, new_token
+    from planner.feeds.tokens import TOKEN_BYTES, new_token
 
     assert TOKEN_BYTES * 8 >= 128
     tokens = {new_token() for _ in range(100)}
@@ -239,7 +239,7 @@ def test_a_poll_that_ends_in_304_does_not_render(client, db, public, app):
     url = f"/feeds/g/{public.slug}.ics"
     etag = client.get(url).headers["ETag"]
 
-    from planner.feed_sources import reader
+    from planner.feeds.sources import reader
 
     with app.test_request_context():
         feed_engine = reader()
@@ -521,7 +521,7 @@ def test_group_page_links_its_feed(client, db, public, private, member, as_user)
 
 
 def test_demo_public_group_links_its_feed(app, client, db):
-    demo = pytest.importorskip("planner.demo", reason="the demo data module is not there yet")
+    demo = pytest.importorskip("planner.dev.demo", reason="the demo data module is not there yet")
     demo.load_demo(db)
     db.commit()
     group = db.scalar(select(Group).where(Group.visibility == "public").order_by(Group.id))
@@ -625,8 +625,8 @@ def test_revoking_bumps_nothing_else(db, private, member, as_user):
 def test_occurrence_page_partial_links_the_single_ics(app, client, db, public):
     from flask import render_template
 
-    from planner import recurrence
-    from planner.occurrences import series_of
+    from planner.routines.occurrences import series_of
+    from planner.scheduling import recurrence
 
     routine = add_routine(db, public, title="Open supper")
     occurrence = recurrence.occurrence_at(series_of(routine), routine.start)

@@ -8,9 +8,9 @@ from datetime import datetime
 import pytest
 from sqlalchemy import func, select
 
-from planner.forms import slugify
 from planner.models import Group, Membership, Routine
 from planner.testing import count_statements
+from planner.web.forms import slugify
 
 FORM = {
     "name": "Thursday Supper Club",

@@ -1,7 +1,7 @@
 """One ``test_hook_<name>`` per hook (``tests/test_hookspecs_docs.py`` fails without it).
 
 Each drives the hook the way the app does: through real routes and the real database where the
-app calls it, and otherwise through :class:`planner.plugins.Plugins` as the callers use it.
+app calls it, and otherwise through :class:`planner.plugins.manager.Plugins` as the callers use it.
 """
 
 from __future__ import annotations
@@ -17,10 +17,10 @@ from icalendar import Event
 from markupsafe import Markup
 
 from planner import create_app, hookimpl
-from planner.attendance import Attendance, ClaimInfo, Person
+from planner.joining.attendance import Attendance, ClaimInfo, Person
 from planner.models import Routine
-from planner.plugins import notify
-from planner.recurrence import Occurrence
+from planner.plugins.manager import notify
+from planner.scheduling.recurrence import Occurrence
 
 START = datetime(2026, 12, 3, 19, 0)  # a Thursday
 KEY = "20261203T1900"
@@ -37,6 +37,10 @@ class Recorder:
     @hookimpl
     def routine_saved(self, routine, created):
         self.calls.append(("routine_saved", {"routine": routine.id, "created": created}))
+
+    @hookimpl
+    def routine_deleted(self, routine):
+        self.calls.append(("routine_deleted", {"routine": routine.id, "title": routine.title}))
 
     @hookimpl
     def occurrence_changed(self, routine, original_start, change):
@@ -252,6 +256,16 @@ def test_hook_routine_saved(app, club, db):
     routine = add_routine(db, club.group, "gathering", {})
     notify("routine_saved", routine=routine, created=True)
     assert RECORDER.calls == [("routine_saved", {"routine": routine.id, "created": True})]
+
+
+def test_hook_routine_deleted(app, club, db, as_user):
+    """Deleting a routine through the real route tells plugins which one, after commit."""
+    routine = add_routine(db, club.group, "gathering", {}, title="Soup night")
+    routine_id = routine.id
+    response = as_user(club.owner).post(f"/g/{club.group.slug}/r/{routine_id}/delete")
+    assert response.status_code in (302, 303)
+    assert RECORDER.calls == [("routine_deleted", {"routine": routine_id, "title": "Soup night"})]
+    assert db.get(Routine, routine_id) is None
 
 
 def test_hook_occurrence_changed(app, club, db, as_user):

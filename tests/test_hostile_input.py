@@ -29,7 +29,7 @@ from werkzeug.datastructures import MultiDict
 
 from planner.db import Base
 from planner.models import Comment, Override, Routine, Rsvp, default_slot_rows
-from planner.recurrence import format_key
+from planner.scheduling.recurrence import format_key
 from planner.testing import PER_REQUEST_G, Auth
 from tests import routes_feeds, routes_foundation, routes_joining, routes_plugins, routes_routines
 from tests.authz import ROLES, World, build_world

@@ -9,8 +9,9 @@ import pytest
 from markupsafe import Markup
 from sqlalchemy import select
 
-from planner import hookimpl, timefmt
+from planner import hookimpl
 from planner.models import Claim, Comment, Group, Override, Regular, Routine, Rsvp, Slot
+from planner.web import timefmt
 from tests.joining import make_routine
 
 BERLIN = ZoneInfo("Europe/Berlin")

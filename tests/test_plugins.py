@@ -2,7 +2,7 @@
 
 Third-party plugins are installed for real: a package plus a ``.dist-info`` folder with an
 ``entry_points.txt`` on ``sys.path``, found by :mod:`importlib.metadata` exactly as pip's would
-be. The failure policy under test (see :mod:`planner.plugins`): a plugin that cannot import,
+be. The failure policy under test (see :mod:`planner.plugins.manager`): a plugin that cannot import,
 register or validate stops start-up with a :class:`PluginError` naming it; at run time a
 failing hook implementation is logged and skipped.
 """
@@ -20,9 +20,9 @@ from pathlib import Path
 import pytest
 
 from planner import create_app, hookimpl
-from planner.activity import ActivityType
 from planner.models import Routine
-from planner.plugins import PluginError, load, notify
+from planner.plugins.activity import ActivityType
+from planner.plugins.manager import PluginError, load, notify
 
 BUILTINS = {"gathering", "meals", "sports", "arts", "walks"}
 
@@ -107,7 +107,7 @@ def test_disabling_a_builtin_removes_its_type(base_config, monkeypatch, via_env)
 
 def test_the_allow_list_loads_only_named_plugins(base_config, monkeypatch, caplog):
     monkeypatch.setenv("PLANNER_PLUGINS", "gathering,walks,nosuchplugin")
-    with caplog.at_level(logging.WARNING, logger="planner.plugins"):
+    with caplog.at_level(logging.WARNING, logger="planner.plugins.manager"):
         plugins = create_app(base_config).extensions["planner"]
     assert set(plugins.activity_types) == {"gathering", "walks"}
     assert "'nosuchplugin' matches no plugin" in caplog.text
@@ -167,7 +167,7 @@ def test_a_hook_argument_that_does_not_exist_stops_startup(base_config, install)
 def activity_plugin(key: str) -> str:
     return f"""
         from planner import hookimpl
-        from planner.activity import ActivityType
+        from planner.plugins.activity import ActivityType
 
         @hookimpl
         def register_activity_types():
@@ -255,7 +255,7 @@ def test_notify_isolates_a_failing_plugin(base_config, caplog):
 
 THIRD_PARTY = """
     from planner import hookimpl
-    from planner.activity import ActivityType
+    from planner.plugins.activity import ActivityType
 
     @hookimpl
     def register_activity_types():
@@ -438,8 +438,8 @@ def test_a_routine_of_a_disabled_type_still_shows(app_config, db, make_user, mak
 
 
 def test_demo_has_a_routine_of_every_builtin_type(app, db):
-    from planner.demo import PASSWORD, load_demo
-    from planner.recurrence import format_key
+    from planner.dev.demo import PASSWORD, load_demo
+    from planner.scheduling.recurrence import format_key
     from planner.testing import Auth
 
     demo = load_demo(db)

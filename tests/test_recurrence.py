@@ -15,7 +15,7 @@ from dateutil.rrule import rrulestr
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from planner.recurrence import (
+from planner.scheduling.recurrence import (
     OverrideData,
     RecurrenceError,
     Series,
@@ -32,7 +32,7 @@ from planner.recurrence import (
     parse_until,
     split_rule,
 )
-from planner.schedule import bounded_between, explicit_parts
+from planner.scheduling.rules import bounded_between, explicit_parts
 
 HOUR = timedelta(hours=1)
 BERLIN = "Europe/Berlin"

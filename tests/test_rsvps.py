@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import func, select
 
 from planner import hookimpl
-from planner.attendance import attendance_of
+from planner.joining.attendance import attendance_of
 from planner.models import Override, Regular, Rsvp
-from planner.recurrence import format_key
+from planner.scheduling.recurrence import format_key
 from tests.joining import answer_path, key_of, last_flash, make_routine, next_week_start
 
 

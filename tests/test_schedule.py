@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from planner.recurrence import RecurrenceError, Series, expand, localize
-from planner.schedule import (
+from planner.scheduling.recurrence import RecurrenceError, Series, expand, localize
+from planner.scheduling.rules import (
     Schedule,
     align_start,
     describe,

@@ -7,9 +7,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from planner.attendance import attendance_of
+from planner.joining.attendance import attendance_of
 from planner.models import Claim, Override, Slot
-from planner.recurrence import format_key
+from planner.scheduling.recurrence import format_key
 from tests.joining import key_of, last_flash, make_routine, next_week_start
 
 

@@ -9,10 +9,11 @@ from flask import render_template
 from markupsafe import Markup
 from sqlalchemy import select
 
-from planner import answers, hookimpl
-from planner.attendance import Attendance, _Said, attendance_of, derive
+from planner import hookimpl
+from planner.joining import answers
+from planner.joining.attendance import Attendance, _Said, attendance_of, derive
 from planner.models import Membership, Regular, User
-from planner.occurrences import occurrence_or_404
+from planner.routines.occurrences import occurrence_or_404
 from tests.joining import answer_path, key_of, last_flash, make_routine
 
 T0 = datetime(2026, 1, 1, 12, 0)

@@ -15,8 +15,8 @@ from werkzeug.serving import make_server
 
 from planner import create_app
 from planner.db import get_session
-from planner.demo import PASSWORD as DEMO_PASSWORD
-from planner.demo import load_demo
+from planner.dev.demo import PASSWORD as DEMO_PASSWORD
+from planner.dev.demo import load_demo
 from planner.migrate import upgrade
 from planner.testing import FAST_ARGON2
 

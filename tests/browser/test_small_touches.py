@@ -8,7 +8,7 @@ import pytest
 from flask import g
 from playwright.sync_api import expect
 
-from planner.timefmt import relative_day
+from planner.web.timefmt import relative_day
 
 from .steps import (
     answer,

@@ -13,7 +13,7 @@ from wtforms.validators import DataRequired, Length
 from wtforms.validators import Optional as OptionalField
 
 from planner import hookimpl
-from planner.activity import ActivityType, DetailsForm, SlotDefault
+from planner.plugins.activity import ActivityType, DetailsForm, SlotDefault
 
 __version__ = "0.1.0"
 

@@ -15,7 +15,7 @@ from types import SimpleNamespace
 import planner_webhook
 import pytest
 
-from planner.plugins import notify
+from planner.plugins.manager import notify
 
 START = datetime(2026, 12, 3, 19, 0)
 

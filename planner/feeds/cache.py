@@ -1,0 +1,111 @@
+"""Rendered feed bytes, cached per feed and version.
+
+The key already says which version of which feed it holds (the ETag token, see
+:mod:`planner.feeds.sources`), so nothing is ever invalidated: a change makes a new key and the
+old entry ages out. That is why an in-process cache is safe even with several workers (each
+renders a version at most once) and why Redis is only an optimisation that lets workers and
+hosts share renders (``PLANNER_REDIS_URL``, or ``REDIS_URL`` in the environment).
+
+A cache that fails (Redis down) is logged and skipped: the feed is rendered instead.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections import OrderedDict
+from typing import Protocol
+
+from flask import Flask, current_app
+
+log = logging.getLogger(__name__)
+
+EXTENSION = "planner_feed_cache"
+DEFAULT_MAX_BYTES = 64 * 1024 * 1024
+REDIS_TTL_SECONDS = 7 * 24 * 3600
+REDIS_PREFIX = "planner:feed:"
+
+
+class FeedCache(Protocol):
+    def get(self, key: str) -> bytes | None: ...
+
+    def set(self, key: str, value: bytes) -> None: ...
+
+
+class MemoryCache:
+    """A thread-safe LRU bounded by total bytes (a few large feeds cannot eat the worker)."""
+
+    def __init__(self, max_bytes: int = DEFAULT_MAX_BYTES):
+        self.max_bytes = max_bytes
+        self.size = 0
+        self._items: OrderedDict[str, bytes] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> bytes | None:
+        with self._lock:
+            value = self._items.get(key)
+            if value is not None:
+                self._items.move_to_end(key)
+            return value
+
+    def set(self, key: str, value: bytes) -> None:
+        if len(value) > self.max_bytes:
+            return
+        with self._lock:
+            old = self._items.pop(key, None)
+            if old is not None:
+                self.size -= len(old)
+            self._items[key] = value
+            self.size += len(value)
+            while self.size > self.max_bytes:
+                _, dropped = self._items.popitem(last=False)
+                self.size -= len(dropped)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+            self.size = 0
+
+
+class RedisCache:
+    """Shared across workers and hosts; entries expire after a week unless read again."""
+
+    def __init__(self, url: str, ttl: int = REDIS_TTL_SECONDS):
+        import redis
+
+        self.client = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
+        self.ttl = ttl
+
+    def get(self, key: str) -> bytes | None:
+        try:
+            return self.client.get(REDIS_PREFIX + key)
+        except Exception as exc:  # redis down: render instead of failing the request
+            log.warning("feed cache: redis get failed: %s", exc)
+            return None
+
+    def set(self, key: str, value: bytes) -> None:
+        try:
+            self.client.set(REDIS_PREFIX + key, value, ex=self.ttl)
+        except Exception as exc:
+            log.warning("feed cache: redis set failed: %s", exc)
+
+
+def redis_url(app: Flask) -> str | None:
+    return app.config.get("REDIS_URL") or os.environ.get("REDIS_URL") or None
+
+
+def make_cache(app: Flask) -> FeedCache:
+    url = redis_url(app)
+    if url:
+        return RedisCache(url)
+    return MemoryCache(int(app.config["FEED_CACHE_MAX_BYTES"]))
+
+
+def feed_cache() -> FeedCache:
+    """The app's feed cache, created on first use."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    cache = app.extensions.get(EXTENSION)
+    if cache is None:
+        cache = app.extensions[EXTENSION] = make_cache(app)
+    return cache

@@ -1,0 +1,69 @@
+"""Authorization in one place: who may see a group and who may organize it.
+
+A private group answers 404 (not 403) to anyone who is not a member, so its existence does not
+leak; organizer actions answer 403 to plain members, who can already see the group.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import abort
+from flask_login import current_user
+from sqlalchemy import select
+
+from planner.db import get_session
+from planner.models import Group, Membership
+
+
+@dataclass(frozen=True)
+class GroupAccess:
+    group: Group
+    membership: Membership | None
+
+    @property
+    def is_member(self) -> bool:
+        return self.membership is not None
+
+    @property
+    def can_organize(self) -> bool:
+        return self.membership is not None and self.membership.can_organize
+
+    @property
+    def is_owner(self) -> bool:
+        return self.membership is not None and self.membership.role == "owner"
+
+
+def group_access(slug: str) -> GroupAccess:
+    """Load a group the current person may see, in one query, or abort 404."""
+    session = get_session()
+    if current_user.is_authenticated:
+        row = session.execute(
+            select(Group, Membership)
+            .outerjoin(
+                Membership,
+                (Membership.group_id == Group.id) & (Membership.user_id == current_user.id),
+            )
+            .where(Group.slug == slug)
+        ).first()
+        group, membership = (row[0], row[1]) if row else (None, None)
+    else:
+        group, membership = session.scalar(select(Group).where(Group.slug == slug)), None
+    if group is None or (not group.is_public and membership is None):
+        abort(404)
+    return GroupAccess(group, membership)
+
+
+def member_access(slug: str) -> GroupAccess:
+    """Like :func:`group_access`, but the person must be a member (403 for a public group)."""
+    access = group_access(slug)
+    if not access.is_member:
+        abort(403, "Join this group first.")
+    return access
+
+
+def organizer_access(slug: str) -> GroupAccess:
+    access = group_access(slug)
+    if not access.can_organize:
+        abort(403, "Only the group's organizers can do that.")
+    return access

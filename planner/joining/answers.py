@@ -1,0 +1,418 @@
+"""Writing what people say: answers, regulars and slot claims, checked against capacity.
+
+Who has a place is derived, never stored (see :mod:`planner.joining.attendance`); each write here
+runs
+under :func:`planner.joining.locks.occurrence_lock`, compares the attendance before and after, and
+returns the effective changes, which :func:`notify_changes` turns into ``rsvp_changed``
+notifications after commit.
+
+This module also re-exports the names plugins and views have always imported from
+``planner.joining.answers`` (``Attendance``, ``occurrence_lock``, ``occurrence_context``, ...).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from planner.joining.attendance import (
+    ANSWERS,
+    DECLINED,
+    GOING,
+    MAYBE,
+    WAITLISTED,
+    WANTING,
+    Attendance,
+    ClaimInfo,
+    KeyT,
+    Person,
+    attendance_for,
+    attendance_of,
+    closed_reason,
+    derive,
+)
+from planner.joining.locks import Busy, occurrence_lock
+from planner.joining.panel import (
+    CommentView,
+    Panel,
+    comments_of,
+    occurrence_context,
+)
+from planner.models import Claim, Regular, Routine, Rsvp, Slot, User, bump_group_version, utcnow
+from planner.scheduling import recurrence
+
+__all__ = [
+    "ANSWERS",
+    "DECLINED",
+    "GOING",
+    "MAYBE",
+    "WAITLISTED",
+    "WANTING",
+    "AnswerError",
+    "Attendance",
+    "Busy",
+    "Change",
+    "ClaimInfo",
+    "CommentView",
+    "KeyT",
+    "Outcome",
+    "Panel",
+    "Person",
+    "announce",
+    "answer",
+    "attendance_for",
+    "attendance_of",
+    "check_open",
+    "claim_slot",
+    "closed_reason",
+    "comments_of",
+    "derive",
+    "notify_changes",
+    "occurrence_context",
+    "occurrence_lock",
+    "release_slot",
+    "set_regular",
+    "snapshot",
+]
+
+
+class AnswerError(ValueError):
+    """A refused change; ``str(error)`` is a message for the person. Nothing was changed."""
+
+
+# --------------------------------------------------------------------------- writing answers
+
+
+@dataclass(frozen=True)
+class Change:
+    """One person's effective status moved; becomes an ``rsvp_changed`` notification."""
+
+    routine_id: int
+    original_start: datetime
+    user_id: int
+    previous: str | None
+    status: str | None
+
+
+@dataclass
+class Outcome:
+    """What a write did, for the response message and the notifications after commit."""
+
+    status: str | None = None
+    position: int | None = None
+    guests: int = 0
+    changed: bool = False
+    changes: list[Change] = field(default_factory=list)
+    message: str = ""
+
+
+def _diff(before: Attendance, after: Attendance, actor_id: int | None, actor_changed: bool):
+    old, new = before.statuses(), after.statuses()
+    changes = []
+    for user_id in sorted(set(old) | set(new)):
+        if old.get(user_id) != new.get(user_id) or (user_id == actor_id and actor_changed):
+            changes.append(
+                Change(
+                    before.routine_id, before.original_start, user_id,
+                    old.get(user_id), new.get(user_id),
+                )
+            )
+    return changes
+
+
+def _message(status: str | None, position: int | None, guests: int) -> str:
+    plus = f" with {guests} guest{'s' if guests != 1 else ''}" if guests else ""
+    if status == GOING:
+        return f"You're going{plus}."
+    if status == WAITLISTED:
+        return f"All places are taken: you're number {position} on the waitlist{plus}."
+    if status == MAYBE:
+        return f"You answered maybe{plus}."
+    if status == DECLINED:
+        return "You can't go; thanks for saying so."
+    return "Your answer was withdrawn."
+
+
+def answer(
+    session: Session,
+    routine: Routine,
+    occurrence: recurrence.Occurrence,
+    user: User,
+    status: str | None,
+    guests: int = 0,
+    now: datetime | None = None,
+) -> Outcome:
+    """Record ``user``'s answer (``None`` withdraws it) under the occurrence lock.
+
+    Moving into "going" puts the person at the back of the queue; staying "going" (a changed
+    guest count, a regular confirming) keeps their place. A going party may not grow into
+    places someone else already holds: that change is refused instead of pushing them out.
+    """
+    if status is not None and status not in ANSWERS:
+        raise AnswerError("Choose going, maybe or can't go.")
+    if guests < 0:
+        raise AnswerError("The number of guests can't be negative.")
+    if status == DECLINED:
+        guests = 0
+    if guests > routine.max_guests:
+        raise AnswerError(
+            "This routine doesn't take guests."
+            if routine.max_guests == 0
+            else f"You can bring at most {routine.max_guests} guests."
+        )
+    check_open(occurrence, now)
+    key = occurrence.original_start
+    with occurrence_lock(session, routine.id, key):
+        before = attendance_of(session, routine.id, key)
+        rsvp = session.scalar(
+            select(Rsvp).where(
+                Rsvp.routine_id == routine.id, Rsvp.original_start == key, Rsvp.user_id == user.id
+            )
+        )
+        regular = session.scalar(
+            select(Regular).where(Regular.routine_id == routine.id, Regular.user_id == user.id)
+        )
+        was = before.status_of(user.id)
+        was_wanting = was in WANTING
+        stamp = utcnow()
+        if status is None and regular is not None:
+            # A regular has no "no answer": withdrawing means going by default again.
+            status, guests = GOING, rsvp.guests if rsvp is not None else 0
+            if was_wanting:
+                status = "keep"
+        if status == "keep":
+            pass
+        elif status is None:
+            if rsvp is not None:
+                session.delete(rsvp)
+        else:
+            if status == GOING and was_wanting:
+                arrival = rsvp.answered_at if rsvp is not None and rsvp.status == GOING else (
+                    regular.joined_at if regular is not None else stamp
+                )
+            else:
+                arrival = stamp
+            unchanged = (
+                rsvp is not None and rsvp.status == status and rsvp.guests == guests
+            )
+            if rsvp is None:
+                session.add(
+                    Rsvp(
+                        routine_id=routine.id, original_start=key, user_id=user.id,
+                        status=status, guests=guests, answered_at=arrival,
+                        created_at=stamp, updated_at=stamp,
+                    )
+                )
+            elif not unchanged:
+                rsvp.status, rsvp.guests, rsvp.answered_at = status, guests, arrival
+                rsvp.updated_at = stamp
+        session.flush()
+        after = attendance_of(session, routine.id, key)
+        pushed_out = [
+            p for p in before.going if p.user_id != user.id and after.status_of(p.user_id) != GOING
+        ]
+        if pushed_out:
+            left = max(0, (before.capacity or 0) - before.going_count)
+            mine = before.person(user.id)
+            most = (mine.guests if mine else 0) + left
+            if left == 0:
+                raise AnswerError("All places are taken, so you can't bring more guests now.")
+            raise AnswerError(
+                f"Only {left} more place{'s' if left != 1 else ''} left, so you can "
+                f"bring at most {most} guest{'s' if most != 1 else ''} now."
+            )
+        now_person = after.person(user.id)
+        now_status = after.status_of(user.id)
+        actor_changed = (was != now_status) or (
+            (before.person(user.id) or Person(0, "")).guests
+            != (now_person or Person(0, "")).guests
+        )
+        outcome = Outcome(
+            status=now_status,
+            position=after.position_of(user.id),
+            guests=now_person.guests if now_person else 0,
+            changed=actor_changed,
+            changes=_diff(before, after, user.id, actor_changed),
+        )
+        if outcome.changes:
+            # Feeds show attendance (a sports match turns CONFIRMED); same transaction.
+            bump_group_version(session, routine.group_id)
+    outcome.message = _message(outcome.status, outcome.position, outcome.guests)
+    return outcome
+
+
+def check_open(occurrence: recurrence.Occurrence, now: datetime | None = None) -> None:
+    """Answers and slots close when an occurrence starts or is cancelled."""
+    reason = closed_reason(occurrence, now)
+    if reason:
+        raise AnswerError(reason)
+
+
+REGULAR_WINDOW = timedelta(days=92)
+
+
+def _upcoming_keys(routine: Routine, now: datetime) -> list[datetime]:
+    from planner.routines.occurrences import series_of
+
+    try:
+        found = recurrence.expand(series_of(routine), now, now + REGULAR_WINDOW)
+    except recurrence.RecurrenceError:
+        return []
+    return [o.original_start for o in found if not o.is_cancelled and o.start > now]
+
+
+def set_regular(
+    session: Session, routine: Routine, user: User, join: bool, now: datetime | None = None
+) -> Outcome:
+    """Join or leave as a regular under the routine-wide lock.
+
+    The person arrives now, so joining never takes anyone's place; leaving frees their places
+    on every upcoming occurrence they had not answered explicitly, and the people promoted by
+    that are among the returned changes (for the next three months of occurrences).
+    """
+    now = now or datetime.now(UTC)
+    keys = _upcoming_keys(routine, now)
+    with occurrence_lock(session, routine.id, None):
+        before = attendance_for(session, [(routine.id, k) for k in keys])
+        regular = session.scalar(
+            select(Regular).where(Regular.routine_id == routine.id, Regular.user_id == user.id)
+        )
+        changed = False
+        if join and regular is None:
+            session.add(Regular(routine_id=routine.id, user_id=user.id, joined_at=utcnow()))
+            changed = True
+        elif not join and regular is not None:
+            session.delete(regular)
+            changed = True
+        session.flush()
+        after = attendance_for(session, [(routine.id, k) for k in keys])
+        changes: list[Change] = []
+        for k in keys:
+            if (routine.id, k) in before:
+                changes.extend(_diff(before[(routine.id, k)], after[(routine.id, k)], None, False))
+        if changed:
+            bump_group_version(session, routine.group_id)
+    if join:
+        message = (
+            "You're a regular now: you're going to every occurrence unless you say otherwise."
+            if changed
+            else "You're already a regular of this routine."
+        )
+    else:
+        message = "You're no longer a regular." if changed else "You weren't a regular."
+    return Outcome(changed=changed, changes=changes, message=message)
+
+
+def notify_changes(session: Session, routine: Routine, changes: list[Change]) -> None:
+    """Fire ``rsvp_changed`` after commit for every effective change (one query for users)."""
+    if not changes:
+        return
+    from planner.plugins.manager import notify
+
+    users = {
+        u.id: u
+        for u in session.scalars(select(User).where(User.id.in_({c.user_id for c in changes})))
+    }
+    for change in changes:
+        user = users.get(change.user_id)
+        if user is None:
+            continue
+        notify(
+            "rsvp_changed",
+            routine=routine,
+            original_start=change.original_start,
+            user=user,
+            status=change.status,
+            previous=change.previous,
+        )
+
+
+def snapshot(session: Session, routine: Routine, now: datetime | None = None) -> dict:
+    """Effective attendance of a routine's upcoming occurrences, before an edit elsewhere
+    (a changed capacity); pass it to :func:`announce` after commit to notify promotions."""
+    keys = _upcoming_keys(routine, now or datetime.now(UTC))
+    return attendance_for(session, [(routine.id, k) for k in keys])
+
+
+def announce(session: Session, routine: Routine, before: dict) -> None:
+    after = attendance_for(session, list(before))
+    changes: list[Change] = []
+    for key, old in before.items():
+        if key in after:
+            changes.extend(_diff(old, after[key], None, False))
+    notify_changes(session, routine, changes)
+
+
+# --------------------------------------------------------------------------- slots
+
+
+@contextmanager
+def _locked_slot(
+    session: Session,
+    routine: Routine,
+    occurrence: recurrence.Occurrence,
+    slot_id: int,
+    now: datetime | None,
+) -> Iterator[Slot]:
+    """The routine's slot, read under the occurrence lock of a still-open occurrence: a slot an
+    organizer removed a moment ago is refused with a message, never claimed or a 500."""
+    check_open(occurrence, now)
+    with occurrence_lock(session, routine.id, occurrence.original_start):
+        slot = session.scalar(select(Slot).where(Slot.id == slot_id, Slot.routine_id == routine.id))
+        if slot is None:
+            raise AnswerError("That slot no longer exists.")
+        yield slot
+
+
+def claim_slot(
+    session: Session,
+    routine: Routine,
+    occurrence: recurrence.Occurrence,
+    user: User,
+    slot_id: int,
+    now: datetime | None = None,
+) -> str:
+    """Take a slot on one occurrence if it has room; idempotent for the same person."""
+    key = occurrence.original_start
+    with _locked_slot(session, routine, occurrence, slot_id, now) as slot:
+        takers = session.execute(
+            select(Claim.user_id, User.display_name)
+            .join(User, User.id == Claim.user_id)
+            .where(Claim.slot_id == slot.id, Claim.original_start == key)
+            .order_by(Claim.created_at, Claim.id)
+        ).all()
+        if any(uid == user.id for uid, _ in takers):
+            return f"You already have “{slot.label}”."
+        if len(takers) >= slot.capacity:
+            names = ", ".join(name for _, name in takers)
+            raise AnswerError(f"“{slot.label}” is already taken by {names}.")
+        session.add(Claim(slot_id=slot.id, original_start=key, user_id=user.id))
+        bump_group_version(session, routine.group_id)
+    return f"You took “{slot.label}”."
+
+
+def release_slot(
+    session: Session,
+    routine: Routine,
+    occurrence: recurrence.Occurrence,
+    slot_id: int,
+    user_id: int,
+    now: datetime | None = None,
+) -> str:
+    key = occurrence.original_start
+    with _locked_slot(session, routine, occurrence, slot_id, now) as slot:
+        result = session.execute(
+            delete(Claim).where(
+                Claim.slot_id == slot.id, Claim.original_start == key, Claim.user_id == user_id
+            )
+        )
+        if result.rowcount:
+            bump_group_version(session, routine.group_id)
+    if not result.rowcount:
+        return f"“{slot.label}” was not taken by that person."
+    return f"“{slot.label}” is free again."

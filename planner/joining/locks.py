@@ -1,0 +1,78 @@
+"""The occurrence lock: count-checking writes of one occurrence never overlap.
+
+Writes that depend on counts (answers, regulars, slot claims, a changed capacity) run under
+:func:`occurrence_lock` (``BEGIN IMMEDIATE`` on SQLite, a transaction-scoped advisory lock on
+PostgreSQL), so each response and each ``rsvp_changed`` notification describes the state that
+was really committed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+
+from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+
+from planner.db import immediate
+
+LOCK_TIMEOUT = "5s"
+# Namespace of the per-routine advisory lock (one 64-bit key); the per-occurrence lock uses the
+# separate two-int key space (routine id, minutes since 2000), so the two never collide.
+ROUTINE_LOCK_NAMESPACE = 0x504C4E52 << 32  # "PLNR"
+EPOCH = datetime(2000, 1, 1)
+
+
+class Busy(Exception):
+    """Someone else held the occurrence too long; the person should simply try again."""
+
+
+def _is_lock_failure(error: OperationalError) -> bool:
+    code = getattr(error.orig, "sqlstate", None)
+    if code in ("55P03", "40P01", "40001"):  # lock_not_available, deadlock, serialization
+        return True
+    message = str(error.orig).lower()
+    return "database is locked" in message or "database table is locked" in message
+
+
+def _minutes(original_start: datetime) -> int:
+    return int((original_start - EPOCH).total_seconds() // 60)
+
+
+@contextmanager
+def occurrence_lock(
+    session: Session, routine_id: int, original_start: datetime | None = None
+) -> Iterator[Session]:
+    """A write transaction that no other count-checking write of the same occurrence overlaps.
+
+    SQLite: ``BEGIN IMMEDIATE`` takes the database's write lock up front (busy_timeout bounds
+    the wait). PostgreSQL: ``lock_timeout`` bounds the wait, then a shared lock on the routine
+    and an exclusive lock on the occurrence (two-int key: routine id, minutes since 2000). With
+    ``original_start=None`` the routine lock is exclusive: joining or leaving as a regular
+    touches every occurrence at once. Both locks end with the transaction. A lock wait that
+    times out raises :class:`Busy`; everything inside rolls back.
+    """
+    try:
+        with immediate(session):
+            if session.get_bind().dialect.name == "postgresql":
+                session.execute(text(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'"))
+                routine_key = ROUTINE_LOCK_NAMESPACE | routine_id
+                if original_start is None:
+                    session.execute(
+                        text("SELECT pg_advisory_xact_lock(:k)"), {"k": routine_key}
+                    )
+                else:
+                    session.execute(
+                        text("SELECT pg_advisory_xact_lock_shared(:k)"), {"k": routine_key}
+                    )
+                    session.execute(
+                        text("SELECT pg_advisory_xact_lock(:a, :b)"),
+                        {"a": routine_id, "b": _minutes(original_start)},
+                    )
+            yield session
+    except OperationalError as error:
+        if _is_lock_failure(error):
+            raise Busy(str(error.orig)) from error
+        raise

@@ -1,0 +1,145 @@
+"""Every hook a plugin can implement. Each docstring is the plugin author's reference.
+
+Hooks are always called with keyword arguments, so an implementation may accept any subset of
+the documented arguments, in any order.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from pluggy import HookimplMarker, HookspecMarker
+
+if TYPE_CHECKING:  # only for annotations: plugins must not import models through here
+    import click
+    from flask import Blueprint
+    from icalendar import Event
+    from markupsafe import Markup
+
+    from planner.joining.attendance import Attendance
+    from planner.models import Routine, User
+    from planner.plugins.activity import ActivityType
+    from planner.scheduling.recurrence import Occurrence
+
+hookspec = HookspecMarker("planner")
+hookimpl = HookimplMarker("planner")
+
+
+# -- registries ---------------------------------------------------------------------------------
+
+
+@hookspec
+def register_activity_types() -> list[ActivityType]:
+    """Return a list of :class:`planner.plugins.activity.ActivityType` this plugin provides.
+
+    Keys must be unique across all plugins (lower-case letters, digits, ``-`` and ``_``); a
+    duplicate stops start-up with a message naming both plugins.
+    """
+
+
+@hookspec
+def register_calendar_formats() -> list[Any]:
+    """Return a list of :class:`planner.feeds.ics.CalendarFormat` (key, media type, extension,
+    ``render(feed) -> bytes``). The built-in ``ical`` plugin provides ``ics`` and ``jcal``."""
+
+
+@hookspec
+def register_routes() -> list[Blueprint]:
+    """Return a list of Flask blueprints to register on the app."""
+
+
+@hookspec
+def register_commands(cli: click.Group) -> None:
+    """Add subcommands to the ``planner`` command line.
+
+    :param cli: the ``click.Group`` behind ``planner``; call ``cli.command()`` on it.
+    """
+
+
+# -- decorating output --------------------------------------------------------------------------
+
+
+@hookspec
+def ical_event(
+    event: Event,
+    occurrence: Occurrence | None,
+    routine: Routine,
+    attendance: Attendance | None,
+) -> None:
+    """Decorate one VEVENT before it is written to a feed (categories, URL, status, alarms).
+
+    :param event: the ``icalendar.Event`` being built; modify it in place.
+    :param occurrence: the :class:`planner.scheduling.recurrence.Occurrence` it stands for, or
+        ``None`` for the master VEVENT of a series.
+    :param routine: the :class:`planner.models.Routine` (read-only).
+    :param attendance: the :class:`planner.joining.answers.Attendance` of that occurrence (``None``
+        for the master VEVENT).
+    """
+
+
+@hookspec
+def occurrence_panels(
+    occurrence: Occurrence, routine: Routine, viewer: User | None, attendance: Attendance | None
+) -> Markup | None:
+    """Return HTML (``markupsafe.Markup``) or ``None`` for an extra section of the occurrence page.
+
+    :param occurrence: the :class:`planner.scheduling.recurrence.Occurrence` shown.
+    :param routine: its :class:`planner.models.Routine`.
+    :param viewer: the logged-in :class:`planner.models.User`, or ``None``.
+    :param attendance: the :class:`planner.joining.answers.Attendance` of this occurrence.
+    """
+
+
+# -- notifications (called after commit; failures are logged, never shown to the user) ---------
+
+
+@hookspec
+def routine_saved(routine: Routine, created: bool) -> None:
+    """A routine was created or edited.
+
+    :param routine: the saved :class:`planner.models.Routine`.
+    :param created: ``True`` for a new routine.
+    """
+
+
+@hookspec
+def routine_deleted(routine: Routine) -> None:
+    """A routine and everything hanging off it (answers, slots, comments) was deleted.
+
+    Called after the commit, with the routine as it was (detached: read its attributes, do not
+    load relationships). A bridge that mirrored the routine elsewhere removes it here.
+
+    :param routine: the deleted :class:`planner.models.Routine`.
+    """
+
+
+@hookspec
+def occurrence_changed(routine: Routine, original_start: datetime, change: str) -> None:
+    """One occurrence was cancelled, restored or changed.
+
+    :param routine: the :class:`planner.models.Routine`.
+    :param original_start: the occurrence key (naive local ``datetime``).
+    :param change: ``"cancelled"``, ``"restored"``, ``"changed"``, or ``"split"`` when the
+        series was changed from this occurrence on (``routine`` is the old series, now ending
+        before it; the new one arrives through ``routine_saved`` with ``created=True``).
+    """
+
+
+@hookspec
+def rsvp_changed(
+    routine: Routine,
+    original_start: datetime,
+    user: User,
+    status: str | None,
+    previous: str | None,
+) -> None:
+    """A member's answer for one occurrence changed (including waitlist promotions).
+
+    :param routine: the :class:`planner.models.Routine`.
+    :param original_start: the occurrence key (naive local ``datetime``).
+    :param user: the :class:`planner.models.User` whose answer changed.
+    :param status: the new effective status: ``going``, ``maybe``, ``declined``, ``waitlisted``
+        or ``None`` when the answer was withdrawn.
+    :param previous: the effective status before the change, or ``None``.
+    """

@@ -1,0 +1,300 @@
+"""The plugin manager: loads the ``planner`` entry-point group and builds registries from hooks.
+
+Built-in plugins live in ``plugins/`` (import package ``planner_plugins``) and are declared in
+this project's own ``[project.entry-points.planner]`` table, so they load exactly as a
+third-party package would.
+
+Failure policy (tested in ``tests/test_plugins.py``): a plugin that fails to import, implements
+a hook that does not exist (a typo), takes an argument the hook does not offer, or registers an
+invalid or duplicate activity type stops start-up with a :class:`PluginError` naming it. A
+half-loaded plugin set would silently turn routines generic; an operator can always start
+without the plugin through ``PLANNER_DISABLED_PLUGINS``. At run time the opposite holds: a
+plugin failing inside a hook is logged with its name and skipped, so it never breaks a page, a
+feed or a saved answer.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass, field
+from importlib import metadata
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pluggy
+from markupsafe import Markup, escape
+
+from planner.config import split_names
+from planner.plugins import hookspecs
+from planner.plugins.activity import GENERIC, KEY_PATTERN, ActivityType
+
+log = logging.getLogger(__name__)
+GROUP = "planner"
+BUILTIN_PACKAGE = "planner_plugins"
+
+
+class PluginError(RuntimeError):
+    """A plugin could not be loaded or registered something invalid; the message names it."""
+
+
+@dataclass
+class PluginInfo:
+    name: str
+    module: str
+    version: str | None
+    distribution: str | None
+    builtin: bool
+    hooks: list[str] = field(default_factory=list)
+    activity_types: list[str] = field(default_factory=list)
+    templates: str | None = None  # the plugin package's ``templates/`` folder, if any
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Plugins:
+    """What the app learned from its plugins at start-up; lives in ``app.extensions``."""
+
+    pm: pluggy.PluginManager
+    info: dict[str, PluginInfo]
+    activity_types: dict[str, ActivityType]
+
+    @property
+    def hook(self) -> Any:
+        return self.pm.hook
+
+    def activity(self, key: str) -> ActivityType:
+        """The activity type for ``key``, or :data:`GENERIC` when its plugin is gone."""
+        return self.activity_types.get(key, GENERIC)
+
+    def activity_choices(self) -> list[tuple[str, str]]:
+        """``(key, label)`` pairs for a select field, "Gathering" first, then by label."""
+        types = sorted(self.activity_types.values(), key=lambda a: (a.key != "gathering", a.label))
+        return [(a.key, a.label) for a in types]
+
+    def missing_notice(self, key: str) -> str | None:
+        """Words for the page when a routine's activity type is not installed; else ``None``."""
+        if key in self.activity_types:
+            return None
+        return (
+            f"This routine's activity type {key!r} is not available: its plugin is not "
+            "installed or is disabled. Its details are kept and will show again when it is."
+        )
+
+    def template_folders(self) -> list[str]:
+        """Template folders shipped by third-party plugins, in load order."""
+        return [i.templates for i in self.info.values() if i.templates]
+
+    def call_safely(self, hook_name: str, **kwargs: Any) -> list[tuple[str, Any]]:
+        """Call a hook one implementation at a time; ``[(plugin name, result)]`` of those that
+        returned something. A failing implementation is logged with its plugin's name and
+        skipped, so one broken plugin cannot break a page or a feed."""
+        caller = getattr(self.hook, hook_name)
+        results = []
+        for impl in reversed(caller.get_hookimpls()):
+            args = {name: kwargs[name] for name in impl.argnames if name in kwargs}
+            try:
+                result = impl.function(**args)
+            except Exception:
+                log.exception("plugin %r failed in %s", impl.plugin_name, hook_name)
+                continue
+            if result is not None:
+                results.append((impl.plugin_name, result))
+        return results
+
+    def panels(self, occurrence, routine, viewer, attendance) -> list[Markup]:
+        """The ``occurrence_panels`` of every plugin, failures skipped (see ``call_safely``)."""
+        results = self.call_safely(
+            "occurrence_panels",
+            occurrence=occurrence,
+            routine=routine,
+            viewer=viewer,
+            attendance=attendance,
+        )
+        return [Markup(html) for _, html in results if html]
+
+    def decorate_event(self, event, occurrence, routine, attendance) -> None:
+        """Run every ``ical_event`` implementation on one VEVENT, failures skipped."""
+        self.call_safely(
+            "ical_event", event=event, occurrence=occurrence, routine=routine, attendance=attendance
+        )
+
+    def details_html(self, routine) -> Markup:
+        """The routine's details part for a page: its activity type's template rendered with
+        ``details`` (cleaned), ``routine`` and ``activity``, preceded by a notice naming the
+        plugin when the stored details no longer fit or its plugin is gone. Never raises."""
+        from flask import render_template
+
+        key = routine.activity_key
+        activity = self.activity(key)
+        notices = []
+        missing = self.missing_notice(key)
+        if missing:
+            notices.append(missing)
+        check = activity.check(routine.details)
+        if check.message and not missing:
+            notices.append(check.message)
+        body = Markup("")
+        if activity.template and not missing:
+            try:
+                body = Markup(
+                    render_template(
+                        activity.template, details=check.data, routine=routine, activity=activity
+                    )
+                )
+            except Exception:
+                log.exception("plugin %r: template %s failed", activity.plugin, activity.template)
+                notices.append(f"The {activity.plugin!r} plugin could not show its details.")
+        if not body and not missing:
+            text = activity.safe_describe(routine.details)
+            if text:
+                body = Markup('<p class="activity-details">{}</p>').format(text)
+        notice_html = Markup("").join(
+            Markup('<p class="notice" role="status">{}</p>').format(escape(n)) for n in notices
+        )
+        return notice_html + body
+
+    def listing(self, include_builtins: bool = False) -> list[dict[str, Any]]:
+        """What ``planner plugins`` prints: one dict per plugin, sorted by name."""
+        return [
+            info.as_dict()
+            for info in sorted(self.info.values(), key=lambda i: i.name)
+            if include_builtins or not info.builtin
+        ]
+
+
+def make_manager() -> pluggy.PluginManager:
+    pm = pluggy.PluginManager(GROUP)
+    pm.add_hookspecs(hookspecs)
+    return pm
+
+
+def _templates_of(module: object) -> str | None:
+    """``templates/`` next to a plugin *package* (never beside a lone module: that folder would
+    be site-packages itself)."""
+    if not isinstance(module, ModuleType) or not getattr(module, "__path__", None):
+        return None
+    if module.__name__.split(".")[0] == BUILTIN_PACKAGE:
+        return None  # built-ins keep their parts in the project's templates/plugins/<key>/
+    folder = Path(next(iter(module.__path__))) / "templates"
+    return str(folder) if folder.is_dir() else None
+
+
+def load(config: dict[str, Any]) -> Plugins:
+    """Load enabled entry points, check every hookimpl has a spec, build the registries.
+
+    ``config["DISABLED_PLUGINS"]`` (``PLANNER_DISABLED_PLUGINS``) skips entry points by name;
+    ``config["PLUGINS"]`` (``PLANNER_PLUGINS``), when set, loads only the names it lists,
+    built-ins included. ``config["EXTRA_PLUGINS"]`` registers plugin objects directly (tests,
+    embedders).
+    """
+    pm = make_manager()
+    disabled = set(split_names(config.get("DISABLED_PLUGINS")))
+    allowed = config.get("PLUGINS")
+    allow = set(split_names(allowed)) if allowed is not None else None
+    info: dict[str, PluginInfo] = {}
+    seen: set[str] = set()
+    for ep in sorted(metadata.entry_points(group=GROUP), key=lambda e: e.name):
+        seen.add(ep.name)
+        if ep.name in disabled or (allow is not None and ep.name not in allow):
+            continue
+        if ep.name in info:
+            if info[ep.name].module == ep.value:
+                continue  # the same distribution found twice on sys.path
+            raise PluginError(
+                f"plugin {ep.name!r}: two installed packages use this name "
+                f"({info[ep.name].module} and {ep.value}); uninstall one"
+            )
+        try:
+            module = ep.load()
+            pm.register(module, name=ep.name)
+        except Exception as exc:  # any import-time or registration error must name the plugin
+            raise PluginError(f"plugin {ep.name!r} ({ep.value}) failed to load: {exc}") from exc
+        dist = ep.dist
+        info[ep.name] = PluginInfo(
+            name=ep.name,
+            module=ep.value,
+            version=dist.version if dist else None,
+            distribution=dist.metadata["Name"] if dist else None,
+            builtin=ep.value.split(".")[0] == BUILTIN_PACKAGE,
+            templates=_templates_of(module),
+        )
+    for name in sorted((disabled | (allow or set())) - seen):
+        log.warning("PLANNER_DISABLED_PLUGINS/PLANNER_PLUGINS name %r matches no plugin", name)
+    for module in config.get("EXTRA_PLUGINS", ()):  # tests and embedders register objects directly
+        name = getattr(module, "__name__", None) or repr(module)
+        try:
+            pm.register(module, name=name)
+        except Exception as exc:
+            raise PluginError(f"plugin {name!r} failed to register: {exc}") from exc
+        info[name] = PluginInfo(
+            name, name, None, None, builtin=False, templates=_templates_of(module)
+        )
+    try:
+        pm.check_pending()
+    except pluggy.PluginValidationError as exc:
+        name = pm.get_name(exc.plugin) or repr(exc.plugin)
+        raise PluginError(f"plugin {name!r}: {exc}") from exc
+    for name, plugin in pm.list_name_plugin():
+        if name in info:
+            info[name].hooks = sorted(caller.name for caller in pm.get_hookcallers(plugin) or [])
+    activity_types = _collect_activity_types(pm, info)
+    return Plugins(pm=pm, info=info, activity_types=activity_types)
+
+
+def _collect_activity_types(
+    pm: pluggy.PluginManager, info: dict[str, PluginInfo]
+) -> dict[str, ActivityType]:
+    types: dict[str, ActivityType] = {}
+    # Oldest registration first, so "already registered by" names the earlier plugin.
+    for impl in pm.hook.register_activity_types.get_hookimpls():
+        name = impl.plugin_name
+        try:
+            returned = impl.function() or []
+        except Exception as exc:
+            raise PluginError(f"plugin {name!r}: register_activity_types failed: {exc}") from exc
+        for activity in returned:
+            if not isinstance(activity, ActivityType):
+                raise PluginError(f"plugin {name!r} registered {activity!r}, not an ActivityType")
+            if not isinstance(activity.key, str) or not KEY_PATTERN.match(activity.key):
+                raise PluginError(
+                    f"plugin {name!r}: activity key {activity.key!r} must be lower-case letters, "
+                    "digits, '-' or '_', starting with a letter (at most 64 characters)"
+                )
+            if activity.key == GENERIC.key:
+                raise PluginError(f"plugin {name!r}: activity key {activity.key!r} is reserved")
+            if activity.key in types:
+                raise PluginError(
+                    f"plugin {name!r}: activity key {activity.key!r} is already registered by "
+                    f"plugin {types[activity.key].plugin!r}"
+                )
+            activity.plugin = name
+            types[activity.key] = activity
+            if name in info:
+                info[name].activity_types.append(activity.key)
+    return types
+
+
+def add_template_folders(app) -> None:
+    """Let plugin packages ship templates: each loaded plugin's ``templates/`` folder is searched
+    after the app's own, so a plugin adds templates but cannot replace a core page."""
+    from jinja2 import ChoiceLoader, FileSystemLoader
+
+    plugins: Plugins = app.extensions["planner"]
+    folders = plugins.template_folders()
+    if folders:
+        app.jinja_loader = ChoiceLoader([app.jinja_loader, *map(FileSystemLoader, folders)])
+
+
+def notify(hook_name: str, **kwargs: Any) -> None:
+    """Call a notification hook after commit, one implementation at a time.
+
+    A failing plugin (a webhook that is down, a bug) is logged with its name and skipped: the
+    person's answer is already saved and must not turn into an error page.
+    """
+    from flask import current_app
+
+    plugins: Plugins = current_app.extensions["planner"]
+    plugins.call_safely(hook_name, **kwargs)

@@ -1,0 +1,332 @@
+"""Database-facing occurrence queries: routines and their overrides in, occurrences out.
+
+An occurrence is not a row; it is computed from its routine and overrides by
+:mod:`planner.scheduling.recurrence`. Every page loads what it needs here in a fixed number of
+statements
+(one for the routines, one for their overrides), whether a group has one routine or fifty.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from flask import abort
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from planner.models import Group, Override, Routine, User
+from planner.scheduling import recurrence
+
+# Naive local times differ from UTC by at most 14 hours; a day's margin on each side of a window
+# keeps the database filter on naive local columns safe for every zone.
+ZONE_MARGIN = timedelta(days=1)
+
+
+def override_data(override: Override) -> recurrence.OverrideData:
+    return recurrence.OverrideData(
+        original_start=override.original_start,
+        status=override.status,
+        start=override.start,
+        duration=(
+            timedelta(minutes=override.duration_minutes)
+            if override.duration_minutes is not None
+            else None
+        ),
+        location=override.location,
+        title=override.title,
+        note=override.note,
+        sequence=override.sequence,
+    )
+
+
+def series_of(routine: Routine, overrides: list[Override] | None = None) -> recurrence.Series:
+    """The pure series of a routine (its loaded overrides unless others are given)."""
+    rows = routine.overrides if overrides is None else overrides
+    return recurrence.Series(
+        start=routine.start,
+        timezone=routine.timezone,
+        duration=routine.duration,
+        rrule=routine.rrule or "",
+        overrides=tuple(override_data(o) for o in rows),
+    )
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _naive_utc(moment: datetime) -> datetime:
+    return moment.astimezone(UTC).replace(tzinfo=None)
+
+
+def load_routines(
+    session: Session, group_id: int, since: datetime | None = None
+) -> list[Routine]:
+    """A group's routines with their overrides in two statements.
+
+    With ``since`` (aware), overrides that can no longer matter for occurrences from then on
+    (both the original and the new start long past) are not loaded, so an old group's history
+    does not weigh on its front page.
+    """
+    overrides = Routine.overrides
+    if since is not None:
+        floor = _naive_utc(since) - ZONE_MARGIN
+        overrides = Routine.overrides.and_(
+            or_(Override.original_start >= floor, Override.start >= floor)
+        )
+    statement = (
+        select(Routine)
+        .where(Routine.group_id == group_id)
+        .options(selectinload(overrides))
+        .order_by(Routine.id)
+        .execution_options(populate_existing=True)
+    )
+    return list(session.scalars(statement))
+
+
+def load_routine(session: Session, group: Group, routine_id: int) -> Routine:
+    """One routine of ``group`` with all its overrides (two statements), or 404."""
+    routine = session.scalars(
+        select(Routine)
+        .where(Routine.id == routine_id, Routine.group_id == group.id)
+        .options(selectinload(Routine.overrides))
+        .execution_options(populate_existing=True)
+    ).one_or_none()
+    if routine is None:
+        abort(404)
+    return routine
+
+
+def parse_key_or_404(key: str) -> datetime:
+    try:
+        return recurrence.parse_key(key)
+    except (ValueError, recurrence.RecurrenceError):
+        abort(404)
+
+
+def occurrence_or_404(routine: Routine, key: str) -> recurrence.Occurrence:
+    """The occurrence of ``routine`` whose URL key is ``key``; 404 when it is malformed or the
+    series never produces it (an old link to a time that was changed away)."""
+    original_start = parse_key_or_404(key)
+    try:
+        occurrence = recurrence.occurrence_at(series_of(routine), original_start)
+    except recurrence.RecurrenceError:
+        occurrence = None
+    if occurrence is None:
+        abort(404)
+    return occurrence
+
+
+@dataclass(frozen=True)
+class Upcoming:
+    """One occurrence as a list shows it: everything a template needs, no lazy loading."""
+
+    routine: Routine
+    occurrence: recurrence.Occurrence
+    group_slug: str
+    group_timezone: str
+    activity: Any = None
+    attendance: Any = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def key(self) -> str:
+        return self.occurrence.key
+
+    @property
+    def title(self) -> str:
+        return self.occurrence.title or self.routine.title
+
+    @property
+    def location(self) -> str:
+        return self.occurrence.location or self.routine.location
+
+    @property
+    def start(self) -> datetime:
+        return self.occurrence.start
+
+    @property
+    def end(self) -> datetime:
+        return self.occurrence.end
+
+    @property
+    def status(self) -> str:
+        return self.occurrence.status
+
+
+def expand_routines(
+    routines: list[Routine], start: datetime, end: datetime
+) -> list[tuple[Routine, recurrence.Occurrence]]:
+    """All occurrences of ``routines`` in ``[start, end)``, in start order. A routine whose
+    stored rule no longer expands (edited by hand in the database) is skipped, not a 500."""
+    pairs: list[tuple[Routine, recurrence.Occurrence]] = []
+    for routine in routines:
+        try:
+            occurrences = recurrence.expand(series_of(routine), start, end)
+        except recurrence.RecurrenceError:
+            continue
+        pairs.extend((routine, occurrence) for occurrence in occurrences)
+    pairs.sort(key=lambda p: (p[1].start, p[0].title.lower(), p[0].id))
+    return pairs
+
+
+def group_upcoming(
+    session: Session,
+    group: Group,
+    viewer: User | None,
+    now: datetime | None = None,
+    days: int = 28,
+    limit: int | None = None,
+) -> list:
+    """Upcoming occurrences of all the group's routines, in start order, in a fixed number of
+    queries (never one per routine): :class:`Upcoming` items, with attendance when the
+    joining-in module provides it."""
+    from flask import current_app
+
+    from planner.joining.attendance import attendance_for
+
+    now = now or utc_now()
+    end = now + timedelta(days=days)
+    routines = load_routines(session, group.id, since=now)
+    pairs = expand_routines(routines, now, end)
+    if limit is not None:
+        pairs = pairs[:limit]
+    attendance = attendance_for(
+        session, [(routine.id, occ.original_start) for routine, occ in pairs]
+    ) if pairs else {}
+    plugins = current_app.extensions["planner"]
+    return [
+        Upcoming(
+            routine=routine,
+            occurrence=occ,
+            group_slug=group.slug,
+            group_timezone=group.timezone,
+            activity=plugins.activity(routine.activity_key),
+            attendance=attendance.get((routine.id, occ.original_start)),
+        )
+        for routine, occ in pairs
+    ]
+
+
+def routine_occurrences(
+    routine: Routine, now: datetime | None = None, future: int = 10, past_days: int = 90,
+    past: int = 10,
+) -> tuple[list[recurrence.Occurrence], list[recurrence.Occurrence]]:
+    """``(next, past)`` occurrences of one routine for its page: the next ``future`` from now,
+    and the latest ``past`` within ``past_days``, newest first. Pure computation."""
+    now = now or utc_now()
+    series = series_of(routine)
+    try:
+        upcoming = recurrence.next_occurrences(series, now, future)
+        earlier = recurrence.expand(series, now - timedelta(days=past_days), now)
+    except recurrence.RecurrenceError:
+        return [], []
+    upcoming_keys = {o.original_start for o in upcoming}
+    earlier = [o for o in earlier if o.original_start not in upcoming_keys]
+    return upcoming, list(reversed(earlier))[:past]
+
+
+# --------------------------------------------------------------------------- splitting a series
+
+
+def carry_key(series: recurrence.Series, original_start: datetime, taken: set[datetime]):
+    """Where an occurrence of the old series lives in the new one, or None when it is gone.
+
+    The same local time if the new series produces it; otherwise the new series' single
+    occurrence on the same local day (19:00 moved to 19:30 keeps Thursday's answers), so
+    members' answers follow the occurrence they meant.
+    """
+    if original_start not in taken and recurrence.produces(series, original_start):
+        return original_start
+    day = original_start.replace(hour=0, minute=0, second=0, microsecond=0)
+    lo = recurrence.localize(day, series.timezone)
+    hi = recurrence.localize(day + timedelta(days=1), series.timezone)
+    same_day = [
+        o.original_start
+        for o in recurrence.expand(series, lo, hi)
+        if o.original_start.date() == original_start.date()
+    ]
+    if len(same_day) == 1 and same_day[0] not in taken:
+        return same_day[0]
+    return None
+
+
+def carry_over(session: Session, old: Routine, new: Routine, at: datetime) -> dict:
+    """Move what hangs off the old series' occurrences from ``at`` on to the new series.
+
+    Overrides, RSVPs, comments and slot claims of later occurrences that still exist move
+    (re-keyed when the time of day changed); overrides of occurrences that no longer exist are
+    deleted. Slots and regulars are copied, so the new series starts with the same sign-up
+    slots and the same regular members. Returns ``{old_key: new_key}`` for the keys moved.
+    """
+    from sqlalchemy import update
+
+    from planner.models import Claim, Comment, Regular, Rsvp, Slot
+
+    series = series_of(new, overrides=[])
+    old_slots = list(old.slots)
+    slot_map: dict[int, int] = {}
+    for slot in old_slots:
+        copy = Slot(
+            routine_id=new.id, label=slot.label, capacity=slot.capacity, position=slot.position
+        )
+        session.add(copy)
+        session.flush()
+        slot_map[slot.id] = copy.id
+    for user_id in session.scalars(select(Regular.user_id).where(Regular.routine_id == old.id)):
+        session.add(Regular(routine_id=new.id, user_id=user_id))
+
+    keys: set[datetime] = {o.original_start for o in old.overrides if o.original_start >= at}
+    for column, where in (
+        (Rsvp.original_start, Rsvp.routine_id == old.id),
+        (Comment.original_start, Comment.routine_id == old.id),
+    ):
+        keys.update(session.scalars(select(column).where(where, column >= at).distinct()))
+    if slot_map:
+        keys.update(
+            session.scalars(
+                select(Claim.original_start)
+                .where(Claim.slot_id.in_(slot_map), Claim.original_start >= at)
+                .distinct()
+            )
+        )
+    mapping: dict[datetime, datetime] = {}
+    taken: set[datetime] = set()
+    for key in sorted(keys):
+        target = carry_key(series, key, taken)
+        if target is not None:
+            mapping[key] = target
+            taken.add(target)
+
+    for override in [o for o in old.overrides if o.original_start >= at]:
+        target = mapping.get(override.original_start)
+        if target is None:
+            old.overrides.remove(override)
+            session.delete(override)
+            continue
+        override.original_start = target
+        override.routine = new  # leaves old.overrides through the back-reference
+    session.flush()
+    for key, target in mapping.items():
+        session.execute(
+            update(Rsvp)
+            .where(Rsvp.routine_id == old.id, Rsvp.original_start == key)
+            .values(routine_id=new.id, original_start=target)
+            .execution_options(synchronize_session=False)
+        )
+        session.execute(
+            update(Comment)
+            .where(Comment.routine_id == old.id, Comment.original_start == key)
+            .values(routine_id=new.id, original_start=target)
+            .execution_options(synchronize_session=False)
+        )
+        for old_slot, new_slot in slot_map.items():
+            session.execute(
+                update(Claim)
+                .where(Claim.slot_id == old_slot, Claim.original_start == key)
+                .values(slot_id=new_slot, original_start=target)
+                .execution_options(synchronize_session=False)
+            )
+    return mapping

@@ -1,0 +1,5 @@
+"""Pure scheduling: expanding a series into occurrences, schedules in people's words and
+RRULE validation. No Flask, no SQLAlchemy: everything here is a function of its arguments.
+
+May import: the standard library, dateutil.
+"""

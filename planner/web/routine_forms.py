@@ -1,0 +1,369 @@
+"""Forms for routines and their exceptions, speaking in words rather than RRULEs.
+
+The schedule part of :class:`RoutineForm` is a handful of plain questions (how often, which
+days, until when) that map onto :class:`planner.scheduling.rules.Schedule`; an "advanced" field
+takes a raw RRULE for anything else. Every value is checked on the server, including the rule as a
+whole (:func:`planner.scheduling.rules.validate_rule`), so a bad rule is a message on the form and
+never a half-saved routine.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    DateField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+    TimeField,
+)
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from planner.plugins.activity import choices
+from planner.scheduling import recurrence
+from planner.scheduling import rules as schedule
+from planner.web.forms import TimezoneField
+
+WEEKDAY_CHOICES = choices([
+    ("MO", "Monday"),
+    ("TU", "Tuesday"),
+    ("WE", "Wednesday"),
+    ("TH", "Thursday"),
+    ("FR", "Friday"),
+    ("SA", "Saturday"),
+    ("SU", "Sunday"),
+])
+REPEAT_CHOICES = choices([
+    ("once", "Once"),
+    ("daily", "Every day (or every few days)"),
+    ("weekly", "Every week (or every few weeks) on chosen days"),
+    ("monthly_day", "Every month on a day of the month"),
+    ("monthly_nth", "Every month on a weekday, like the first Saturday"),
+    ("yearly", "Every year"),
+    ("advanced", "Advanced: a repeat rule (RRULE)"),
+])
+ENDS_CHOICES = choices(
+    [("never", "Never"), ("until", "On a date"), ("count", "After a number of times")]
+)
+NTH_PAIRS = [("1", "first"), ("2", "second"), ("3", "third"), ("4", "fourth"), ("-1", "last")]
+NTH_CHOICES = choices(NTH_PAIRS)
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """Checkboxes instead of a multi-select: usable on a phone and without JavaScript."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+def _duration(_form, field) -> None:
+    if field.data is None:
+        return
+    try:
+        schedule.validate_duration(field.data)
+    except recurrence.RecurrenceError as exc:
+        raise ValidationError(str(exc)) from None
+
+
+def _within_years(_form, field) -> None:
+    """A date the recurrence engine can work around (see :data:`recurrence.FIRST_YEAR`)."""
+    if field.data is not None and not (
+        recurrence.FIRST_YEAR <= field.data.year <= recurrence.LAST_YEAR
+    ):
+        raise ValidationError(
+            f"Choose a date between {recurrence.FIRST_YEAR} and {recurrence.LAST_YEAR}."
+        )
+
+
+def _nth(value: str | None) -> int | None:
+    """The "which one" answer as a number; None for anything not offered (never a crash: the
+    schedule is built even when the form had errors, to show them all at once)."""
+    return int(value) if value in dict(NTH_PAIRS) else None
+
+
+def duration_field(label: str = "Duration (minutes)", optional: bool = False) -> IntegerField:
+    first = Optional() if optional else InputRequired("Say how long it lasts, in minutes.")
+    return IntegerField(
+        label,
+        validators=[first, _duration],
+        description="For example 120 for two hours; at most 7 days.",
+    )
+
+
+def location_field() -> StringField:
+    """The routine's place and one occurrence's changed place: the same column length (300)."""
+    return StringField(
+        "Place",
+        filters=[_strip],
+        validators=[Length(max=300, message="Use at most 300 characters.")],
+    )
+
+
+class RoutineForm(FlaskForm):
+    """A routine: what, where, when, and how it repeats. Details of the activity type are a
+    separate form (prefix ``details``) because they depend on the chosen type."""
+
+    activity = SelectField("Kind of activity", validate_choice=False)
+    title = StringField(
+        "Title",
+        filters=[_strip],
+        validators=[
+            DataRequired("Give the routine a title."),
+            Length(max=200, message="Use at most 200 characters."),
+        ],
+    )
+    description = TextAreaField(
+        "Description",
+        filters=[_strip],
+        validators=[Length(max=5000, message="Use at most 5000 characters.")],
+    )
+    location = location_field()
+    timezone = TimezoneField("Timezone of the times below")
+    start_date = DateField(
+        "First date",
+        validators=[InputRequired("Choose the date of the first time."), _within_years],
+    )
+    start_time = TimeField("Starts at", validators=[InputRequired("Choose a start time.")])
+    duration = duration_field()
+    capacity = IntegerField(
+        "Places (optional)",
+        validators=[
+            Optional(),
+            NumberRange(min=1, max=10_000, message="Choose 1 to 10000 places, or leave empty."),
+        ],
+        description="Leave empty when any number of people can come.",
+    )
+    max_guests = IntegerField(
+        "Guests each person may bring",
+        default=0,
+        validators=[
+            InputRequired("Say how many guests a person may bring (0 for none)."),
+            NumberRange(min=0, max=20, message="Choose 0 to 20 guests."),
+        ],
+    )
+
+    # -- the schedule, in words
+    repeat = RadioField("Repeats", choices=REPEAT_CHOICES, default="weekly")
+    interval = IntegerField(
+        "Every how many days, weeks, months or years",
+        default=1,
+        validators=[
+            Optional(),
+            NumberRange(min=1, max=99, message="Choose a number from 1 to 99."),
+        ],
+        description="1 means every week (or day, month, year); 2 means every other one.",
+    )
+    weekdays = MultiCheckboxField("On these days", choices=WEEKDAY_CHOICES)
+    month_day = IntegerField(
+        "Day of the month",
+        validators=[
+            Optional(),
+            NumberRange(min=1, max=31, message="Choose a day from 1 to 31."),
+        ],
+        description="Months without that day (the 31st in April) are skipped.",
+    )
+    month_nth = SelectField("Which one", choices=NTH_CHOICES, default="1")
+    month_weekday = SelectField("Weekday", choices=WEEKDAY_CHOICES, default="SA")
+    ends = RadioField("Ends", choices=ENDS_CHOICES, default="never")
+    until = DateField("Last date", validators=[Optional(), _within_years])
+    count = IntegerField(
+        "Number of times",
+        validators=[
+            Optional(),
+            NumberRange(min=1, max=1000, message="Choose 1 to 1000 times."),
+        ],
+    )
+    rrule = StringField(
+        "Repeat rule (RRULE)",
+        filters=[_strip],
+        validators=[Length(max=400, message="Use at most 400 characters.")],
+        description="For example FREQ=MONTHLY;BYDAY=1SA. UNTIL may be a date.",
+    )
+
+    preview = SubmitField("Preview")
+    save = SubmitField("Save")
+
+    #: ``(typed, used)`` when the first date was moved to fit the pattern.
+    moved_start: tuple[datetime, datetime] | None = None
+
+    def start_naive(self) -> datetime | None:
+        if self.start_date.data is None or self.start_time.data is None:
+            return None
+        return datetime.combine(self.start_date.data, self.start_time.data.replace(second=0))
+
+    def fill_schedule(self, rule: str, start: datetime) -> None:
+        """Set the schedule questions from a stored rule (the edit page's starting point)."""
+        weekday = recurrence.WEEKDAYS[start.weekday()]
+        self.month_day.data = start.day
+        self.month_weekday.data = weekday
+        self.month_nth.data = str(schedule.nth_of(start.date()))
+        self.weekdays.data = [weekday]
+        self.interval.data = 1
+        self.ends.data = "never"
+        try:
+            words = schedule.from_rrule(rule, start, self.timezone.data or "UTC")
+        except recurrence.RecurrenceError:
+            words = None
+        if words is None:
+            self.repeat.data = "advanced"
+            self.rrule.data = rule
+            return
+        self.repeat.data = words.kind
+        self.interval.data = words.interval
+        if words.weekdays:
+            self.weekdays.data = [recurrence.WEEKDAYS[d] for d in sorted(words.weekdays)]
+        if words.month_day:
+            self.month_day.data = words.month_day
+        if words.nth is not None:
+            self.month_nth.data = str(words.nth)
+        if words.weekday is not None:
+            self.month_weekday.data = recurrence.WEEKDAYS[words.weekday]
+        self.ends.data = words.ends
+        self.until.data = words.until
+        self.count.data = words.count
+        self.rrule.data = rule
+
+    def schedule_words(self) -> schedule.Schedule:
+        """The answers as a :class:`planner.scheduling.rules.Schedule` (not yet validated)."""
+        return schedule.Schedule(
+            kind=self.repeat.data or "once",
+            interval=self.interval.data or 1,
+            weekdays=frozenset(
+                recurrence.WEEKDAYS.index(d)
+                for d in (self.weekdays.data or ())
+                if d in recurrence.WEEKDAYS
+            ),
+            month_day=self.month_day.data,
+            nth=_nth(self.month_nth.data),
+            weekday=(
+                recurrence.WEEKDAYS.index(self.month_weekday.data)
+                if self.month_weekday.data in recurrence.WEEKDAYS
+                else None
+            ),
+            ends=self.ends.data or "never",
+            until=self.until.data,
+            count=self.count.data,
+        )
+
+    def schedule_rule(self) -> str:
+        """The validated rule text for the answers.
+
+        For a pattern in words, a first date that does not fit it (a Wednesday for "every
+        Thursday") moves forward to the first one that does, and the form shows the new date.
+        Errors are put on the fields they concern and raised as :class:`RecurrenceError`.
+        """
+        start = self.start_naive()
+        tz = self.timezone.data
+        if start is None:
+            raise recurrence.RecurrenceError("Choose the first date and time.")
+        if self.repeat.data == "advanced":
+            text = self.rrule.data or ""
+            target = self.rrule
+            if not text:
+                message = "Type a repeat rule, or choose one of the patterns above."
+                self.rrule.errors = [*self.rrule.errors, message]
+                raise recurrence.RecurrenceError(message)
+        else:
+            target = self.repeat
+            try:
+                words = self.schedule_words()
+                aligned = schedule.align_start(words, start, tz)
+                if aligned != start:
+                    self.start_date.data, self.start_time.data = aligned.date(), aligned.time()
+                    # Rendering prefers the typed text over .data; show the moved date.
+                    self.start_date.raw_data = [aligned.date().isoformat()]
+                    self.moved_start = (start, aligned)
+                    start = aligned
+                text = schedule.to_rrule(words, start, tz)
+            except recurrence.RecurrenceError as exc:
+                self.repeat.errors = [*self.repeat.errors, str(exc)]
+                raise
+        try:
+            return schedule.validate_rule(text, start, tz)
+        except recurrence.RecurrenceError as exc:
+            target.errors = [*target.errors, str(exc)]
+            raise
+
+    def validate_weekdays(self, field) -> None:
+        if self.repeat.data == "weekly" and not field.data:
+            raise ValidationError("Choose at least one day of the week.")
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        if self.repeat.data in ("once", "advanced"):
+            return ok
+        # Optional() stops a field's own checks when it is empty, so "which end needs which
+        # field" is checked here, where the chosen ending is known.
+        if self.ends.data == "until" and not self.until.errors:
+            if self.until.data is None:
+                self.until.errors = ["Choose the last date, or pick another ending."]
+                ok = False
+            elif self.start_date.data and self.until.data < self.start_date.data:
+                self.until.errors = ["The last date is before the first date."]
+                ok = False
+        if self.ends.data == "count" and not self.count.errors and self.count.data is None:
+            self.count.errors = ["Say after how many times it ends."]
+            ok = False
+        return ok
+
+
+class CancelForm(FlaskForm):
+    reason = TextAreaField(
+        "Reason (optional, shown to members)",
+        filters=[_strip],
+        validators=[Length(max=1000, message="Use at most 1000 characters.")],
+    )
+
+
+class ActionForm(FlaskForm):
+    """A button with nothing but its CSRF token: restore, delete."""
+
+
+class EndSeriesForm(FlaskForm):
+    last_date = DateField(
+        "Last day of the series",
+        validators=[InputRequired("Choose the last day."), _within_years],
+    )
+
+
+class OccurrenceForm(FlaskForm):
+    """Change one occurrence; empty place/title fall back to the routine's own."""
+
+    start_date = DateField("Date", validators=[InputRequired("Choose a date."), _within_years])
+    start_time = TimeField("Starts at", validators=[InputRequired("Choose a start time.")])
+    duration = duration_field()
+    location = location_field()
+    title = StringField(
+        "Title",
+        filters=[_strip],
+        validators=[
+            DataRequired("Give it a title."),
+            Length(max=200, message="Use at most 200 characters."),
+        ],
+    )
+    note = TextAreaField(
+        "Note for members (optional)",
+        filters=[_strip],
+        validators=[Length(max=2000, message="Use at most 2000 characters.")],
+    )
+
+    def start_naive(self) -> datetime:
+        return datetime.combine(self.start_date.data, self.start_time.data.replace(second=0))

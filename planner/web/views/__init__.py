@@ -1,0 +1,29 @@
+"""One blueprint per room; ``create_app`` registers them in this order."""
+
+from planner.web.views import (
+    account,
+    auth,
+    comments,
+    events,
+    feeds,
+    groups,
+    home,
+    invites,
+    routines,
+    rsvps,
+    slots,
+)
+
+BLUEPRINTS = [
+    home.bp,
+    auth.bp,
+    account.bp,
+    groups.bp,
+    invites.bp,
+    routines.bp,
+    events.bp,
+    feeds.bp,
+    rsvps.bp,
+    slots.bp,
+    comments.bp,
+]

@@ -1,0 +1,384 @@
+"""Calendar feeds, the Subscribe page and the member's feed token.
+
+URLs (``<ext>`` is a registered format's extension: ``ics``, ``json``):
+
+* ``/feeds/g/<slug>.<ext>``: a public group's feed, for anyone;
+* ``/feeds/t/<token>/g/<slug>.<ext>``: a group's feed for a member (private groups);
+* ``/feeds/t/<token>/me.<ext>``: the member's personal feed across groups;
+* ``/feeds/[t/<token>/]g/<slug>/r/<id>.<ext>``: one routine;
+* ``/feeds/g/<slug>/r/<id>/<key>.ics``: one occurrence ("add to calendar", browser session).
+
+Anything a caller may not see answers 404 (a wrong, revoked or malformed token, a non-member's
+token on a private group, a deleted group), never another group's data. A poll first computes
+the validators (:mod:`planner.feeds.sources`) and answers 304 when they match; otherwise the
+bytes come from :mod:`planner.feeds.cache` or are rendered once for this version. A Range
+header is ignored (the whole feed, 200): calendar clients never need partial content.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from urllib.parse import quote
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from werkzeug.http import http_date, parse_date, parse_etags
+
+from planner.db import get_session
+from planner.feeds import sources as feed_sources
+from planner.feeds.cache import feed_cache
+from planner.feeds.ics import CalendarFormat, formats_from
+from planner.feeds.tokens import TOKEN_PATTERN, install_redaction, new_token
+from planner.groups.access import group_access
+from planner.models import Group, Membership, User
+from planner.routines.occurrences import load_routine, occurrence_or_404
+
+bp = Blueprint("feeds", __name__)
+FORMATS_KEY = "planner_calendar_formats"
+
+
+@bp.record_once
+def _setup(state) -> None:
+    install_redaction(state.app.logger)
+
+    @state.app.context_processor
+    def _feed_helpers():
+        return {"feed_links": feed_links}
+
+
+# -- formats ------------------------------------------------------------------------------------
+
+
+def formats() -> dict[str, CalendarFormat]:
+    """Registered formats by URL extension (collected from the plugins once per app)."""
+    found = current_app.extensions.get(FORMATS_KEY)
+    if found is None:
+        plugins = current_app.extensions["planner"]
+        results = [r for _, r in plugins.call_safely("register_calendar_formats")]
+        found = {fmt.extension: fmt for fmt in formats_from(results).values()}
+        current_app.extensions[FORMATS_KEY] = found
+    return found
+
+
+def _format(ext: str) -> CalendarFormat:
+    fmt = formats().get(ext)
+    if fmt is None:
+        abort(404, "There is no calendar format with that file extension.")
+    return fmt
+
+
+# -- serving ------------------------------------------------------------------------------------
+
+
+def _not_modified(validators: feed_sources.Validators) -> bool:
+    """RFC 9110: If-None-Match (weak comparison) wins; else If-Modified-Since."""
+    if_none_match = request.headers.get("If-None-Match")
+    if if_none_match is not None:
+        return parse_etags(if_none_match).contains_weak(validators.etag)
+    since = parse_date(request.headers.get("If-Modified-Since"))
+    return since is not None and validators.last_modified <= since
+
+
+def serve(
+    fmt: CalendarFormat,
+    validators: feed_sources.Validators,
+    build: Callable[[], feed_sources.Feed],
+    *,
+    filename: str,
+    private: bool,
+    attachment: bool = False,
+) -> Response:
+    headers = {
+        "ETag": validators.header,
+        "Last-Modified": http_date(validators.last_modified),
+        "Cache-Control": ("private" if private else "public") + ", no-cache",
+        "X-Content-Type-Options": "nosniff",
+    }
+    if private:
+        headers["X-Robots-Tag"] = "noindex, nofollow"
+        headers["Referrer-Policy"] = "no-referrer"
+    if _not_modified(validators):
+        return Response(status=304, headers=headers)
+    base = _base_url()
+    key = f"{fmt.key}:{validators.etag}:{base}"
+    cache = feed_cache()
+    body = cache.get(key)
+    if body is None:
+        body = fmt.render(build())
+        cache.set(key, body)
+    disposition = "attachment" if attachment else "inline"
+    headers["Content-Disposition"] = f'{disposition}; filename="{filename}.{fmt.extension}"'
+    return Response(body, status=200, headers=headers, content_type=fmt.media_type)
+
+
+def _base_url() -> str:
+    return request.host_url.rstrip("/")
+
+
+def _public_group(slug: str) -> feed_sources.GroupRow:
+    group = feed_sources.group_row(slug)
+    if group is None or not group.is_public:
+        abort(404)
+    return group
+
+
+def _token_group(token: str, slug: str) -> feed_sources.GroupRow:
+    """The group, if the token's owner may see it (a member, or the group is public)."""
+    if not TOKEN_PATTERN.match(token):
+        abort(404)
+    group = feed_sources.token_group_row(token, slug)
+    if group is None or not (group.member or group.is_public):
+        abort(404)
+    return group
+
+
+def _group_response(group: feed_sources.GroupRow, ext: str, private: bool) -> Response:
+    fmt = _format(ext)
+    win = feed_sources.window()
+    validators = feed_sources.group_validators(group, "group", fmt.key, win)
+    return serve(
+        fmt,
+        validators,
+        lambda: feed_sources.group_feed(get_session(), group, _base_url(), win),
+        filename=group.slug,
+        private=private,
+    )
+
+
+def _routine_response(
+    group: feed_sources.GroupRow, routine_id: int, ext: str, private: bool
+) -> Response:
+    """The ETag names the routine, so a 304 needs no lookup: a client can only hold the ETag of
+    a routine that existed, and deleting one bumps the group's version."""
+    fmt = _format(ext)
+    win = feed_sources.window()
+    validators = feed_sources.group_validators(group, "routine", fmt.key, win, (routine_id,))
+
+    def build():
+        session = get_session()
+        routine = load_routine(session, group, routine_id)  # 404 when not in this group
+        return feed_sources.routine_feed(session, group, routine, _base_url(), win)
+
+    return serve(
+        fmt, validators, build, filename=f"{group.slug}-{routine_id}", private=private
+    )
+
+
+@bp.get("/feeds/g/<slug>.<ext>")
+def group_public(slug: str, ext: str):
+    return _group_response(_public_group(slug), ext, private=False)
+
+
+@bp.get("/feeds/t/<token>/g/<slug>.<ext>")
+def group_token(token: str, slug: str, ext: str):
+    return _group_response(_token_group(token, slug), ext, private=True)
+
+
+@bp.get("/feeds/g/<slug>/r/<int:routine_id>.<ext>")
+def routine_public(slug: str, routine_id: int, ext: str):
+    return _routine_response(_public_group(slug), routine_id, ext, private=False)
+
+
+@bp.get("/feeds/t/<token>/g/<slug>/r/<int:routine_id>.<ext>")
+def routine_token(token: str, slug: str, routine_id: int, ext: str):
+    return _routine_response(_token_group(token, slug), routine_id, ext, private=True)
+
+
+@bp.get("/feeds/t/<token>/me.<ext>")
+def personal(token: str, ext: str):
+    fmt = _format(ext)
+    found = feed_sources.token_owner_rows(token) if TOKEN_PATTERN.match(token) else None
+    if found is None:
+        abort(404)
+    user, groups = found
+    win = feed_sources.window()
+    validators = feed_sources.personal_validators(user, groups, fmt.key, win)
+    return serve(
+        fmt,
+        validators,
+        lambda: feed_sources.personal_feed(get_session(), user, groups, _base_url(), win),
+        filename="my-routines",
+        private=True,
+    )
+
+
+@bp.get("/feeds/g/<slug>/r/<int:routine_id>/<key>.ics")
+def occurrence(slug: str, routine_id: int, key: str):
+    """One occurrence as a file to import; seen with the browser session like its page."""
+    access = group_access(slug)
+    session = get_session()
+    routine = load_routine(session, access.group, routine_id)
+    found = occurrence_or_404(routine, key)
+    fmt = _format("ics")
+    win = feed_sources.window()
+    validators = feed_sources.group_validators(
+        access.group, "occurrence", fmt.key, win, (routine_id, key)
+    )
+    return serve(
+        fmt,
+        validators,
+        lambda: feed_sources.occurrence_feed(
+            session, access.group, routine, found, _base_url(), win
+        ),
+        filename=f"{access.group.slug}-{routine_id}-{key}",
+        private=not access.group.is_public,
+        attachment=True,
+    )
+
+
+# -- links for pages ----------------------------------------------------------------------------
+
+
+def subscription_links(https_url: str) -> dict[str, str]:
+    """The ways to offer one feed: webcal:// (opens the calendar app), https://, Google."""
+    webcal = "webcal://" + https_url.split("://", 1)[1]
+    return {
+        "https": https_url,
+        "webcal": webcal,
+        "google": "https://calendar.google.com/calendar/r?cid=" + quote(webcal, safe=""),
+    }
+
+
+def _viewer() -> User | None:
+    if current_user.is_authenticated:
+        return current_user._get_current_object()  # type: ignore[attr-defined]
+    return None
+
+
+def feed_links(group: Group, is_member: bool | None = None) -> dict | None:
+    """Links to a group's feed for the current person, or None when they have none.
+
+    Public groups get the public URL (shareable, no account needed). Private groups get the
+    member's own token URL; a member whose token is revoked gets ``{"needs_token": True}``.
+    """
+    if group.is_public:
+        url = url_for("feeds.group_public", slug=group.slug, ext="ics", _external=True)
+        return subscription_links(url)
+    viewer = _viewer()
+    if viewer is None:
+        return None
+    if is_member is None:
+        is_member = (
+            get_session().scalar(
+                select(Membership.id).where(
+                    Membership.group_id == group.id, Membership.user_id == viewer.id
+                )
+            )
+            is not None
+        )
+    if not is_member:
+        return None
+    if not viewer.feed_token:
+        return {"needs_token": True}
+    url = url_for(
+        "feeds.group_token", token=viewer.feed_token, slug=group.slug, ext="ics", _external=True
+    )
+    return {**subscription_links(url), "private": True}
+
+
+def personal_links(user: User) -> dict | None:
+    if not user.feed_token:
+        return None
+    url = url_for("feeds.personal", token=user.feed_token, ext="ics", _external=True)
+    return subscription_links(url)
+
+
+# -- pages --------------------------------------------------------------------------------------
+
+
+class TokenForm(FlaskForm):
+    """Only the CSRF token: regenerating and revoking are single-button actions."""
+
+
+def _no_referrer(response: Response) -> Response:
+    # The page shows secret URLs: never send it as a Referer to Google or anywhere else.
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@bp.get("/feeds")
+@login_required
+def subscribe():
+    """The member's personal feed and the feeds of their groups, with instructions."""
+    user = _viewer()
+    assert user is not None
+    groups = feed_sources.member_groups(get_session(), user)
+    entries = [(g, feed_links(g, is_member=True)) for g in groups]
+    page = render_template(
+        "feeds/subscribe.html",
+        personal=personal_links(user),
+        entries=entries,
+        group=None,
+        form=TokenForm(),
+    )
+    return _no_referrer(Response(page))
+
+
+@bp.get("/feeds/g/<slug>/subscribe")
+def subscribe_group(slug: str):
+    """One group's Subscribe page (public groups: anyone; private groups: members)."""
+    access = group_access(slug)
+    links = feed_links(access.group, is_member=access.is_member)
+    page = render_template(
+        "feeds/subscribe.html",
+        personal=None,
+        entries=[(access.group, links)],
+        group=access.group,
+        form=TokenForm(),
+    )
+    return _no_referrer(Response(page))
+
+
+def _set_token(value: str | None) -> None:
+    session = get_session()
+    user = session.get(User, current_user.id)
+    if user is None:
+        abort(404)
+    user.feed_token = value
+    session.commit()
+
+
+def _back() -> str:
+    target = request.form.get("next", "")
+    # Only our own pages: a path, never another site.
+    if target.startswith("/") and not target.startswith("//"):
+        return target
+    return url_for("account.profile")
+
+
+@bp.post("/feeds/token/regenerate")
+@login_required
+def regenerate_token():
+    form = TokenForm()
+    if not form.validate_on_submit():
+        abort(400, "The form expired. Reload the page and try again.")
+    _set_token(new_token())
+    flash(
+        "You have a new calendar link. The old one stops working: subscribe again in your "
+        "calendar apps with the new link.",
+        "success",
+    )
+    return redirect(_back())
+
+
+@bp.post("/feeds/token/revoke")
+@login_required
+def revoke_token():
+    form = TokenForm()
+    if not form.validate_on_submit():
+        abort(400, "The form expired. Reload the page and try again.")
+    _set_token(None)
+    flash("Your calendar links are switched off. Calendar apps will stop updating.", "success")
+    return redirect(_back())
