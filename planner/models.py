@@ -26,11 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from planner.db import Base
-
-ROLES = ("owner", "organizer", "member")
-VISIBILITIES = ("public", "private")
-OVERRIDE_STATUSES = ("cancelled", "changed")
-RSVP_STATUSES = ("going", "maybe", "declined")
+from planner.enums import Answer, OverrideStatus, Role, Visibility, check_in
 
 
 def utcnow() -> datetime:
@@ -61,13 +57,13 @@ class User(UserMixin, Base):
 
 class Group(Base):
     __tablename__ = "groups"
-    __table_args__ = (CheckConstraint("visibility IN ('public', 'private')", name="visibility"),)
+    __table_args__ = (CheckConstraint(check_in("visibility", Visibility), name="visibility"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(120))
     description: Mapped[str] = mapped_column(Text, default="")
-    visibility: Mapped[str] = mapped_column(String(16), default="public")
+    visibility: Mapped[str] = mapped_column(String(16), default=Visibility.PUBLIC)
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     # Bumped on any change that alters the group's feeds: the ETag and cache key.
     version: Mapped[int] = mapped_column(Integer, default=1)
@@ -83,7 +79,7 @@ class Group(Base):
 
     @property
     def is_public(self) -> bool:
-        return self.visibility == "public"
+        return self.visibility == Visibility.PUBLIC
 
 
 def bump_group_version(session: Session, group_id: int) -> None:
@@ -100,13 +96,13 @@ class Membership(Base):
     __tablename__ = "memberships"
     __table_args__ = (
         UniqueConstraint("group_id", "user_id"),
-        CheckConstraint("role IN ('owner', 'organizer', 'member')", name="role"),
+        CheckConstraint(check_in("role", Role), name="role"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     group_id: Mapped[int] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    role: Mapped[str] = mapped_column(String(16), default="member")
+    role: Mapped[str] = mapped_column(String(16), default=Role.MEMBER)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     group: Mapped[Group] = relationship(back_populates="memberships")
@@ -114,7 +110,7 @@ class Membership(Base):
 
     @property
     def can_organize(self) -> bool:
-        return self.role in ("owner", "organizer")
+        return Role(self.role).organizes
 
 
 class Invite(Base):
@@ -201,7 +197,7 @@ class Override(Base):
     __tablename__ = "overrides"
     __table_args__ = (
         UniqueConstraint("routine_id", "original_start"),
-        CheckConstraint("status IN ('cancelled', 'changed')", name="status"),
+        CheckConstraint(check_in("status", OverrideStatus), name="status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -244,7 +240,7 @@ class Rsvp(Base):
     __tablename__ = "rsvps"
     __table_args__ = (
         UniqueConstraint("routine_id", "original_start", "user_id"),
-        CheckConstraint("status IN ('going', 'maybe', 'declined')", name="status"),
+        CheckConstraint(check_in("status", Answer), name="status"),
         CheckConstraint("guests >= 0", name="guests"),
         Index("ix_rsvps_user_id", "user_id"),
     )

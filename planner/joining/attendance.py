@@ -22,10 +22,11 @@ from datetime import UTC, datetime
 from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
+from planner.enums import Status
 from planner.models import Claim, Membership, Regular, Routine, Rsvp, Slot, User
 from planner.scheduling import recurrence
 
-GOING, MAYBE, DECLINED, WAITLISTED = "going", "maybe", "declined", "waitlisted"
+GOING, MAYBE, DECLINED, WAITLISTED = Status.GOING, Status.MAYBE, Status.DECLINED, Status.WAITLISTED
 ANSWERS = (GOING, MAYBE, DECLINED)
 WANTING = (GOING, WAITLISTED)
 KeyT = tuple[int, datetime]
