@@ -25,8 +25,8 @@ from planner.db import database
 from planner.feeds.ics import Feed, FeedOccurrence, FeedRoutine
 from planner.joining.attendance import Attendance, attendance_for
 from planner.models import Group, Membership, Override, Regular, Routine, Rsvp, User
-from planner.routines.occurrences import ZONE_MARGIN, series_of
 from planner.scheduling import recurrence
+from planner.scheduling.series import ZONE_MARGIN, series_of
 
 # Bump when the rendered output changes shape, so every cached render and ETag is replaced.
 FEED_SCHEMA = "1"

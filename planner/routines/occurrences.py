@@ -18,39 +18,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from planner.models import Group, Override, Routine, User
 from planner.scheduling import recurrence
-
-# Naive local times differ from UTC by at most 14 hours; a day's margin on each side of a window
-# keeps the database filter on naive local columns safe for every zone.
-ZONE_MARGIN = timedelta(days=1)
-
-
-def override_data(override: Override) -> recurrence.OverrideData:
-    return recurrence.OverrideData(
-        original_start=override.original_start,
-        status=override.status,
-        start=override.start,
-        duration=(
-            timedelta(minutes=override.duration_minutes)
-            if override.duration_minutes is not None
-            else None
-        ),
-        location=override.location,
-        title=override.title,
-        note=override.note,
-        sequence=override.sequence,
-    )
-
-
-def series_of(routine: Routine, overrides: list[Override] | None = None) -> recurrence.Series:
-    """The pure series of a routine (its loaded overrides unless others are given)."""
-    rows = routine.overrides if overrides is None else overrides
-    return recurrence.Series(
-        start=routine.start,
-        timezone=routine.timezone,
-        duration=routine.duration,
-        rrule=routine.rrule or "",
-        overrides=tuple(override_data(o) for o in rows),
-    )
+from planner.scheduling.series import ZONE_MARGIN, series_of
 
 
 def utc_now() -> datetime:

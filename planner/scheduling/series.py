@@ -1,0 +1,127 @@
+"""A stored routine as a pure :class:`~planner.scheduling.recurrence.Series`, and the date math
+its exceptions need (is a time already taken, where did the old series last run).
+
+Duck-typed on purpose: the rows are described by :class:`RoutineLike` and :class:`OverrideLike`
+rather than imported, so this room stays free of SQLAlchemy and Flask and every caller (pages,
+feeds, answers) builds a series the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from planner.enums import OverrideStatus
+from planner.scheduling import recurrence
+
+# Naive local times differ from UTC by at most 14 hours; a day's margin on each side of a window
+# keeps the database filter on naive local columns safe for every zone.
+ZONE_MARGIN = timedelta(days=1)
+
+
+class OverrideLike(Protocol):
+    """What is read of one override row."""
+
+    @property
+    def original_start(self) -> datetime: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def start(self) -> datetime | None: ...
+    @property
+    def duration_minutes(self) -> int | None: ...
+    @property
+    def location(self) -> str | None: ...
+    @property
+    def title(self) -> str | None: ...
+    @property
+    def note(self) -> str | None: ...
+    @property
+    def sequence(self) -> int: ...
+
+
+class RoutineLike(Protocol):
+    """What is read of one routine row (its loaded overrides included)."""
+
+    @property
+    def start(self) -> datetime: ...
+    @property
+    def timezone(self) -> str: ...
+    @property
+    def duration(self) -> timedelta: ...
+    @property
+    def rrule(self) -> str: ...
+    @property
+    def overrides(self) -> Sequence[OverrideLike]: ...
+
+
+def override_data(override: OverrideLike) -> recurrence.OverrideData:
+    return recurrence.OverrideData(
+        original_start=override.original_start,
+        status=override.status,
+        start=override.start,
+        duration=(
+            timedelta(minutes=override.duration_minutes)
+            if override.duration_minutes is not None
+            else None
+        ),
+        location=override.location,
+        title=override.title,
+        note=override.note,
+        sequence=override.sequence,
+    )
+
+
+def series_of(
+    routine: RoutineLike, overrides: Sequence[OverrideLike] | None = None
+) -> recurrence.Series:
+    """The pure series of a routine (its loaded overrides unless others are given)."""
+    rows = routine.overrides if overrides is None else overrides
+    return recurrence.Series(
+        start=routine.start,
+        timezone=routine.timezone,
+        duration=routine.duration,
+        rrule=routine.rrule or "",
+        overrides=tuple(override_data(o) for o in rows),
+    )
+
+
+def clash(routine: RoutineLike, original_start: datetime, new_start: datetime) -> str | None:
+    """Why ``new_start`` is taken by another occurrence of the same series, or None.
+
+    Two occurrences at one time would be one event twice in every calendar, and the other's
+    key (its RECURRENCE-ID) would become ambiguous.
+    """
+    if new_start == original_start:
+        return None
+    if recurrence.produces(series_of(routine), new_start):
+        return (
+            f"Another occurrence of this routine is already on {new_start:%A %d %B %Y at %H:%M}."
+            " Choose another time, or cancel that one and change this one's note instead."
+        )
+    for other in routine.overrides:
+        if (
+            other.original_start != original_start
+            and other.start == new_start
+            and other.status == OverrideStatus.CHANGED
+        ):
+            return (
+                f"Another occurrence of this routine was already moved to "
+                f"{new_start:%A %d %B %Y at %H:%M}. Choose another time."
+            )
+    return None
+
+
+def last_before(series: recurrence.Series, at: datetime) -> datetime:
+    """The series' last start before ``at``: looked for in growing windows, so a daily
+    routine that ran for years does not expand its whole history."""
+    plain = recurrence.Series(series.start, series.timezone, series.duration, series.rrule)
+    end = recurrence.localize(at, series.timezone)
+    for days in (62, 800, 40_000):
+        begin = max(end - timedelta(days=days), recurrence.localize(series.start, series.timezone))
+        found = [o.original_start for o in recurrence.expand(plain, begin, end)]
+        found = [v for v in found if v < at]
+        if found:
+            return max(found)
+    return series.start
