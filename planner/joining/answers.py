@@ -1,10 +1,10 @@
-"""Writing what people say: answers, regulars and slot claims, checked against capacity.
+"""Writing what people say: answers and regulars, checked against capacity (slot claims are
+:mod:`planner.joining.slots`).
 
-Who has a place is derived, never stored (see :mod:`planner.joining.attendance`); each write here
-runs
-under :func:`planner.joining.locks.occurrence_lock`, compares the attendance before and after, and
-returns the effective changes, which :func:`notify_changes` turns into ``rsvp_changed``
-notifications after commit.
+Who has a place is derived, never stored (see :mod:`planner.joining.attendance`); each write
+here runs under :func:`planner.joining.locks.occurrence_lock`, compares the attendance before
+and after, and returns the effective changes, which :func:`notify_changes` turns into
+``rsvp_changed`` notifications after commit.
 
 This module also re-exports the names plugins and views have always imported from
 ``planner.joining.answers`` (``Attendance``, ``occurrence_lock``, ``occurrence_context``, ...).
@@ -12,12 +12,10 @@ This module also re-exports the names plugins and views have always imported fro
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from planner.joining.attendance import (
@@ -43,8 +41,9 @@ from planner.joining.panel import (
     comments_of,
     occurrence_context,
 )
-from planner.models import Claim, Regular, Routine, Rsvp, Slot, User, bump_group_version, utcnow
+from planner.models import Regular, Routine, Rsvp, User, bump_group_version, utcnow
 from planner.scheduling import recurrence
+from planner.scheduling.series import series_of
 
 __all__ = [
     "ANSWERS",
@@ -68,14 +67,12 @@ __all__ = [
     "attendance_for",
     "attendance_of",
     "check_open",
-    "claim_slot",
     "closed_reason",
     "comments_of",
     "derive",
     "notify_changes",
     "occurrence_context",
     "occurrence_lock",
-    "release_slot",
     "set_regular",
     "snapshot",
 ]
@@ -257,8 +254,6 @@ REGULAR_WINDOW = timedelta(days=92)
 
 
 def _upcoming_keys(routine: Routine, now: datetime) -> list[datetime]:
-    from planner.routines.occurrences import series_of
-
     try:
         found = recurrence.expand(series_of(routine), now, now + REGULAR_WINDOW)
     except recurrence.RecurrenceError:
@@ -346,73 +341,3 @@ def announce(session: Session, routine: Routine, before: dict) -> None:
         if key in after:
             changes.extend(_diff(old, after[key], None, False))
     notify_changes(session, routine, changes)
-
-
-# --------------------------------------------------------------------------- slots
-
-
-@contextmanager
-def _locked_slot(
-    session: Session,
-    routine: Routine,
-    occurrence: recurrence.Occurrence,
-    slot_id: int,
-    now: datetime | None,
-) -> Iterator[Slot]:
-    """The routine's slot, read under the occurrence lock of a still-open occurrence: a slot an
-    organizer removed a moment ago is refused with a message, never claimed or a 500."""
-    check_open(occurrence, now)
-    with occurrence_lock(session, routine.id, occurrence.original_start):
-        slot = session.scalar(select(Slot).where(Slot.id == slot_id, Slot.routine_id == routine.id))
-        if slot is None:
-            raise AnswerError("That slot no longer exists.")
-        yield slot
-
-
-def claim_slot(
-    session: Session,
-    routine: Routine,
-    occurrence: recurrence.Occurrence,
-    user: User,
-    slot_id: int,
-    now: datetime | None = None,
-) -> str:
-    """Take a slot on one occurrence if it has room; idempotent for the same person."""
-    key = occurrence.original_start
-    with _locked_slot(session, routine, occurrence, slot_id, now) as slot:
-        takers = session.execute(
-            select(Claim.user_id, User.display_name)
-            .join(User, User.id == Claim.user_id)
-            .where(Claim.slot_id == slot.id, Claim.original_start == key)
-            .order_by(Claim.created_at, Claim.id)
-        ).all()
-        if any(uid == user.id for uid, _ in takers):
-            return f"You already have “{slot.label}”."
-        if len(takers) >= slot.capacity:
-            names = ", ".join(name for _, name in takers)
-            raise AnswerError(f"“{slot.label}” is already taken by {names}.")
-        session.add(Claim(slot_id=slot.id, original_start=key, user_id=user.id))
-        bump_group_version(session, routine.group_id)
-    return f"You took “{slot.label}”."
-
-
-def release_slot(
-    session: Session,
-    routine: Routine,
-    occurrence: recurrence.Occurrence,
-    slot_id: int,
-    user_id: int,
-    now: datetime | None = None,
-) -> str:
-    key = occurrence.original_start
-    with _locked_slot(session, routine, occurrence, slot_id, now) as slot:
-        result = session.execute(
-            delete(Claim).where(
-                Claim.slot_id == slot.id, Claim.original_start == key, Claim.user_id == user_id
-            )
-        )
-        if result.rowcount:
-            bump_group_version(session, routine.group_id)
-    if not result.rowcount:
-        return f"“{slot.label}” was not taken by that person."
-    return f"“{slot.label}” is free again."
