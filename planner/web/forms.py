@@ -100,7 +100,8 @@ def valid_slug(_form, field) -> None:
         raise ValidationError(f"“{slug}” is reserved; choose another address.")
 
 
-def _strip(value):
+def strip(value: object) -> object:
+    """A field filter: surrounding whitespace is never what a person meant to type."""
     return value.strip() if isinstance(value, str) else value
 
 
@@ -155,7 +156,7 @@ def new_password_fields(
 def display_name_field() -> StringField:
     return StringField(
         "Display name",
-        filters=[_strip],
+        filters=[strip],
         validators=[
             DataRequired("Tell the group what to call you."),
             Length(max=80, message="Use at most 80 characters."),
@@ -215,7 +216,7 @@ class DeleteAccountForm(FlaskForm):
 class GroupForm(FlaskForm):
     name = StringField(
         "Name",
-        filters=[_strip],
+        filters=[strip],
         validators=[
             DataRequired("Give the group a name."),
             Length(max=120, message="Use at most 120 characters."),
@@ -229,7 +230,7 @@ class GroupForm(FlaskForm):
     )
     description = TextAreaField(
         "Description",
-        filters=[_strip],
+        filters=[strip],
         validators=[Length(max=5000, message="Use at most 5000 characters.")],
     )
     visibility = RadioField(
@@ -265,7 +266,7 @@ class RoleForm(FlaskForm):
 
 
 class ActionForm(FlaskForm):
-    """A button with nothing but its CSRF token: join, leave, remove, revoke."""
+    """A button with nothing but its CSRF token: join, leave, remove, revoke, restore, delete."""
 
 
 class InviteForm(FlaskForm):

@@ -36,7 +36,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from planner.plugins.activity import choices
 from planner.scheduling import recurrence
 from planner.scheduling import rules as schedule
-from planner.web.forms import TimezoneField
+from planner.web.forms import TimezoneField, strip
 
 WEEKDAY_CHOICES = choices([
     ("MO", "Monday"),
@@ -61,10 +61,6 @@ ENDS_CHOICES = choices(
 )
 NTH_PAIRS = [("1", "first"), ("2", "second"), ("3", "third"), ("4", "fourth"), ("-1", "last")]
 NTH_CHOICES = choices(NTH_PAIRS)
-
-
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -112,7 +108,7 @@ def location_field() -> StringField:
     """The routine's place and one occurrence's changed place: the same column length (300)."""
     return StringField(
         "Place",
-        filters=[_strip],
+        filters=[strip],
         validators=[Length(max=300, message="Use at most 300 characters.")],
     )
 
@@ -124,7 +120,7 @@ class RoutineForm(FlaskForm):
     activity = SelectField("Kind of activity", validate_choice=False)
     title = StringField(
         "Title",
-        filters=[_strip],
+        filters=[strip],
         validators=[
             DataRequired("Give the routine a title."),
             Length(max=200, message="Use at most 200 characters."),
@@ -132,7 +128,7 @@ class RoutineForm(FlaskForm):
     )
     description = TextAreaField(
         "Description",
-        filters=[_strip],
+        filters=[strip],
         validators=[Length(max=5000, message="Use at most 5000 characters.")],
     )
     location = location_field()
@@ -193,7 +189,7 @@ class RoutineForm(FlaskForm):
     )
     rrule = StringField(
         "Repeat rule (RRULE)",
-        filters=[_strip],
+        filters=[strip],
         validators=[Length(max=400, message="Use at most 400 characters.")],
         description="For example FREQ=MONTHLY;BYDAY=1SA. UNTIL may be a date.",
     )
@@ -328,13 +324,9 @@ class RoutineForm(FlaskForm):
 class CancelForm(FlaskForm):
     reason = TextAreaField(
         "Reason (optional, shown to members)",
-        filters=[_strip],
+        filters=[strip],
         validators=[Length(max=1000, message="Use at most 1000 characters.")],
     )
-
-
-class ActionForm(FlaskForm):
-    """A button with nothing but its CSRF token: restore, delete."""
 
 
 class EndSeriesForm(FlaskForm):
@@ -353,7 +345,7 @@ class OccurrenceForm(FlaskForm):
     location = location_field()
     title = StringField(
         "Title",
-        filters=[_strip],
+        filters=[strip],
         validators=[
             DataRequired("Give it a title."),
             Length(max=200, message="Use at most 200 characters."),
@@ -361,7 +353,7 @@ class OccurrenceForm(FlaskForm):
     )
     note = TextAreaField(
         "Note for members (optional)",
-        filters=[_strip],
+        filters=[strip],
         validators=[Length(max=2000, message="Use at most 2000 characters.")],
     )
 

@@ -11,16 +11,21 @@ import re
 from flask import Blueprint, abort, flash
 from flask_login import current_user, login_required
 from markupsafe import Markup, escape
-from sqlalchemy import select
+from werkzeug.wrappers import Response
 from wtforms import TextAreaField
 from wtforms.validators import DataRequired, Length
 
-from planner.models import Comment
-from planner.web.views.rsvps import NextForm, back, expired, form_error, load, occurrence_path
+from planner.joining.comments import (
+    MAX_LENGTH,
+    comment_on,
+    delete_comment,
+    may_delete,
+    post_comment,
+)
+from planner.web.forms import strip
+from planner.web.helpers import NextForm, back, expired, form_error, load, occurrence_path
 
 bp = Blueprint("comments", __name__)
-
-MAX_LENGTH = 2000
 # Only http(s), stopping at whitespace, quotes and angle brackets; trailing punctuation is text.
 LINK = re.compile(r"https?://[^\s<>\"']+", re.IGNORECASE)
 TRAILING = ".,;:!?)]}"
@@ -29,7 +34,7 @@ TRAILING = ".,;:!?)]}"
 class CommentForm(NextForm):
     body = TextAreaField(
         "Comment",
-        filters=[lambda v: v.strip() if isinstance(v, str) else v],
+        filters=[strip],
         validators=[
             DataRequired("Write something first."),
             Length(max=MAX_LENGTH, message=f"Keep it under {MAX_LENGTH} characters."),
@@ -68,7 +73,7 @@ def linkify(text: str | None) -> Markup:
 
 @bp.post("/g/<slug>/r/<int:routine_id>/<key>/comments")
 @login_required
-def add(slug: str, routine_id: int, key: str):
+def add(slug: str, routine_id: int, key: str) -> Response:
     _, session, routine, occurrence = load(slug, routine_id, key)
     form = CommentForm()
     page = occurrence_path(slug, routine_id, key) + "#comments"
@@ -77,38 +82,23 @@ def add(slug: str, routine_id: int, key: str):
             abort(400, "The form expired. Reload the page and try again.")
         flash(" ".join(form.body.errors), "error")
         return back(form, page)
-    session.add(
-        Comment(
-            routine_id=routine.id,
-            original_start=occurrence.original_start,
-            user_id=current_user.id,
-            body=form.body.data,
-        )
-    )
-    session.commit()
+    post_comment(session, routine.id, occurrence.original_start, current_user.id, form.body.data)
     flash("Your comment is posted.", "success")
     return back(form, page)
 
 
 @bp.post("/g/<slug>/r/<int:routine_id>/<key>/comments/<int:comment_id>/delete")
 @login_required
-def delete(slug: str, routine_id: int, key: str, comment_id: int):
+def delete(slug: str, routine_id: int, key: str, comment_id: int) -> Response:
     access, session, routine, occurrence = load(slug, routine_id, key)
-    comment = session.scalar(
-        select(Comment).where(
-            Comment.id == comment_id,
-            Comment.routine_id == routine.id,
-            Comment.original_start == occurrence.original_start,
-        )
-    )
+    comment = comment_on(session, routine.id, occurrence.original_start, comment_id)
     if comment is None:
         abort(404)
-    if comment.user_id != current_user.id and not access.can_organize:
+    if not may_delete(comment, current_user.id, access.can_organize):
         abort(403, "Only the author or an organizer can delete a comment.")
     form = NextForm()
     if not form.validate():
         abort(400, form_error(form))
-    session.delete(comment)
-    session.commit()
+    delete_comment(session, comment)
     flash("The comment is deleted.", "success")
     return back(form, occurrence_path(slug, routine_id, key) + "#comments")

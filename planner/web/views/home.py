@@ -19,8 +19,9 @@ from sqlalchemy.orm import selectinload
 from planner.db import get_session
 from planner.joining.attendance import attendance_for, closed_reason
 from planner.models import Group, Membership, Override, Routine
-from planner.routines.occurrences import ZONE_MARGIN, Upcoming, expand_routines, utc_now
-from planner.web.views.rsvps import NextForm
+from planner.routines.occurrences import Upcoming, expand_routines, utc_now
+from planner.scheduling.series import ZONE_MARGIN
+from planner.web.helpers import NextForm
 
 bp = Blueprint("home", __name__)
 

@@ -7,16 +7,15 @@ refusal into a message with nothing changed.
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, request
+from flask import Blueprint, abort, flash, request
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
+from werkzeug.wrappers import Response
 from wtforms import HiddenField, IntegerField, StringField
 from wtforms.validators import AnyOf, InputRequired, NumberRange, Optional
 
-from planner.db import get_session
-from planner.groups.access import member_access
 from planner.joining import answers
-from planner.routines.occurrences import load_routine, occurrence_or_404
+from planner.web.helpers import NextForm, back, expired, form_error, load, occurrence_path
 
 bp = Blueprint("rsvps", __name__)
 
@@ -42,50 +41,9 @@ class AnswerForm(FlaskForm):
     next = HiddenField()
 
 
-class NextForm(FlaskForm):
-    """A button-only form: CSRF token and where to go back to."""
-
-    next = HiddenField()
-
-
-def occurrence_path(slug: str, routine_id: int, key: str) -> str:
-    """The occurrence page (URL shape fixed by the design: ``/g/<slug>/r/<id>/<key>``)."""
-    return f"{request.script_root}/g/{slug}/r/{routine_id}/{key}"
-
-
-def safe_next(value: str | None, fallback: str) -> str:
-    """A local path to return to; anything that could leave the site falls back."""
-    if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
-        return value
-    return fallback
-
-
-def back(form: FlaskForm, fallback: str):
-    return redirect(safe_next(form.next.data if "next" in form else None, fallback), 303)
-
-
-def expired(form: FlaskForm) -> bool:
-    """True when the CSRF token was the problem (only present when CSRF is on)."""
-    token = getattr(form, "csrf_token", None)
-    return bool(token is not None and token.errors)
-
-
-def form_error(form: FlaskForm) -> str:
-    return " ".join(e for errors in form.errors.values() for e in errors) or "Invalid form."
-
-
-def load(slug: str, routine_id: int, key: str | None = None):
-    """The member's group, the routine and (with ``key``) the occurrence, or 404/403."""
-    access = member_access(slug)
-    session = get_session()
-    routine = load_routine(session, access.group, routine_id)
-    occurrence = occurrence_or_404(routine, key) if key is not None else None
-    return access, session, routine, occurrence
-
-
 @bp.post("/g/<slug>/r/<int:routine_id>/<key>/answer")
 @login_required
-def answer(slug: str, routine_id: int, key: str):
+def answer(slug: str, routine_id: int, key: str) -> Response:
     _, session, routine, occurrence = load(slug, routine_id, key)
     page = occurrence_path(slug, routine_id, key) + "#answers"
     form = AnswerForm()
@@ -108,17 +66,17 @@ def answer(slug: str, routine_id: int, key: str):
 
 @bp.post("/g/<slug>/r/<int:routine_id>/regular")
 @login_required
-def join_regular(slug: str, routine_id: int):
+def join_regular(slug: str, routine_id: int) -> Response:
     return _regular(slug, routine_id, join=True)
 
 
 @bp.post("/g/<slug>/r/<int:routine_id>/regular/leave")
 @login_required
-def leave_regular(slug: str, routine_id: int):
+def leave_regular(slug: str, routine_id: int) -> Response:
     return _regular(slug, routine_id, join=False)
 
 
-def _regular(slug: str, routine_id: int, join: bool):
+def _regular(slug: str, routine_id: int, join: bool) -> Response:
     _, session, routine, _ = load(slug, routine_id)
     form = NextForm()
     if not form.validate():

@@ -12,19 +12,19 @@ from collections.abc import Callable
 from flask import Blueprint, abort, flash, redirect, render_template, request
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
-from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from werkzeug.wrappers import Response
 from wtforms import HiddenField, IntegerField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
-from planner.db import get_session
-from planner.joining import answers
-from planner.models import Slot, bump_group_version
-from planner.web.views.routines import organizer_routine
-from planner.web.views.rsvps import NextForm, back, form_error, load, occurrence_path
+from planner.groups.access import GroupAccess
+from planner.joining import slots
+from planner.joining.answers import AnswerError
+from planner.models import Routine, Slot
+from planner.web.forms import strip
+from planner.web.helpers import NextForm, back, form_error, load, occurrence_path, organizer_routine
 
 bp = Blueprint("slots", __name__)
-
-MAX_SLOTS = 30
 
 
 class ReleaseForm(NextForm):
@@ -34,7 +34,7 @@ class ReleaseForm(NextForm):
 class SlotForm(FlaskForm):
     label = StringField(
         "Slot",
-        filters=[lambda v: v.strip() if isinstance(v, str) else v],
+        filters=[strip],
         validators=[
             DataRequired("Name the slot, for example “Host” or “Dessert”."),
             Length(max=80, message="Keep the name under 80 characters."),
@@ -52,7 +52,7 @@ class SlotForm(FlaskForm):
 
 @bp.post("/g/<slug>/r/<int:routine_id>/<key>/slots/<int:slot_id>/claim")
 @login_required
-def claim(slug: str, routine_id: int, key: str, slot_id: int):
+def claim(slug: str, routine_id: int, key: str, slot_id: int) -> Response:
     _, session, routine, occurrence = load(slug, routine_id, key)
     form = NextForm()
     if not form.validate():
@@ -60,13 +60,13 @@ def claim(slug: str, routine_id: int, key: str, slot_id: int):
     return _flash_and_back(
         form,
         occurrence_path(slug, routine_id, key),
-        lambda: answers.claim_slot(session, routine, occurrence, current_user, slot_id),
+        lambda: slots.claim_slot(session, routine, occurrence, current_user, slot_id),
     )
 
 
 @bp.post("/g/<slug>/r/<int:routine_id>/<key>/slots/<int:slot_id>/release")
 @login_required
-def release(slug: str, routine_id: int, key: str, slot_id: int):
+def release(slug: str, routine_id: int, key: str, slot_id: int) -> Response:
     """Release one's own claim; organizers may release anyone's (someone fell ill)."""
     access, session, routine, occurrence = load(slug, routine_id, key)
     form = ReleaseForm()
@@ -83,16 +83,18 @@ def release(slug: str, routine_id: int, key: str, slot_id: int):
     return _flash_and_back(
         form,
         occurrence_path(slug, routine_id, key),
-        lambda: answers.release_slot(session, routine, occurrence, slot_id, user_id),
+        lambda: slots.release_slot(session, routine, occurrence, slot_id, user_id),
     )
 
 
-def _flash_and_back(form: NextForm, occurrence_page: str, change: Callable[[], str]):
+def _flash_and_back(
+    form: NextForm, occurrence_page: str, change: Callable[[], str]
+) -> Response:
     """Run a claim or release and show its message, or the refusal, back at the slots; a
     refusal changed nothing, so it is a message on the page rather than an error status."""
     try:
         flash(change(), "success")
-    except answers.AnswerError as error:
+    except AnswerError as error:
         flash(str(error), "error")
     return back(form, occurrence_page + "#slots")
 
@@ -100,24 +102,25 @@ def _flash_and_back(form: NextForm, occurrence_page: str, change: Callable[[], s
 # --------------------------------------------------------------------------- organizers
 
 
-def _slot_or_404(session, routine_id: int, slot_id: int) -> Slot:
-    slot = session.scalar(select(Slot).where(Slot.id == slot_id, Slot.routine_id == routine_id))
+def _slot_or_404(session: Session, routine_id: int, slot_id: int) -> Slot:
+    slot = slots.slot_of(session, routine_id, slot_id)
     if slot is None:
         abort(404)
     return slot
 
 
-def _page(access, routine, add_form=None, edit_forms=None, status=200):
-    session = get_session()
-    slots = list(
-        session.scalars(
-            select(Slot).where(Slot.routine_id == routine.id).order_by(Slot.position, Slot.id)
-        )
-    )
+def _page(
+    access: GroupAccess,
+    routine: Routine,
+    session: Session,
+    add_form: SlotForm | None = None,
+    edit_forms: dict[int, SlotForm] | None = None,
+    status: int = 200,
+) -> tuple[str, int]:
     edit_forms = edit_forms or {}
     rows = [
         (slot, edit_forms.get(slot.id) or SlotForm(prefix=f"s{slot.id}", obj=slot))
-        for slot in slots
+        for slot in slots.routine_slots(session, routine.id)
     ]
     return (
         render_template(
@@ -127,72 +130,61 @@ def _page(access, routine, add_form=None, edit_forms=None, status=200):
             rows=rows,
             add_form=add_form or SlotForm(prefix="new"),
             delete_form=NextForm(),
-            max_slots=MAX_SLOTS,
+            max_slots=slots.MAX_SLOTS,
         ),
         status,
     )
 
 
+def _slots_page(slug: str, routine_id: int) -> str:
+    return f"{request.script_root}/g/{slug}/r/{routine_id}/slots"
+
+
 @bp.get("/g/<slug>/r/<int:routine_id>/slots")
 @login_required
-def edit(slug: str, routine_id: int):
-    access, _, routine = organizer_routine(slug, routine_id)
-    return _page(access, routine)
+def edit(slug: str, routine_id: int) -> tuple[str, int]:
+    access, session, routine = organizer_routine(slug, routine_id)
+    return _page(access, routine, session)
 
 
 @bp.post("/g/<slug>/r/<int:routine_id>/slots")
 @login_required
-def add(slug: str, routine_id: int):
+def add(slug: str, routine_id: int) -> Response | tuple[str, int]:
     access, session, routine = organizer_routine(slug, routine_id)
     form = SlotForm(prefix="new")
     if not form.validate():
-        return _page(access, routine, add_form=form, status=400)
-    count, last = session.execute(
-        select(func.count(Slot.id), func.max(Slot.position)).where(Slot.routine_id == routine.id)
-    ).one()
-    if count >= MAX_SLOTS:
-        form.label.errors = [f"A routine can have at most {MAX_SLOTS} slots."]
-        return _page(access, routine, add_form=form, status=400)
-    session.add(
-        Slot(
-            routine_id=routine.id,
-            label=form.label.data,
-            capacity=form.capacity.data,
-            position=(last or 0) + 1,
-        )
-    )
-    bump_group_version(session, access.group.id)
-    session.commit()
+        return _page(access, routine, session, add_form=form, status=400)
+    try:
+        slots.add_slot(session, routine, form.label.data, form.capacity.data)
+    except AnswerError as error:
+        form.label.errors = [str(error)]
+        return _page(access, routine, session, add_form=form, status=400)
     flash(f"Added the slot “{form.label.data}”.", "success")
     return redirect(request.path, 303)
 
 
 @bp.post("/g/<slug>/r/<int:routine_id>/slots/<int:slot_id>")
 @login_required
-def update(slug: str, routine_id: int, slot_id: int):
+def update(slug: str, routine_id: int, slot_id: int) -> Response | tuple[str, int]:
     access, session, routine = organizer_routine(slug, routine_id)
     slot = _slot_or_404(session, routine.id, slot_id)
     form = SlotForm(prefix=f"s{slot.id}")
     if not form.validate():
-        return _page(access, routine, edit_forms={slot.id: form}, status=400)
-    slot.label, slot.capacity = form.label.data, form.capacity.data
-    bump_group_version(session, access.group.id)
-    session.commit()
+        return _page(access, routine, session, edit_forms={slot.id: form}, status=400)
+    slots.update_slot(session, routine, slot, form.label.data, form.capacity.data)
     flash(f"Saved the slot “{slot.label}”.", "success")
-    return redirect(f"{request.script_root}/g/{slug}/r/{routine_id}/slots", 303)
+    return redirect(_slots_page(slug, routine_id), 303)
 
 
 @bp.post("/g/<slug>/r/<int:routine_id>/slots/<int:slot_id>/delete")
 @login_required
-def remove(slug: str, routine_id: int, slot_id: int):
-    access, session, routine = organizer_routine(slug, routine_id)
+def remove(slug: str, routine_id: int, slot_id: int) -> Response:
+    _access, session, routine = organizer_routine(slug, routine_id)
     slot = _slot_or_404(session, routine.id, slot_id)
     form = NextForm()
     if not form.validate():
         abort(400, form_error(form))
     label = slot.label
-    session.delete(slot)
-    bump_group_version(session, access.group.id)
-    session.commit()
+    slots.remove_slot(session, routine, slot)
     flash(f"Removed the slot “{label}” and its sign-ups.", "success")
-    return redirect(f"{request.script_root}/g/{slug}/r/{routine_id}/slots", 303)
+    return redirect(_slots_page(slug, routine_id), 303)

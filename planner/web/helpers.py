@@ -1,0 +1,102 @@
+"""What several blueprints need from a request: who is looking, which routine and occurrence a
+URL names, where to go back to, how a failed button form reads.
+
+Kept out of the view modules so that no view imports another: each blueprint depends only on
+this module, the forms and the domain packages.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import redirect, request, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy.orm import Session
+from werkzeug.wrappers import Response
+from wtforms import HiddenField
+
+from planner.db import get_session
+from planner.groups.access import GroupAccess, member_access, organizer_access
+from planner.models import Routine, User
+from planner.routines.occurrences import load_routine, occurrence_or_404
+from planner.scheduling import recurrence
+
+
+class NextForm(FlaskForm):
+    """A button-only form: CSRF token and where to go back to."""
+
+    next = HiddenField()
+
+
+def viewer() -> User | None:
+    """The logged-in person or None; the real object, not the request-bound proxy, because
+    plugins may keep it."""
+    if not current_user.is_authenticated:
+        return None
+    user: User = current_user._get_current_object()  # type: ignore[attr-defined]
+    return user
+
+
+def safe_next(target: str | None) -> str | None:
+    """``target`` when it is a path on this site, else None (no open redirects)."""
+    if not target or len(target) > 2000:
+        return None
+    if "\\" in target or any(ord(ch) < 32 for ch in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
+def back(form: FlaskForm, fallback: str) -> Response:
+    """Back where the button was pressed (its ``next`` field), else ``fallback``."""
+    target = safe_next(form.next.data if "next" in form else None)
+    return redirect(target or fallback, 303)
+
+
+def expired(form: FlaskForm) -> bool:
+    """True when the CSRF token was the problem (only present when CSRF is on)."""
+    token = getattr(form, "csrf_token", None)
+    return bool(token is not None and token.errors)
+
+
+def form_error(form: FlaskForm) -> str:
+    return " ".join(e for errors in form.errors.values() for e in errors) or "Invalid form."
+
+
+def occurrence_path(slug: str, routine_id: int, key: str) -> str:
+    """The occurrence page (URL shape fixed by the design: ``/g/<slug>/r/<id>/<key>``)."""
+    return f"{request.script_root}/g/{slug}/r/{routine_id}/{key}"
+
+
+def occurrence_url(slug: str, routine: Routine, key: str) -> str:
+    return url_for("events.show", slug=slug, routine_id=routine.id, key=key)
+
+
+def load(
+    slug: str, routine_id: int, key: str | None = None
+) -> tuple[GroupAccess, Session, Routine, Any]:
+    """The member's group, the routine and (with ``key``) the occurrence, or 404/403."""
+    access = member_access(slug)
+    session = get_session()
+    routine = load_routine(session, access.group, routine_id)
+    occurrence = occurrence_or_404(routine, key) if key is not None else None
+    return access, session, routine, occurrence
+
+
+def organizer_routine(slug: str, routine_id: int) -> tuple[GroupAccess, Session, Routine]:
+    """The access, session and routine for an organizer's page: 404 when the group is hidden
+    from the person or the routine is not the group's, 403 for a plain member."""
+    access = organizer_access(slug)
+    session = get_session()
+    return access, session, load_routine(session, access.group, routine_id)
+
+
+def organizer_occurrence(
+    slug: str, routine_id: int, key: str
+) -> tuple[GroupAccess, Session, Routine, recurrence.Occurrence]:
+    access, session, routine = organizer_routine(slug, routine_id)
+    return access, session, routine, occurrence_or_404(routine, key)
