@@ -23,6 +23,11 @@ from planner.models import Routine, User
 from planner.routines.occurrences import load_routine, occurrence_or_404
 from planner.scheduling import recurrence
 
+#: The session key of an invite opened while logged out, joined right after login.
+PENDING_INVITE = "pending_invite"
+#: The session key of the password fingerprint (:func:`planner.accounts.people.password_stamp`).
+AUTH_STAMP = "auth_stamp"
+
 
 class NextForm(FlaskForm):
     """A button-only form: CSRF token and where to go back to."""

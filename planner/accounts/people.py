@@ -1,0 +1,119 @@
+"""What signing up, logging in, changing a password and deleting an account mean.
+
+Deleting is refused while the person is the only owner of a group, because the group would be
+left with nobody who can run it. Otherwise the database's foreign keys do the rest in one
+statement: memberships, RSVPs, regular spots and claims go with the user (``ON DELETE
+CASCADE``); comments stay and show "deleted member" (``SET NULL``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from flask import current_app
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, aliased
+
+from planner.accounts.passwords import check_password, hash_password, needs_rehash
+from planner.enums import Role
+from planner.models import Group, Membership, User, utcnow
+
+
+class EmailTaken(Exception):
+    """An account with this email address already exists."""
+
+
+def password_stamp(user: User) -> str:
+    """A fingerprint of the password hash kept in the session: a new password changes it, so
+    every other session (carrying the old one) ends."""
+    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
+
+
+def sign_up(db: Session, email: str, display_name: str, password: str, timezone: str) -> User:
+    """A new account; raises :class:`EmailTaken` (also when the same address signed up a
+    moment ago in another request)."""
+    if db.scalar(select(User.id).where(User.email == email)) is not None:
+        raise EmailTaken
+    user = User(
+        email=email,
+        display_name=display_name,
+        password_hash=hash_password(password),
+        timezone=timezone,
+        feed_token=secrets.token_urlsafe(24),
+    )
+    db.add(user)
+    try:
+        db.commit()
+    except IntegrityError:
+        db.rollback()
+        raise EmailTaken from None
+    return user
+
+
+def _dummy_hash() -> str:
+    """A hash to verify against when the email is unknown, so timing does not tell."""
+    cached: str | None = current_app.extensions.get("planner_dummy_hash")
+    if cached is None:
+        cached = current_app.extensions["planner_dummy_hash"] = hash_password(
+            secrets.token_hex(16)
+        )
+    return cached
+
+
+def authenticate(db: Session, email: str, password: str) -> User | None:
+    """The account with this email and password, or None; an old hash is upgraded on the way."""
+    user = db.scalar(select(User).where(User.email == email))
+    if user is None:
+        check_password(_dummy_hash(), password)
+        return None
+    if not check_password(user.password_hash, password):
+        return None
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+        db.commit()
+    return user
+
+
+def change_password(db: Session, user: User, current: str, new: str) -> bool:
+    """False (nothing changed) when ``current`` is not the password."""
+    if not check_password(user.password_hash, current):
+        return False
+    user.password_hash = hash_password(new)
+    db.commit()
+    return True
+
+
+def sole_owned_groups(db: Session, user_id: int) -> list[Group]:
+    """Groups where ``user_id`` is an owner and no other owner exists (one query)."""
+    other = aliased(Membership)
+    other_owners = (
+        select(func.count(other.id))
+        .where(other.group_id == Membership.group_id, other.role == Role.OWNER)
+        .where(other.user_id != user_id)
+        .scalar_subquery()
+    )
+    return list(
+        db.scalars(
+            select(Group)
+            .join(Membership, Membership.group_id == Group.id)
+            .where(Membership.user_id == user_id, Membership.role == Role.OWNER)
+            .where(other_owners == 0)
+            .order_by(Group.name)
+        )
+    )
+
+
+def delete_account(db: Session, user: User) -> None:
+    """Delete ``user``; the caller has checked :func:`sole_owned_groups` and the password."""
+    group_ids = select(Membership.group_id).where(Membership.user_id == user.id)
+    # Their answers leave the groups' feeds and pages: mark those groups changed.
+    db.execute(
+        update(Group)
+        .where(Group.id.in_(group_ids))
+        .values(version=Group.version + 1, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    db.execute(delete(User).where(User.id == user.id))
+    db.commit()
