@@ -1,0 +1,95 @@
+"""The "Next up" list: the coming two weeks across all of a member's groups, with their answer.
+
+Loaded in a fixed number of statements (memberships, routines, overrides, then attendance),
+however many groups, routines and answers there are, because it is the first page a member
+sees on every visit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from planner.joining.attendance import attendance_for, closed_reason
+from planner.models import Group, Membership, Override, Routine, User
+from planner.routines.occurrences import Upcoming, expand_routines, utc_now
+from planner.scheduling.series import ZONE_MARGIN
+
+DAYS = 14
+LIMIT = 40
+
+
+@dataclass(frozen=True)
+class NextUp:
+    """One occurrence on the dashboard, with the viewer's own answer."""
+
+    item: Upcoming
+    group_name: str
+    status: str | None
+    position: int | None
+    guests: int
+    regular: bool
+    closed: str | None
+
+    @property
+    def needs_answer(self) -> bool:
+        return self.status is None and self.closed is None
+
+
+def next_up(session: Session, user: User, now: datetime | None = None) -> list[NextUp]:
+    """The member's upcoming occurrences across groups, in start order (fixed statements)."""
+    now = now or utc_now()
+    groups = list(
+        session.scalars(
+            select(Group)
+            .join(Membership, Membership.group_id == Group.id)
+            .where(Membership.user_id == user.id)
+        )
+    )
+    if not groups:
+        return []
+    by_id = {g.id: g for g in groups}
+    floor = now.astimezone(UTC).replace(tzinfo=None) - ZONE_MARGIN
+    overrides = Routine.overrides.and_(
+        or_(Override.original_start >= floor, Override.start >= floor)
+    )
+    routines = list(
+        session.scalars(
+            select(Routine)
+            .where(Routine.group_id.in_(by_id))
+            .options(selectinload(overrides))
+            .order_by(Routine.id)
+            .execution_options(populate_existing=True)
+        )
+    )
+    pairs = expand_routines(routines, now, now + timedelta(days=DAYS))[:LIMIT]
+    found = attendance_for(session, [(r.id, o.original_start) for r, o in pairs])
+    plugins = current_app.extensions["planner"]
+    items: list[NextUp] = []
+    for routine, occurrence in pairs:
+        group = by_id[routine.group_id]
+        attendance = found.get((routine.id, occurrence.original_start))
+        person = attendance.person(user.id) if attendance else None
+        items.append(
+            NextUp(
+                item=Upcoming(
+                    routine=routine,
+                    occurrence=occurrence,
+                    group_slug=group.slug,
+                    group_timezone=group.timezone,
+                    activity=plugins.activity(routine.activity_key),
+                    attendance=attendance,
+                ),
+                group_name=group.name,
+                status=attendance.status_of(user.id) if attendance else None,
+                position=attendance.position_of(user.id) if attendance else None,
+                guests=person.guests if person else 0,
+                regular=attendance.is_regular(user.id) if attendance else False,
+                closed=closed_reason(occurrence, now),
+            )
+        )
+    return items
