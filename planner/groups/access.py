@@ -13,6 +13,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from planner.db import get_session
+from planner.enums import Role
 from planner.models import Group, Membership
 
 
@@ -31,7 +32,7 @@ class GroupAccess:
 
     @property
     def is_owner(self) -> bool:
-        return self.membership is not None and self.membership.role == "owner"
+        return self.membership is not None and self.membership.role == Role.OWNER
 
 
 def group_access(slug: str) -> GroupAccess:

@@ -37,6 +37,8 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from planner.enums import Role, Visibility
+
 PASSWORD_MIN = 8
 PASSWORD_MAX = 256
 SLUG_MIN, SLUG_MAX = 3, 64
@@ -50,9 +52,9 @@ RESERVED_SLUGS = frozenset(
     }
 )  # fmt: skip
 ROLE_CHOICES = [
-    SelectChoice("member", "Member"),
-    SelectChoice("organizer", "Organizer"),
-    SelectChoice("owner", "Owner"),
+    SelectChoice(Role.MEMBER, "Member"),
+    SelectChoice(Role.ORGANIZER, "Organizer"),
+    SelectChoice(Role.OWNER, "Owner"),
 ]
 
 
@@ -236,10 +238,14 @@ class GroupForm(FlaskForm):
     visibility = RadioField(
         "Who can find it",
         choices=[
-            SelectChoice("public", "Public: listed in the directory; anyone logged in can join"),
-            SelectChoice("private", "Private: hidden; people join through an invite link"),
+            SelectChoice(
+                Visibility.PUBLIC, "Public: listed in the directory; anyone logged in can join"
+            ),
+            SelectChoice(
+                Visibility.PRIVATE, "Private: hidden; people join through an invite link"
+            ),
         ],
-        default="public",
+        default=Visibility.PUBLIC,
         validators=[InputRequired("Choose public or private.")],
     )
     timezone = TimezoneField("Group timezone")
