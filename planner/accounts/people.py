@@ -64,7 +64,7 @@ def _dummy_hash() -> str:
 
 def authenticate(db: Session, email: str, password: str) -> User | None:
     """The account with this email and password, or None; an old hash is upgraded on the way."""
-    user = db.scalar(select(User).where(User.email == email))
+    user: User | None = db.scalar(select(User).where(User.email == email))
     if user is None:
         check_password(_dummy_hash(), password)
         return None

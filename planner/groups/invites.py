@@ -74,7 +74,7 @@ def join_by_token(db: Session, token: str, user: User) -> tuple[Group | None, st
                 .values(uses=Invite.uses + 1)
                 .execution_options(synchronize_session=False)
             )
-            if counted.rowcount != 1:  # type: ignore[attr-defined]
+            if counted.rowcount != 1:
                 raise _Unusable
             db.add(Membership(group_id=group.id, user_id=user.id, role=Role.MEMBER))
             db.flush()

@@ -108,9 +108,11 @@ class Outcome:
     message: str = ""
 
 
-def _diff(before: Attendance, after: Attendance, actor_id: int | None, actor_changed: bool):
+def _diff(
+    before: Attendance, after: Attendance, actor_id: int | None, actor_changed: bool
+) -> list[Change]:
     old, new = before.statuses(), after.statuses()
-    changes = []
+    changes: list[Change] = []
     for user_id in sorted(set(old) | set(new)):
         if old.get(user_id) != new.get(user_id) or (user_id == actor_id and actor_changed):
             changes.append(
@@ -327,14 +329,16 @@ def notify_changes(session: Session, routine: Routine, changes: list[Change]) ->
         )
 
 
-def snapshot(session: Session, routine: Routine, now: datetime | None = None) -> dict:
+def snapshot(
+    session: Session, routine: Routine, now: datetime | None = None
+) -> dict[KeyT, Attendance]:
     """Effective attendance of a routine's upcoming occurrences, before an edit elsewhere
     (a changed capacity); pass it to :func:`announce` after commit to notify promotions."""
     keys = _upcoming_keys(routine, now or datetime.now(UTC))
     return attendance_for(session, [(routine.id, k) for k in keys])
 
 
-def announce(session: Session, routine: Routine, before: dict) -> None:
+def announce(session: Session, routine: Routine, before: dict[KeyT, Attendance]) -> None:
     after = attendance_for(session, list(before))
     changes: list[Change] = []
     for key, old in before.items():

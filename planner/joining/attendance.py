@@ -205,7 +205,7 @@ def _start_utc(original_start: datetime, tz_name: str) -> datetime | None:
     return aware.astimezone(UTC).replace(tzinfo=None)
 
 
-def attendance_for(session: Session, keys: list[tuple[int, datetime]]) -> dict:
+def attendance_for(session: Session, keys: list[tuple[int, datetime]]) -> dict[KeyT, Attendance]:
     """``{(routine_id, original_start): Attendance}`` for many occurrences in O(1) queries.
 
     Five statements whatever the number of occurrences, people or answers: routines, answers,
@@ -229,27 +229,27 @@ def attendance_for(session: Session, keys: list[tuple[int, datetime]]) -> dict:
     member = and_(Membership.group_id == Routine.group_id, Membership.user_id == User.id)
 
     said: dict[KeyT, list[_Said]] = defaultdict(list)
-    rows = session.execute(
+    rsvp_rows = session.execute(
         select(Rsvp, User.display_name)
         .join(User, User.id == Rsvp.user_id)
         .join(Routine, Routine.id == Rsvp.routine_id)
         .join(Membership, member)
         .where(Rsvp.routine_id.in_(routine_ids), Rsvp.original_start.between(lo, hi))
     )
-    for rsvp, name in rows:
+    for rsvp, name in rsvp_rows:
         said[(rsvp.routine_id, rsvp.original_start)].append(
             _Said(rsvp.user_id, name, rsvp.status, rsvp.guests, rsvp.answered_at, 0, rsvp.id)
         )
 
     regulars: dict[int, list[_Said]] = defaultdict(list)
-    rows = session.execute(
+    regular_rows = session.execute(
         select(Regular, User.display_name)
         .join(User, User.id == Regular.user_id)
         .join(Routine, Routine.id == Regular.routine_id)
         .join(Membership, member)
         .where(Regular.routine_id.in_(routine_ids))
     )
-    for regular, name in rows:
+    for regular, name in regular_rows:
         regulars[regular.routine_id].append(
             _Said(regular.user_id, name, GOING, 0, regular.joined_at, 1, regular.id, True)
         )
@@ -261,14 +261,14 @@ def attendance_for(session: Session, keys: list[tuple[int, datetime]]) -> dict:
         slots_by_routine[slot.routine_id].append(slot)
     takers: dict[tuple[int, datetime], list[Person]] = defaultdict(list)
     if slots_by_routine:
-        rows = session.execute(
+        claim_rows = session.execute(
             select(Claim.slot_id, Claim.original_start, User.id, User.display_name)
             .join(Slot, Slot.id == Claim.slot_id)
             .join(User, User.id == Claim.user_id)
             .where(Slot.routine_id.in_(routine_ids), Claim.original_start.between(lo, hi))
             .order_by(Claim.created_at, Claim.id)
         )
-        for slot_id, start, user_id, name in rows:
+        for slot_id, start, user_id, name in claim_rows:
             takers[(slot_id, start)].append(Person(user_id, name))
 
     result: dict[KeyT, Attendance] = {}

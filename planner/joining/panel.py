@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from planner.joining.attendance import Attendance, attendance_of, closed_reason
-from planner.models import Comment, Membership, User
+from planner.models import Comment, Membership, Routine, User
+from planner.scheduling import recurrence
 
 
 @dataclass(frozen=True)
@@ -50,7 +52,7 @@ class Panel:
         return self.is_member and self.closed_reason is None
 
 
-def _membership(session: Session, group_id: int, viewer) -> Membership | None:
+def _membership(session: Session, group_id: int, viewer: Any) -> Membership | None:
     if viewer is None or not getattr(viewer, "is_authenticated", False):
         return None
     return session.scalar(
@@ -81,7 +83,9 @@ def comments_of(
     )
 
 
-def occurrence_context(session: Session, routine, occurrence, viewer) -> dict:
+def occurrence_context(
+    session: Session, routine: Routine, occurrence: recurrence.Occurrence, viewer: Any
+) -> dict[str, Any]:
     """Extra template context for the occurrence page (who's coming, the viewer's answer,
     slots, comments) in a fixed number of queries. Always includes ``attendance``.
 
@@ -91,7 +95,7 @@ def occurrence_context(session: Session, routine, occurrence, viewer) -> dict:
     membership = _membership(session, routine.group_id, viewer)
     attendance = attendance_of(session, routine.id, occurrence.original_start)
     is_member = membership is not None
-    can_organize = is_member and membership.can_organize
+    can_organize = membership is not None and membership.can_organize
     viewer_id = viewer.id if is_member else None
     comments: tuple[CommentView, ...] = ()
     if is_member:

@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import CursorResult, delete, func, select
 from sqlalchemy.orm import Session
 
 from planner.joining.answers import AnswerError, check_open
@@ -80,11 +81,10 @@ def release_slot(
 ) -> str:
     key = occurrence.original_start
     with _locked_slot(session, routine, occurrence, slot_id, now) as slot:
-        result = session.execute(
-            delete(Claim).where(
-                Claim.slot_id == slot.id, Claim.original_start == key, Claim.user_id == user_id
-            )
+        statement = delete(Claim).where(
+            Claim.slot_id == slot.id, Claim.original_start == key, Claim.user_id == user_id
         )
+        result = cast("CursorResult[Any]", session.execute(statement))
         if result.rowcount:
             bump_group_version(session, routine.group_id)
     if not result.rowcount:

@@ -38,7 +38,7 @@ def load_routines(
     (both the original and the new start long past) are not loaded, so an old group's history
     does not weigh on its front page.
     """
-    overrides = Routine.overrides
+    overrides: Any = Routine.overrides
     if since is not None:
         floor = _naive_utc(since) - ZONE_MARGIN
         overrides = Routine.overrides.and_(
@@ -147,7 +147,7 @@ def group_upcoming(
     now: datetime | None = None,
     days: int = 28,
     limit: int | None = None,
-) -> list:
+) -> list[Upcoming]:
     """Upcoming occurrences of all the group's routines, in start order, in a fixed number of
     queries (never one per routine): :class:`Upcoming` items, with attendance when the
     joining-in module provides it."""
@@ -199,7 +199,9 @@ def routine_occurrences(
 # --------------------------------------------------------------------------- splitting a series
 
 
-def carry_key(series: recurrence.Series, original_start: datetime, taken: set[datetime]):
+def carry_key(
+    series: recurrence.Series, original_start: datetime, taken: set[datetime]
+) -> datetime | None:
     """Where an occurrence of the old series lives in the new one, or None when it is gone.
 
     The same local time if the new series produces it; otherwise the new series' single
@@ -221,7 +223,9 @@ def carry_key(series: recurrence.Series, original_start: datetime, taken: set[da
     return None
 
 
-def carry_over(session: Session, old: Routine, new: Routine, at: datetime) -> dict:
+def carry_over(
+    session: Session, old: Routine, new: Routine, at: datetime
+) -> dict[datetime, datetime]:
     """Move what hangs off the old series' occurrences from ``at`` on to the new series.
 
     Overrides, RSVPs, comments and slot claims of later occurrences that still exist move
