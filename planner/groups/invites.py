@@ -29,17 +29,6 @@ def invite_by_token(db: Session, token: str) -> Invite | None:
     return db.scalar(select(Invite).where(Invite.token == token))
 
 
-def is_member(db: Session, group_id: int, user_id: int) -> bool:
-    return (
-        db.scalar(
-            select(Membership.id).where(
-                Membership.group_id == group_id, Membership.user_id == user_id
-            )
-        )
-        is not None
-    )
-
-
 def join_by_token(db: Session, token: str, user: User) -> tuple[Group | None, str]:
     """Join the invite's group as ``user``: (group, message) on success or when already a
     member, (None, why) when the invite cannot be used (``UNKNOWN`` when it does not exist)."""

@@ -94,6 +94,18 @@ def membership_of(db: Session, group_id: int, user_id: int) -> Membership | None
     )
 
 
+def is_member(db: Session, group_id: int, user_id: int) -> bool:
+    """One indexed lookup, for pages that know the group but not the person's role."""
+    return (
+        db.scalar(
+            select(Membership.id).where(
+                Membership.group_id == group_id, Membership.user_id == user_id
+            )
+        )
+        is not None
+    )
+
+
 def join(db: Session, group: Group, user_id: int) -> bool:
     """Join as a plain member; False when already one (a double click included)."""
     db.add(Membership(group_id=group.id, user_id=user_id, role=Role.MEMBER))

@@ -3,8 +3,8 @@
 
 Who has a place is derived, never stored (see :mod:`planner.joining.attendance`); each write
 here runs under :func:`planner.joining.locks.occurrence_lock`, compares the attendance before
-and after, and returns the effective changes, which :func:`notify_changes` turns into
-``rsvp_changed`` notifications after commit.
+and after, and tells plugins of the effective changes (``rsvp_changed``, through
+:func:`notify_changes`) only once they are committed.
 
 This module also re-exports the names plugins and views have always imported from
 ``planner.joining.answers`` (``Attendance``, ``occurrence_lock``, ``occurrence_context``, ...).
@@ -148,8 +148,9 @@ def answer(
 ) -> Outcome:
     """Record ``user``'s answer (``None`` withdraws it) under the occurrence lock.
 
-    Moving into "going" puts the person at the back of the queue; staying "going" (a changed
-    guest count, a regular confirming) keeps their place. A going party may not grow into
+    Plugins hear of every effective change (the person's own, and anyone it promoted) after
+    the commit. Moving into "going" puts the person at the back of the queue; staying "going"
+    (a changed guest count, a regular confirming) keeps their place. A going party may not grow into
     places someone else already holds: that change is refused instead of pushing them out.
     """
     if status is not None and status not in ANSWERS:
@@ -242,6 +243,7 @@ def answer(
             # Feeds show attendance (a sports match turns CONFIRMED); same transaction.
             bump_group_version(session, routine.group_id)
     outcome.message = _message(outcome.status, outcome.position, outcome.guests)
+    notify_changes(session, routine, outcome.changes)
     return outcome
 
 
@@ -302,6 +304,7 @@ def set_regular(
         )
     else:
         message = "You're no longer a regular." if changed else "You weren't a regular."
+    notify_changes(session, routine, changes)
     return Outcome(changed=changed, changes=changes, message=message)
 
 

@@ -2,8 +2,8 @@
 
 An occurrence is not a row; it is computed from its routine and overrides by
 :mod:`planner.scheduling.recurrence`. Every page loads what it needs here in a fixed number of
-statements
-(one for the routines, one for their overrides), whether a group has one routine or fifty.
+statements (one for the routines, one for their overrides), whether a group has one routine or
+fifty.
 """
 
 from __future__ import annotations
@@ -12,11 +12,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from flask import abort
-from sqlalchemy import or_, select
+from flask import abort, current_app
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
-from planner.models import Group, Override, Routine, User
+from planner.joining.attendance import attendance_for
+from planner.models import Claim, Comment, Group, Override, Regular, Routine, Rsvp, Slot, User
 from planner.scheduling import recurrence
 from planner.scheduling.series import ZONE_MARGIN, series_of
 
@@ -151,10 +152,6 @@ def group_upcoming(
     """Upcoming occurrences of all the group's routines, in start order, in a fixed number of
     queries (never one per routine): :class:`Upcoming` items, with attendance when the
     joining-in module provides it."""
-    from flask import current_app
-
-    from planner.joining.attendance import attendance_for
-
     now = now or utc_now()
     end = now + timedelta(days=days)
     routines = load_routines(session, group.id, since=now)
@@ -233,10 +230,6 @@ def carry_over(
     deleted. Slots and regulars are copied, so the new series starts with the same sign-up
     slots and the same regular members. Returns ``{old_key: new_key}`` for the keys moved.
     """
-    from sqlalchemy import update
-
-    from planner.models import Claim, Comment, Regular, Rsvp, Slot
-
     series = series_of(new, overrides=[])
     old_slots = list(old.slots)
     slot_map: dict[int, int] = {}

@@ -33,7 +33,6 @@ from flask import (
 )
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
-from sqlalchemy import select
 from werkzeug.http import http_date, parse_date, parse_etags
 
 from planner.db import get_session
@@ -41,9 +40,11 @@ from planner.feeds import sources as feed_sources
 from planner.feeds.cache import feed_cache
 from planner.feeds.ics import CalendarFormat, formats_from
 from planner.feeds.tokens import TOKEN_PATTERN, install_redaction, new_token
+from planner.groups import membership
 from planner.groups.access import group_access
-from planner.models import Group, Membership, User
+from planner.models import Group, User
 from planner.routines.occurrences import load_routine, occurrence_or_404
+from planner.web.helpers import viewer
 
 bp = Blueprint("feeds", __name__)
 FORMATS_KEY = "planner_calendar_formats"
@@ -251,12 +252,6 @@ def subscription_links(https_url: str) -> dict[str, str]:
     }
 
 
-def _viewer() -> User | None:
-    if current_user.is_authenticated:
-        return current_user._get_current_object()  # type: ignore[attr-defined]
-    return None
-
-
 def feed_links(group: Group, is_member: bool | None = None) -> dict | None:
     """Links to a group's feed for the current person, or None when they have none.
 
@@ -266,24 +261,17 @@ def feed_links(group: Group, is_member: bool | None = None) -> dict | None:
     if group.is_public:
         url = url_for("feeds.group_public", slug=group.slug, ext="ics", _external=True)
         return subscription_links(url)
-    viewer = _viewer()
-    if viewer is None:
+    person = viewer()
+    if person is None:
         return None
     if is_member is None:
-        is_member = (
-            get_session().scalar(
-                select(Membership.id).where(
-                    Membership.group_id == group.id, Membership.user_id == viewer.id
-                )
-            )
-            is not None
-        )
+        is_member = membership.is_member(get_session(), group.id, person.id)
     if not is_member:
         return None
-    if not viewer.feed_token:
+    if not person.feed_token:
         return {"needs_token": True}
     url = url_for(
-        "feeds.group_token", token=viewer.feed_token, slug=group.slug, ext="ics", _external=True
+        "feeds.group_token", token=person.feed_token, slug=group.slug, ext="ics", _external=True
     )
     return {**subscription_links(url), "private": True}
 
@@ -312,7 +300,7 @@ def _no_referrer(response: Response) -> Response:
 @login_required
 def subscribe():
     """The member's personal feed and the feeds of their groups, with instructions."""
-    user = _viewer()
+    user = viewer()
     assert user is not None
     groups = feed_sources.member_groups(get_session(), user)
     entries = [(g, feed_links(g, is_member=True)) for g in groups]

@@ -12,7 +12,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from planner.db import get_session
-from planner.groups import invites
+from planner.groups import invites, membership
 from planner.groups.access import GroupAccess, organizer_access
 from planner.groups.membership import member_counts
 from planner.models import Invite, utcnow
@@ -37,7 +37,7 @@ def show(token: str) -> tuple[str, int]:
     reason = invite.unusable_reason()
     is_member = False
     if current_user.is_authenticated:
-        is_member = invites.is_member(db, group.id, current_user.id)
+        is_member = membership.is_member(db, group.id, current_user.id)
     elif reason is None:
         session[PENDING_INVITE] = token  # joined right after sign-up or log-in
     return render_template(

@@ -59,7 +59,6 @@ def answer(slug: str, routine_id: int, key: str) -> Response:
     except answers.AnswerError as error:
         flash(str(error), "error")
         return back(form, page)
-    answers.notify_changes(session, routine, outcome.changes)
     flash(outcome.message, "success")
     return back(form, page)
 
@@ -82,6 +81,5 @@ def _regular(slug: str, routine_id: int, join: bool) -> Response:
     if not form.validate():
         abort(400, form_error(form))
     outcome = answers.set_regular(session, routine, current_user, join)
-    answers.notify_changes(session, routine, outcome.changes)
     flash(outcome.message, "success")
     return back(form, f"{request.script_root}/g/{slug}/r/{routine_id}")
