@@ -18,11 +18,15 @@ from importlib import metadata
 from pathlib import Path
 
 import pytest
+from markupsafe import Markup
 
 from planner import create_app, hookimpl
 from planner.models import Routine
 from planner.plugins.activity import ActivityType
 from planner.plugins.manager import PluginError, load, notify
+from planner.scheduling.recurrence import Occurrence
+
+START = datetime(2026, 12, 3, 19, 0)
 
 BUILTINS = {"gathering", "meals", "sports", "arts", "walks"}
 
@@ -87,8 +91,18 @@ def test_builtins_load_through_the_entry_point_table(base_config):
         info = plugins.info[name]
         assert info.builtin and info.version == version and info.activity_types == [name]
         assert plugins.activity(name).plugin == name
-    assert plugins.activity_choices()[0] == ("gathering", "Gathering")
     assert "register_routes" in plugins.info["meals"].hooks
+
+
+def test_builtins_ship_templates_in_their_own_folders(base_config):
+    """Built-ins find their templates exactly as a third-party package does: ``templates/``
+    beside the plugin's ``__init__.py``, namespaced by the plugin's name."""
+    plugins = create_app(base_config).extensions["planner"]
+    for name in ("arts", "meals", "sports", "walks"):
+        folder = Path(plugins.info[name].templates)
+        assert folder.parent.name == name and (folder / name / "details.html").is_file()
+        assert plugins.activity(name).template == f"{name}/details.html"
+    assert plugins.info["gathering"].templates is None  # nothing to show: no folder
 
 
 @pytest.mark.parametrize("via_env", [False, True])
@@ -102,7 +116,6 @@ def test_disabling_a_builtin_removes_its_type(base_config, monkeypatch, via_env)
     assert {"gathering", "arts", "walks"} <= set(plugins.activity_types)
     assert "meals" not in plugins.info
     assert plugins.activity("meals").is_generic
-    assert "meals" not in dict(plugins.activity_choices())
 
 
 def test_the_allow_list_loads_only_named_plugins(base_config, monkeypatch, caplog):
@@ -111,6 +124,26 @@ def test_the_allow_list_loads_only_named_plugins(base_config, monkeypatch, caplo
         plugins = create_app(base_config).extensions["planner"]
     assert set(plugins.activity_types) == {"gathering", "walks"}
     assert "'nosuchplugin' matches no plugin" in caplog.text
+
+
+@pytest.mark.parametrize(
+    "setting", [{"PLUGINS": "walks"}, {"DISABLED_PLUGINS": "ical,gathering,meals"}]
+)
+def test_essential_plugins_cannot_be_switched_off(base_config, setting, caplog):
+    """``ical`` and ``gathering`` always load (a warning says so): without them every feed
+    would 404 and a new routine would have no type to start as."""
+    base_config.update(setting)
+    with caplog.at_level(logging.WARNING, logger="planner.plugins.manager"):
+        app = create_app(base_config)
+    plugins = app.extensions["planner"]
+    assert {"ical", "gathering"} <= set(plugins.info) and "gathering" in plugins.activity_types
+    assert "meals" not in plugins.info
+    for name in ("ical", "gathering"):
+        assert f"plugin {name!r} is essential and cannot be disabled" in caplog.text
+    from planner.web.views.feeds import formats
+
+    with app.app_context():
+        assert {"ics", "json"} <= set(formats())
 
 
 def test_a_disabled_plugins_routes_are_gone(base_config):
@@ -250,6 +283,85 @@ def test_notify_isolates_a_failing_plugin(base_config, caplog):
     assert "plugin 'broken' failed in routine_saved" in caplog.text
 
 
+class Panel:
+    __name__ = "panel"
+
+    @hookimpl
+    def occurrence_panels(self, routine):
+        return Markup("<p>inner</p>")
+
+
+def _panels(app, routine_key="gathering"):
+    routine = Routine(id=1, activity_key=routine_key, details={}, title="T", group_id=1)
+    occurrence = Occurrence(START, START, START, "scheduled")
+    with app.test_request_context("/"):
+        return app.extensions["planner"].panels(occurrence, routine, None, None)
+
+
+def test_a_wrapper_plugin_wraps_the_other_implementations(base_config):
+    """``@hookimpl(wrapper=True)`` goes through pluggy: the page gets what the wrapper returns,
+    never a generator object."""
+
+    class Framing:
+        __name__ = "framing"
+
+        @hookimpl(wrapper=True)
+        def occurrence_panels(self):
+            panels = yield
+            return [Markup("<div>{}</div>").format(p) for p in panels]
+
+    base_config["EXTRA_PLUGINS"] = [Panel(), Framing()]
+    assert _panels(create_app(base_config)) == ["<div><p>inner</p></div>"]
+
+
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_a_failing_wrapper_is_skipped_and_named(base_config, caplog, where):
+    class Failing:
+        __name__ = "failing-wrapper"
+
+        @hookimpl(wrapper=True)
+        def occurrence_panels(self):
+            if where == "before":
+                raise RuntimeError("boom")
+            yield
+            raise RuntimeError("boom")
+
+    base_config["EXTRA_PLUGINS"] = [Panel(), Failing()]
+    with caplog.at_level(logging.ERROR):
+        assert _panels(create_app(base_config)) == ["<p>inner</p>"]
+    assert f"plugin 'failing-wrapper' failed in occurrence_panels ({where}" in caplog.text
+
+
+def test_an_old_style_hookwrapper_stops_startup_naming_the_plugin(base_config):
+    class Old:
+        __name__ = "oldstyle"
+
+        @hookimpl(hookwrapper=True)
+        def occurrence_panels(self):
+            yield
+
+    base_config["EXTRA_PLUGINS"] = [Old()]
+    with pytest.raises(PluginError, match=r"plugin 'oldstyle': occurrence_panels .*wrapper=True"):
+        load(base_config)
+
+
+def test_startup_hooks_still_fail_loudly(base_config):
+    """Isolation is for run time only: a broken ``register_routes`` stops start-up."""
+
+    class Routes:
+        __name__ = "routes"
+
+        @hookimpl
+        def register_routes(self):
+            raise RuntimeError("no blueprint")
+
+    base_config["EXTRA_PLUGINS"] = [Routes()]
+    plugins = load(base_config)
+    plugins.call_safely("register_routes")  # isolated: logged, not raised
+    with pytest.raises(RuntimeError, match="no blueprint"):
+        plugins.hook.register_routes()
+
+
 # -- third-party packages: listing, templates, the CLI --------------------------------------------
 
 
@@ -305,7 +417,7 @@ def test_cli_lists_third_party_plugins_and_builtins_with_all(base_config, instal
     by_name = {p["name"]: p for p in full}
     assert set(by_name) >= BUILTINS and by_name["meals"]["builtin"] is True
     assert by_name["quiz"]["version"] == "1.2.3"
-    assert "occurrence_panels" in by_name["sports"]["hooks"]
+    assert "register_routes" in by_name["meals"]["hooks"]
 
 
 def test_console_script_runs_against_one_app_with_plugin_commands(tmp_path):
