@@ -1,8 +1,17 @@
-"""A pytest plugin (entry point ``pytest11``) giving planner and plugin authors real fixtures.
+"""A pytest plugin (entry point ``pytest11``) giving planner and its plugin authors real fixtures.
 
-Every test gets a fresh database: a SQLite file in ``tmp_path``, and, as a second parameter, a
-PostgreSQL schema of its own on ``PLANNER_TEST_DATABASE_URL``. Without that variable the
-PostgreSQL run skips with a reason; with ``CI=true`` such a skip is a failure instead.
+Every fixture is namespaced (``planner_app``, ``planner_client``, ``planner_db``, ``make_user``,
+``make_group``, ``make_routine``, ``answer``, ``fetch_feed``...), so installing planner never
+takes a generic name such as ``app`` or ``db`` from another project's tests. Like
+``datasette/_pytest_plugin.py``, this module imports only pytest and the standard library at
+pytest start; planner itself is imported inside the fixtures that need it.
+
+Every database test runs once per backend: a SQLite file in ``tmp_path`` and a PostgreSQL schema
+of its own on ``PLANNER_TEST_DATABASE_URL``. Which backends run is the author's choice: the
+``planner_backends`` ini option (default ``sqlite postgres``), the ``PLANNER_TEST_BACKENDS``
+environment variable (wins over the ini option), and per test the marker
+``@pytest.mark.planner_backends("sqlite")``. Without the variable the PostgreSQL copy skips with
+a reason; with ``CI=true`` that skip is a failure instead, so CI cannot go green untested.
 """
 
 from __future__ import annotations
@@ -11,21 +20,72 @@ import os
 import secrets
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING, Any
 
 import pytest
-from flask import Flask, g
-from sqlalchemy import Engine, event, text
-from sqlalchemy.engine import make_url
 
-from planner import create_app
-from planner.db import Base, get_session, make_engine
-from planner.models import Group, Membership, User
+if TYPE_CHECKING:
+    from flask import Flask
+    from flask.testing import FlaskClient
+    from icalendar import Calendar
+    from sqlalchemy import Engine
+    from sqlalchemy.orm import Session
+    from werkzeug.test import TestResponse
+
+    from planner.models import Group, Routine, User
 
 PG_ENV = "PLANNER_TEST_DATABASE_URL"
+BACKENDS_ENV = "PLANNER_TEST_BACKENDS"
+BACKENDS = ("sqlite", "postgres")
 # Flask-Login's user and Flask-WTF's signed token, cached in ``g`` for one request.
 PER_REQUEST_G = ("_login_user", "csrf_token")
 FAST_ARGON2 = {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}
+
+
+# -- choosing backends ------------------------------------------------------------------------
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addini(
+        "planner_backends",
+        "database backends planner fixtures run each test on (sqlite, postgres)",
+        type="args",
+        default=list(BACKENDS),
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "planner_backends(*names): run this test only on these database backends"
+    )
+    config.addinivalue_line("markers", "postgres: needs PostgreSQL (PLANNER_TEST_DATABASE_URL)")
+
+
+def configured_backends(config: pytest.Config) -> list[str]:
+    """The backends asked for by ``PLANNER_TEST_BACKENDS``, else the ``planner_backends`` ini."""
+    from_env = os.environ.get(BACKENDS_ENV)
+    names = from_env.replace(",", " ").split() if from_env else config.getini("planner_backends")
+    unknown = set(names) - set(BACKENDS)
+    if unknown:
+        raise pytest.UsageError(f"unknown planner backend(s) {sorted(unknown)}: use {BACKENDS}")
+    return list(names)
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Parametrize ``planner_database_url`` (and so every fixture on top of it) by backend."""
+    if "planner_database_url" not in metafunc.fixturenames:
+        return
+    wanted = configured_backends(metafunc.config)
+    marker = metafunc.definition.get_closest_marker("planner_backends")
+    names = list(marker.args) if marker else wanted
+    params = []
+    for name in names:
+        marks: list[Any] = [pytest.mark.postgres] if name == "postgres" else []
+        if name not in wanted:
+            marks.append(pytest.mark.skip(reason=f"{name} is not in planner_backends"))
+        params.append(pytest.param(name, marks=marks, id=name))
+    metafunc.parametrize("planner_database_url", params, indirect=True)
 
 
 def in_ci() -> bool:
@@ -48,18 +108,28 @@ def postgres_url() -> str:
 
 def schema_url(base_url: str, schema: str) -> str:
     """The base URL with ``search_path`` pinned to ``schema`` (works across processes too)."""
+    from sqlalchemy.engine import make_url
+
     url = make_url(base_url)
     return url.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(
         hide_password=False
     )
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def database_url(request, tmp_path) -> Iterator[str]:
-    """An empty database (no tables) on each backend."""
-    if request.param == "sqlite":
+# -- the app and its database -----------------------------------------------------------------
+
+
+@pytest.fixture
+def planner_database_url(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]:
+    """An empty database (no tables) on the backend this copy of the test runs on."""
+    backend = getattr(request, "param", "sqlite")
+    if backend == "sqlite":
         yield f"sqlite:///{tmp_path / 'test.sqlite3'}"
         return
+    from sqlalchemy import text
+
+    from planner.db import make_engine
+
     base = postgres_url()
     schema = f"t_{secrets.token_hex(6)}"
     admin = make_engine(base)
@@ -78,13 +148,15 @@ def database_url(request, tmp_path) -> Iterator[str]:
 
 
 @pytest.fixture
-def backend(database_url) -> str:
-    return make_url(database_url).get_backend_name()
+def planner_backend(planner_database_url: str) -> str:
+    """``"sqlite"`` or ``"postgresql"``: the SQLAlchemy backend name of this copy."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(planner_database_url).get_backend_name()
 
 
-@pytest.fixture
-def app_config(database_url, tmp_path) -> dict[str, Any]:
-    """Override in a test module to change settings before the app is built."""
+def base_config(database_url: str, tmp_path: Any) -> dict[str, Any]:
+    """Test settings: fast password hashing, no CSRF or rate limits, a fixed host name."""
     return {
         "TESTING": True,
         "DATABASE_URL": database_url,
@@ -98,8 +170,21 @@ def app_config(database_url, tmp_path) -> dict[str, Any]:
 
 
 @pytest.fixture
-def app(app_config):
-    app = create_app(app_config)
+def planner_app_config(planner_database_url: str, tmp_path: Any) -> dict[str, Any]:
+    """Override (taking ``planner_app_config`` as an argument) to change settings, e.g.
+    ``{**planner_app_config, "WEBHOOK_URL": ...}``, before the app is built."""
+    return base_config(planner_database_url, tmp_path)
+
+
+@pytest.fixture
+def planner_app(planner_app_config: dict[str, Any]) -> Iterator[Flask]:
+    """The real app on a fresh database with every table, inside an app context."""
+    from flask import g
+
+    from planner import create_app
+    from planner.db import Base, make_engine
+
+    app = create_app(planner_app_config)
     engine = make_engine(app.config["DATABASE_URL"])
     Base.metadata.create_all(engine)
     engine.dispose()
@@ -118,25 +203,54 @@ def app(app_config):
 
 
 @pytest.fixture
-def client(app):
-    return app.test_client()
+def planner_client(planner_app: Flask) -> FlaskClient:
+    return planner_app.test_client()
 
 
 @pytest.fixture
-def runner(app):
-    return app.test_cli_runner()
-
-
-@pytest.fixture
-def db(app):
+def planner_db(planner_app: Flask) -> Session:
     """The app context's session; commit what you set up so requests see it."""
+    from planner.db import get_session
+
     return get_session()
 
 
+class Auth:
+    """Logs a test client in and out through the real login form."""
+
+    def __init__(self, client: FlaskClient):
+        self.client = client
+
+    def login(self, user_or_email: User | str, password: str = "password") -> TestResponse:
+        email = user_or_email if isinstance(user_or_email, str) else user_or_email.email
+        response = self.client.post("/login", data={"email": email, "password": password})
+        assert response.status_code in (302, 303), response.get_data(as_text=True)[:500]
+        return response
+
+    def logout(self) -> TestResponse:
+        return self.client.post("/logout")
+
+
 @pytest.fixture
-def make_user(db) -> Callable[..., User]:
+def planner_as_user(planner_app: Flask) -> Callable[[User], FlaskClient]:
+    """A fresh test client logged in as ``user``: several people in one test."""
+
+    def client_for(user: User) -> FlaskClient:
+        client = planner_app.test_client()
+        Auth(client).login(user)
+        return client
+
+    return client_for
+
+
+# -- people, groups, routines -----------------------------------------------------------------
+
+
+@pytest.fixture
+def make_user(planner_db: Session) -> Callable[..., User]:
     """Create a user directly (fast); its password is ``password`` unless given."""
     from planner.accounts.passwords import hash_password
+    from planner.models import User
 
     counter = iter(range(1, 10_000))
 
@@ -155,21 +269,23 @@ def make_user(db) -> Callable[..., User]:
             timezone=timezone,
             feed_token=secrets.token_urlsafe(24),
         )
-        db.add(user)
-        db.commit()
+        planner_db.add(user)
+        planner_db.commit()
         return user
 
     return make
 
 
 @pytest.fixture
-def make_group(db) -> Callable[..., Group]:
+def make_group(planner_db: Session) -> Callable[..., Group]:
     """Create a group with an owner and optional members: ``make_group(owner, members=[...])``."""
+    from planner.enums import Role, Visibility
+    from planner.models import Group, Membership
 
     def make(
         owner: User,
         name: str = "Thursday Supper Club",
-        visibility: str = "public",
+        visibility: str = Visibility.PUBLIC,
         timezone: str = "Europe/Berlin",
         members: tuple[User, ...] | list[User] = (),
         organizers: tuple[User, ...] | list[User] = (),
@@ -177,17 +293,136 @@ def make_group(db) -> Callable[..., Group]:
     ) -> Group:
         slug = slug or f"{name.lower().replace(' ', '-')}-{secrets.token_hex(2)}"
         group = Group(slug=slug, name=name, visibility=visibility, timezone=timezone)
-        db.add(group)
-        db.flush()
-        db.add(Membership(group_id=group.id, user_id=owner.id, role="owner"))
+        planner_db.add(group)
+        planner_db.flush()
+        planner_db.add(Membership(group_id=group.id, user_id=owner.id, role=Role.OWNER))
         for user in organizers:
-            db.add(Membership(group_id=group.id, user_id=user.id, role="organizer"))
+            planner_db.add(Membership(group_id=group.id, user_id=user.id, role=Role.ORGANIZER))
         for user in members:
-            db.add(Membership(group_id=group.id, user_id=user.id, role="member"))
-        db.commit()
+            planner_db.add(Membership(group_id=group.id, user_id=user.id, role=Role.MEMBER))
+        planner_db.commit()
         return group
 
     return make
+
+
+def next_evening(days: int = 1) -> datetime:
+    """19:00 ``days`` from today: inside every feed window, whenever the tests run."""
+    return datetime.combine(date.today() + timedelta(days=days), time(19, 0))
+
+
+@pytest.fixture
+def make_routine(planner_app: Flask, planner_db: Session) -> Callable[..., Routine]:
+    """Create a routine of any activity type as the routine form would: ``details`` validated
+    and completed by the type's own form (a :class:`ValueError` names what does not fit),
+    the type's default slots added, the group's feeds marked as changed.
+
+    ``make_routine(group, "meals", {"theme": "Soups"})`` starts tomorrow at 19:00, weekly,
+    in the group's time zone; any other column (``start``, ``rrule``, ``capacity``...) can be
+    given by name. It does not send ``routine_saved``: post the real form to test that.
+    """
+    from planner.models import Routine, bump_group_version, default_slot_rows
+
+    plugins = planner_app.extensions["planner"]
+
+    def make(
+        group: Group,
+        activity_key: str = "gathering",
+        details: dict[str, Any] | None = None,
+        *,
+        title: str | None = None,
+        start: datetime | None = None,
+        rrule: str = "FREQ=WEEKLY",
+        **columns: Any,
+    ) -> Routine:
+        activity = plugins.activity(activity_key)
+        if activity.is_generic:
+            raise ValueError(f"no activity type {activity_key!r} is installed")
+        check = activity.check(details or {})
+        if not check.ok:
+            raise ValueError(check.message)
+        routine = Routine(
+            group_id=group.id,
+            activity_key=activity_key,
+            title=title or activity.label,
+            timezone=columns.pop("timezone", group.timezone),
+            start=start or next_evening(),
+            rrule=rrule,
+            details=activity.merge(None, check.data),
+            **columns,
+        )
+        planner_db.add(routine)
+        planner_db.flush()
+        planner_db.add_all(default_slot_rows(routine.id, activity.default_slots))
+        bump_group_version(planner_db, group.id)
+        planner_db.commit()
+        return routine
+
+    return make
+
+
+def _key(routine: Routine, when: datetime | str | None) -> str:
+    from planner.scheduling.recurrence import format_key
+
+    if isinstance(when, str):
+        return when
+    return format_key(when or routine.start)
+
+
+@pytest.fixture
+def answer(planner_app: Flask, planner_as_user: Callable[[User], FlaskClient]) -> Callable:
+    """``answer(user, routine, "going", when=None, guests=0)``: the member answers one
+    occurrence (the first unless ``when``, a start or a key, says) through the real route."""
+    from flask import url_for
+
+    def post(
+        user: User,
+        routine: Routine,
+        status: str = "going",
+        when: datetime | str | None = None,
+        **form: Any,
+    ) -> TestResponse:
+        path = url_for(
+            "rsvps.answer",
+            slug=routine.group.slug,
+            routine_id=routine.id,
+            key=_key(routine, when),
+        )
+        response = planner_as_user(user).post(path, data={"status": str(status), **form})
+        assert response.status_code in (302, 303), response.get_data(as_text=True)[:500]
+        return response
+
+    return post
+
+
+@pytest.fixture
+def fetch_feed(planner_client: FlaskClient) -> Callable[..., Calendar]:
+    """GET a feed through the app and parse it with icalendar: ``fetch_feed(group)``,
+    ``fetch_feed(routine)``, ``fetch_feed(group, user=member)`` for a private group's token
+    feed, or ``fetch_feed("/feeds/...")``. Asserts a 200."""
+    from flask import url_for
+    from icalendar import Calendar
+
+    from planner.models import Group
+
+    def fetch(what: Group | Routine | str, user: User | None = None) -> Calendar:
+        if isinstance(what, str):
+            path = what
+        else:
+            group = what if isinstance(what, Group) else what.group
+            args: dict[str, Any] = {"slug": group.slug, "ext": "ics"}
+            kind = "group" if isinstance(what, Group) else "routine"
+            if kind == "routine":
+                args["routine_id"] = what.id
+            if user is not None:
+                path = url_for(f"feeds.{kind}_token", token=user.feed_token, **args)
+            else:
+                path = url_for(f"feeds.{kind}_public", **args)
+        response = planner_client.get(path)
+        assert response.status_code == 200, response.get_data(as_text=True)[:500]
+        return Calendar.from_ical(response.data)
+
+    return fetch
 
 
 @contextmanager
@@ -198,10 +433,12 @@ def count_statements(app: Flask, *engines: Engine) -> Iterator[list[str]]:
     Counted at the cursor, so lazy loads a template triggers are seen too; a page whose count
     grows with the data (an N+1) shows up as two different lengths for two data sizes.
     """
+    from sqlalchemy import event
+
     statements: list[str] = []
     watched = {app.extensions["planner_db"].engine, *engines}
 
-    def record(_conn, _cursor, statement, *_args) -> None:
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         statements.append(statement)
 
     for engine in watched:
@@ -211,36 +448,3 @@ def count_statements(app: Flask, *engines: Engine) -> Iterator[list[str]]:
     finally:
         for engine in watched:
             event.remove(engine, "before_cursor_execute", record)
-
-
-class Auth:
-    """Logs a test client in and out through the real login form."""
-
-    def __init__(self, client):
-        self.client = client
-
-    def login(self, user_or_email: User | str, password: str = "password"):
-        email = user_or_email if isinstance(user_or_email, str) else user_or_email.email
-        response = self.client.post("/login", data={"email": email, "password": password})
-        assert response.status_code in (302, 303), response.get_data(as_text=True)[:500]
-        return response
-
-    def logout(self):
-        return self.client.post("/logout")
-
-
-@pytest.fixture
-def auth(client) -> Auth:
-    return Auth(client)
-
-
-@pytest.fixture
-def as_user(app, make_user) -> Callable[[User], Any]:
-    """A fresh test client logged in as ``user``: several people in one test."""
-
-    def client_for(user: User):
-        c = app.test_client()
-        Auth(c).login(user)
-        return c
-
-    return client_for
