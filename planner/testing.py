@@ -306,9 +306,20 @@ def make_group(planner_db: Session) -> Callable[..., Group]:
     return make
 
 
-def next_evening(days: int = 1) -> datetime:
-    """19:00 ``days`` from today: inside every feed window, whenever the tests run."""
+def next_evening(days: int = 7) -> datetime:
+    """19:00 a week from today, as the routine form proposes: inside every feed window,
+    whenever the tests run."""
     return datetime.combine(date.today() + timedelta(days=days), time(19, 0))
+
+
+def occurrence_path(routine: Routine, when: datetime | str | None = None) -> str:
+    """The page of one occurrence (the first unless ``when``, a start or a key, says)."""
+    from flask import url_for
+
+    key = _key(routine, when)
+    return url_for(
+        "events.show", slug=routine.group.slug, routine_id=routine.id, key=key, _external=False
+    )
 
 
 @pytest.fixture
@@ -317,11 +328,13 @@ def make_routine(planner_app: Flask, planner_db: Session) -> Callable[..., Routi
     and completed by the type's own form (a :class:`ValueError` names what does not fit),
     the type's default slots added, the group's feeds marked as changed.
 
-    ``make_routine(group, "meals", {"theme": "Soups"})`` starts tomorrow at 19:00, weekly,
-    in the group's time zone; any other column (``start``, ``rrule``, ``capacity``...) can be
-    given by name. It does not send ``routine_saved``: post the real form to test that.
+    ``make_routine(group, "meals", {"theme": "Soups"})`` has the form's schedule defaults: a
+    week from today at 19:00 for two hours, weekly on that weekday, in the group's time zone.
+    Any other column (``start``, ``rrule``, ``capacity``...) can be given by name. It does not
+    send ``routine_saved``: post the real form to test that.
     """
     from planner.models import Routine, bump_group_version, default_slot_rows
+    from planner.scheduling.recurrence import WEEKDAYS
 
     plugins = planner_app.extensions["planner"]
 
@@ -332,12 +345,13 @@ def make_routine(planner_app: Flask, planner_db: Session) -> Callable[..., Routi
         *,
         title: str | None = None,
         start: datetime | None = None,
-        rrule: str = "FREQ=WEEKLY",
+        rrule: str | None = None,
         **columns: Any,
     ) -> Routine:
         activity = plugins.activity(activity_key)
         if activity.is_generic:
             raise ValueError(f"no activity type {activity_key!r} is installed")
+        start = start or next_evening()
         check = activity.check(details or {})
         if not check.ok:
             raise ValueError(check.message)
@@ -346,8 +360,9 @@ def make_routine(planner_app: Flask, planner_db: Session) -> Callable[..., Routi
             activity_key=activity_key,
             title=title or activity.label,
             timezone=columns.pop("timezone", group.timezone),
-            start=start or next_evening(),
-            rrule=rrule,
+            start=start,
+            rrule=f"FREQ=WEEKLY;BYDAY={WEEKDAYS[start.weekday()]}" if rrule is None else rrule,
+            duration_minutes=columns.pop("duration_minutes", 120),
             details=activity.merge(None, check.data),
             **columns,
         )
