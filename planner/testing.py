@@ -25,6 +25,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from planner.enums import Answer  # no Flask, no SQLAlchemy: safe at pytest start
+
 if TYPE_CHECKING:
     from flask import Flask
     from flask.testing import FlaskClient
@@ -393,7 +395,7 @@ def answer(planner_app: Flask, planner_as_user: Callable[[User], FlaskClient]) -
     def post(
         user: User,
         routine: Routine,
-        status: str = "going",
+        status: str = Answer.GOING,
         when: datetime | str | None = None,
         **form: Any,
     ) -> TestResponse:

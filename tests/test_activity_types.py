@@ -292,6 +292,11 @@ def test_arts_booking_link_becomes_the_ical_url_and_kind_a_category():
     assert vevent.categories.value == ["Arts", "Theatre"]
 
 
+def test_the_old_categories_keyword_still_means_default_categories():
+    old_style = ActivityType(key="old", label="Old", categories=["Old"])
+    assert old_style.default_categories == ("Old",) and old_style.categories({}) == ("Old",)
+
+
 def test_static_categories_and_a_failing_categories_method():
     assert PLUGINS.categories_of(routine("walks", {})) == ("Walk",)
     assert PLUGINS.categories_of(routine("gone", {})) == ()

@@ -17,6 +17,7 @@ from icalendar import Event
 from markupsafe import Markup
 
 from planner import create_app, hookimpl
+from planner.enums import Answer, Status, Visibility
 from planner.joining.attendance import Attendance, ClaimInfo, Person
 from planner.models import Routine
 from planner.plugins.manager import notify
@@ -80,7 +81,7 @@ def app_config(app_config):
 @pytest.fixture
 def club(db, make_user, make_group):
     owner, member, outsider = make_user("Olga"), make_user("Mia"), make_user("Otto")
-    group = make_group(owner, members=[member], visibility="private")
+    group = make_group(owner, members=[member], visibility=Visibility.PRIVATE)
     return SimpleNamespace(owner=owner, member=member, outsider=outsider, group=group)
 
 
@@ -231,7 +232,9 @@ def test_hook_occurrence_panels_failure_is_isolated(app, club, db, caplog):
 
 def test_hook_ical_event(app, club, db):
     walk = add_routine(db, club.group, "walks", {"meeting_point": "Gate", "reminder_minutes": 30})
-    arts = add_routine(db, club.group, "arts", {"kind": "concert", "booking_url": "https://t.example"})
+    arts = add_routine(
+        db, club.group, "arts", {"kind": "concert", "booking_url": "https://t.example"}
+    )
     plugins = app.extensions["planner"]
     walk_event, arts_event = Event(), Event()
     plugins.decorate_event(walk_event, None, walk, None)
@@ -286,12 +289,12 @@ def test_hook_rsvp_changed(app, club, db, as_user):
     """Answering through the real route notifies plugins with the old and new status."""
     routine = add_routine(db, club.group, "gathering", {})
     response = as_user(club.member).post(
-        f"/g/{club.group.slug}/r/{routine.id}/{KEY}/answer", data={"status": "going"}
+        f"/g/{club.group.slug}/r/{routine.id}/{KEY}/answer", data={"status": Answer.GOING}
     )
     assert response.status_code in (302, 303)
     assert (
         "rsvp_changed",
-        {"user": club.member.id, "at": START, "status": "going", "previous": None},
+        {"user": club.member.id, "at": START, "status": Status.GOING, "previous": None},
     ) in RECORDER.calls
 
 

@@ -21,6 +21,7 @@ import pytest
 from markupsafe import Markup
 
 from planner import create_app, hookimpl
+from planner.enums import OverrideStatus
 from planner.models import Routine
 from planner.plugins.activity import ActivityType
 from planner.plugins.manager import PluginError, load, notify
@@ -561,7 +562,7 @@ def test_demo_has_a_routine_of_every_builtin_type(app, db):
     assert by_key["arts"].rrule == "FREQ=MONTHLY;BYDAY=1SA"
     assert by_key["walks"].rrule == "FREQ=WEEKLY;INTERVAL=2;BYDAY=SU"
     statuses = {o.status for r in demo.routines for o in r.overrides}
-    assert statuses == {"cancelled", "changed"}
+    assert statuses == {OverrideStatus.CANCELLED, OverrideStatus.CHANGED}
     for routine in demo.routines:
         assert app.extensions["planner"].activity(routine.activity_key).check(routine.details).ok
     ben = demo.users["ben"]  # a member of both groups

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from planner.enums import Answer, Visibility
 from planner.models import Slot
 from planner.testing import occurrence_path
 
@@ -94,10 +95,10 @@ def test_make_routine(db, make_user, make_group, make_routine):
 
 def test_answer_and_fetch_feed(make_user, make_group, make_routine, answer, fetch_feed, as_user):
     owner, member = make_user("Olga"), make_user("Ana")
-    group = make_group(owner, members=[member], visibility="private")
+    group = make_group(owner, members=[member], visibility=Visibility.PRIVATE)
     routine = make_routine(group, "sports", {"sport": "Football", "min_players": 2})
-    answer(member, routine, "going")
-    answer(owner, routine, "going")
+    answer(member, routine, Answer.GOING)
+    answer(owner, routine, Answer.GOING)
     page = as_user(member).get(occurrence_path(routine)).get_data(as_text=True)
     assert "2 players going" in page
     calendar = fetch_feed(group, user=member)

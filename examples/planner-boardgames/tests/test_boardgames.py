@@ -1,5 +1,6 @@
 """The whole plugin through the real app: form, slot, panel, feed."""
 
+from planner.api import Status
 from planner.testing import occurrence_path
 
 
@@ -9,7 +10,7 @@ def test_a_games_night(make_user, make_group, make_routine, answer, planner_as_u
     details = {"games": "Azul, Catan", "weight": "heavy", "seats": 2}
     routine = make_routine(group, "boardgames", details)
     for person in (owner, ana, ben):
-        answer(person, routine, "going")
+        answer(person, routine, Status.GOING)
 
     page = planner_as_user(ana).get(occurrence_path(routine)).get_data(as_text=True)
     assert "3 going: 2 tables of 2." in page and "Brings a game" in page

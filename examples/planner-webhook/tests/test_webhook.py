@@ -14,6 +14,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import planner_webhook
 import pytest
 
+from planner.api import Status
+
 
 class Receiver(BaseHTTPRequestHandler):
     def do_POST(self):  # noqa: N802 - http.server's naming
@@ -69,7 +71,7 @@ def cancel(planner_as_user, owner, routine):
 
 def test_rsvp_changed_posts_json(club, answer, receiver):
     owner, member, routine = club
-    answer(member, routine, "going")
+    answer(member, routine, Status.GOING)
     planner_webhook.wait()
     [(headers, body)] = receiver.received
     assert json.loads(body) == {
@@ -82,7 +84,7 @@ def test_rsvp_changed_posts_json(club, answer, receiver):
         },
         "occurrence": key(routine),
         "user": {"id": member.id, "name": "Ana"},
-        "status": "going",
+        "status": Status.GOING,
         "previous": None,
     }
     assert headers["Content-Type"] == "application/json"
@@ -115,7 +117,7 @@ def test_a_dead_url_never_breaks_the_answer(planner_app, club, answer, caplog):
     planner_app.config.update(WEBHOOK_URL=f"http://127.0.0.1:{dead}/hook", WEBHOOK_RETRIES=1)
     owner, member, routine = club
     began = time.monotonic()
-    answer(member, routine, "going")  # the answer is saved: a 303, never an error page
+    answer(member, routine, Status.GOING)  # the answer is saved: a 303, never an error page
     assert time.monotonic() - began < 2  # delivery is off the request path
     planner_webhook.wait()
     assert "giving up on rsvp_changed" in caplog.text
