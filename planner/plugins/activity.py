@@ -148,13 +148,15 @@ class ActivityType:
         details: dict[str, Any],
         occurrence: Occurrence | None,
         attendance: Attendance | None,
+        routine: Routine,
     ) -> None:
         """Decorate one VEVENT of a routine of this type in place (``details`` cleaned;
         ``occurrence`` and ``attendance`` are ``None`` for a series' master VEVENT).
 
-        Called with keyword arguments, so an override may take any subset of them, plus
-        ``routine`` (read-only) for what the details cannot say: the meals rotation counts
-        the occurrences of the routine's rule."""
+        ``routine`` (read-only) is for what the details cannot say: the meals rotation counts
+        the occurrences of the routine's rule. Like hooks, these methods are called with
+        keyword arguments, so an untyped override may take a subset; a type-checked one keeps
+        the full signature."""
 
     def panel(
         self,

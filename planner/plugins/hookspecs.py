@@ -33,7 +33,7 @@ hookimpl = HookimplMarker("planner")
 
 
 @hookspec
-def register_activity_types() -> list[ActivityType]:
+def register_activity_types() -> list[ActivityType]:  # type: ignore[empty-body]  # a spec has no body
     """Return a list of :class:`planner.api.ActivityType` this plugin provides.
 
     Keys must be unique across all plugins (lower-case letters, digits, ``-`` and ``_``); a
@@ -42,13 +42,13 @@ def register_activity_types() -> list[ActivityType]:
 
 
 @hookspec
-def register_calendar_formats() -> list[Any]:
+def register_calendar_formats() -> list[Any]:  # type: ignore[empty-body]  # a spec has no body
     """Return a list of :class:`planner.api.CalendarFormat` (key, media type, extension,
     ``render(feed) -> bytes``). The built-in ``ical`` plugin provides ``ics`` and ``jcal``."""
 
 
 @hookspec
-def register_routes() -> list[Blueprint]:
+def register_routes() -> list[Blueprint]:  # type: ignore[empty-body]  # a spec has no body
     """Return a list of Flask blueprints to register on the app."""
 
 

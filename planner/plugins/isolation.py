@@ -17,7 +17,7 @@ import functools
 import logging
 from collections.abc import Callable, Generator
 from contextvars import ContextVar
-from typing import Any
+from typing import Any, cast
 
 from pluggy import HookCaller, HookImpl
 
@@ -47,13 +47,16 @@ def _guard(impl: HookImpl, hook: str) -> None:
     function = impl.function
     if getattr(function, _GUARDED, False) or impl.hookwrapper:
         return
-    guarded = (
-        _guard_wrapper(function, impl.plugin_name, hook)
-        if impl.wrapper
-        else _guard_plain(function, impl.plugin_name, hook)
-    )
+    if impl.wrapper:
+        guarded = _guard_wrapper(
+            cast(Callable[..., Generator[None, Any, Any]], function), impl.plugin_name, hook
+        )
+    else:
+        guarded = _guard_plain(function, impl.plugin_name, hook)
     setattr(guarded, _GUARDED, True)
-    impl.function = guarded
+    # pluggy marks the attribute Final for its own code; swapping in a guard that calls the
+    # original keeps argnames, options and ordering exactly as pluggy computed them.
+    impl.function = guarded  # type: ignore[misc]
 
 
 def _guard_plain(function: Callable[..., Any], plugin: str, hook: str) -> Callable[..., Any]:

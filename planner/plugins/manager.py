@@ -364,7 +364,8 @@ def add_template_folders(app: Flask) -> None:
     plugins: Plugins = app.extensions["planner"]
     folders = plugins.template_folders()
     if folders:
-        app.jinja_loader = ChoiceLoader([app.jinja_loader, *map(FileSystemLoader, folders)])
+        own = [app.jinja_loader] if app.jinja_loader is not None else []
+        app.jinja_loader = ChoiceLoader([*own, *map(FileSystemLoader, folders)])
 
 
 def notify(hook_name: str, **kwargs: Any) -> None:

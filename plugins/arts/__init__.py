@@ -92,6 +92,7 @@ class Arts(ActivityType):
         details: dict[str, Any],
         occurrence: Occurrence | None,
         attendance: Attendance | None,
+        routine: Any,
     ) -> None:
         """The booking link becomes the event's URL (http/https only)."""
         link = self.safe_link(details)

@@ -97,6 +97,7 @@ class Sports(ActivityType):
         details: dict[str, Any],
         occurrence: Occurrence | None,
         attendance: Attendance | None,
+        routine: Any,
     ) -> None:
         """TENTATIVE below the minimum, CONFIRMED at it; the master VEVENT stays TENTATIVE."""
         if str(event.get("STATUS", "")).upper() == "CANCELLED" or not details.get("min_players"):

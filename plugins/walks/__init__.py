@@ -70,6 +70,7 @@ class Walks(ActivityType):
         details: dict[str, Any],
         occurrence: Occurrence | None,
         attendance: Attendance | None,
+        routine: Any,
     ) -> None:
         """A display alarm on every VEVENT that is not cancelled."""
         if str(event.get("STATUS", "")).upper() != "CANCELLED":

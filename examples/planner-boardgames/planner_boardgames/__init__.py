@@ -1,7 +1,5 @@
 """Board games night: a complete third-party activity type in one small module."""
 
-from __future__ import annotations
-
 from typing import Any
 
 from markupsafe import Markup
@@ -28,7 +26,9 @@ class BoardGames(ActivityType):
     def categories(self, details: dict[str, Any]) -> tuple[str, ...]:
         return (*self.default_categories, WEIGHTS.get(details.get("weight") or "", "Games"))
 
-    def panel(self, routine: Any, attendance: Attendance | None) -> Markup:
+    def panel(
+        self, occurrence: Any, routine: Any, viewer: Any, attendance: Attendance | None
+    ) -> Markup:
         going = attendance.going_count if attendance else 0
         seats = self.clean(routine.details)["seats"] or 4
         tables = -(-going // seats)  # ceiling division: nobody is left without a table
