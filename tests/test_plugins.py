@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 import textwrap
 from datetime import datetime
@@ -67,9 +68,7 @@ def install(tmp_path, monkeypatch):
         dist = dist or f"plugtest-{entry}"
         info = site / f"{dist.replace('-', '_')}-{version}.dist-info"
         info.mkdir()
-        (info / "METADATA").write_text(
-            f"Metadata-Version: 2.1\nName: {dist}\nVersion: {version}\n"
-        )
+        (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: {version}\n")
         (info / "entry_points.txt").write_text(f"[planner]\n{entry} = {package}\n")
         monkeypatch.syspath_prepend(str(site))
         created.append(package)
@@ -568,11 +567,55 @@ def test_demo_has_a_routine_of_every_builtin_type(app, db):
     ben = demo.users["ben"]  # a member of both groups
     client = app.test_client()
     Auth(client).login(ben, PASSWORD)
-    expected = {"meals": "turn to host", "sports": "Not on yet", "arts": "Hamburger Bahnhof",
-                "walks": "Phones away"}
+    expected = {
+        "meals": "turn to host",
+        "sports": "Not on yet",
+        "arts": "Hamburger Bahnhof",
+        "walks": "Phones away",
+    }
     for key, text in expected.items():
         routine = by_key[key]
         path = f"/g/{routine.group.slug}/r/{routine.id}/{format_key(routine.start)}"
         response = client.get(path)
         assert response.status_code == 200, path
         assert text in response.get_data(as_text=True), (key, text)
+
+
+# -- the public API and who may use what ----------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parent.parent
+PLUGIN_SOURCES = sorted(
+    [*ROOT.glob("plugins/*/__init__.py"), *ROOT.glob("examples/*/planner_*/__init__.py")]
+)
+PLANNER_IMPORT = re.compile(r"^\s*(?:from|import)\s+(planner(?:\.\w+)*)\b", re.MULTILINE)
+
+
+def test_planner_api_lists_what_it_offers():
+    import planner
+    from planner import api
+
+    assert api.hookimpl is planner.hookimpl
+    assert {"ActivityType", "Attendance", "Occurrence", "Status", "member_routine"} <= set(
+        api.__all__
+    )
+    for name in api.__all__:
+        assert getattr(api, name) is not None, name
+
+
+@pytest.mark.parametrize("path", PLUGIN_SOURCES, ids=lambda p: p.parent.name)
+def test_plugins_import_only_planner_api(path):
+    """Built-ins and examples use the public API, as the docs tell third-party authors to."""
+    imported = set(PLANNER_IMPORT.findall(path.read_text()))
+    assert imported <= {"planner.api"}, f"{path} imports {sorted(imported - {'planner.api'})}"
+
+
+@pytest.mark.parametrize("path", PLUGIN_SOURCES, ids=lambda p: p.parent.name)
+def test_no_plugin_filters_on_its_activity_key(path):
+    """Per-type behaviour lives in ActivityType methods the manager calls only for that type."""
+    assert not re.search(r"\.activity_key\s*[!=]=", path.read_text()), path
+
+
+def test_example_tests_import_only_the_api_and_the_pytest_plugin():
+    for path in ROOT.glob("examples/*/tests/*.py"):
+        imported = set(PLANNER_IMPORT.findall(path.read_text()))
+        assert imported <= {"planner.api", "planner.testing"}, (path, imported)
