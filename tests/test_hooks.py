@@ -230,6 +230,39 @@ def test_hook_occurrence_panels_failure_is_isolated(app, club, db, caplog):
     assert "plugin 'broken-panel' failed in occurrence_panels" in caplog.text
 
 
+class Inner:
+    __name__ = "inner-panel"
+
+    @hookimpl
+    def occurrence_panels(self, routine):
+        return Markup('<p class="inner">Inner panel of {}</p>').format(routine.title)
+
+
+class Framing:
+    """A ``wrapper=True`` plugin: it receives every other panel and returns them framed."""
+
+    __name__ = "framing"
+
+    @hookimpl(wrapper=True)
+    def occurrence_panels(self):
+        panels = yield
+        return [Markup('<div class="framed">{}</div>').format(p) for p in panels]
+
+
+class TestWrapperOnTheRealPage:
+    @pytest.fixture
+    def app_config(self, app_config):
+        return {**app_config, "EXTRA_PLUGINS": [*app_config["EXTRA_PLUGINS"], Inner(), Framing()]}
+
+    def test_hook_occurrence_panels_wrapper_frames_other_panels(self, club, db, as_user):
+        """Through pluggy: the page shows what the wrapper returned, not a generator."""
+        routine = add_routine(db, club.group, "gathering", {}, title="Soup night")
+        page = as_user(club.member).get(f"/g/{club.group.slug}/r/{routine.id}/{KEY}")
+        html = page.get_data(as_text=True)
+        assert page.status_code == 200 and "generator object" not in html
+        assert '<div class="framed"><p class="inner">Inner panel of Soup night</p></div>' in html
+
+
 def test_hook_ical_event(app, club, db):
     walk = add_routine(db, club.group, "walks", {"meeting_point": "Gate", "reminder_minutes": 30})
     arts = add_routine(

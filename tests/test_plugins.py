@@ -146,6 +146,21 @@ def test_essential_plugins_cannot_be_switched_off(base_config, setting, caplog):
         assert {"ics", "json"} <= set(formats())
 
 
+class TestOnlyGatheringAllowed:
+    """``PLANNER_PLUGINS=gathering`` used to switch ``ical`` off and make every feed a 404."""
+
+    @pytest.fixture
+    def app_config(self, app_config):
+        return {**app_config, "PLUGINS": "gathering"}
+
+    def test_feeds_are_still_served(self, make_user, make_group, make_routine, fetch_feed):
+        group = make_group(make_user("Olga"))
+        make_routine(group, title="Soup night")
+        [event] = fetch_feed(group).walk("VEVENT")
+        assert str(event["SUMMARY"]) == "Soup night"
+        assert [str(c) for c in event["CATEGORIES"].cats] == ["Gathering"]
+
+
 def test_a_disabled_plugins_routes_are_gone(base_config):
     base_config["DISABLED_PLUGINS"] = "meals"
     app = create_app(base_config)
