@@ -6,11 +6,12 @@ Plugin authors import :data:`hookimpl` from here: ``from planner import hookimpl
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
-
-from flask import Flask
+from typing import TYPE_CHECKING, Any
 
 from planner.plugins.hookspecs import hookimpl
+
+if TYPE_CHECKING:  # Flask is imported by create_app: `import planner` stays light (pytest11)
+    from flask import Flask
 
 __all__ = ["create_app", "hookimpl"]
 
@@ -28,6 +29,8 @@ def templates_folder() -> str:
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the app: config, database, extensions, plugins, blueprints."""
     import os
+
+    from flask import Flask
 
     from planner import config, db
     from planner.plugins import manager as plugins

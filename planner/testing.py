@@ -1,8 +1,17 @@
-"""A pytest plugin (entry point ``pytest11``) giving planner and plugin authors real fixtures.
+"""A pytest plugin (entry point ``pytest11``) giving planner and its plugin authors real fixtures.
 
-Every test gets a fresh database: a SQLite file in ``tmp_path``, and, as a second parameter, a
-PostgreSQL schema of its own on ``PLANNER_TEST_DATABASE_URL``. Without that variable the
-PostgreSQL run skips with a reason; with ``CI=true`` such a skip is a failure instead.
+Every fixture is namespaced (``planner_app``, ``planner_client``, ``planner_db``, ``make_user``,
+``make_group``, ``make_routine``, ``answer``, ``fetch_feed``...), so installing planner never
+takes a generic name such as ``app`` or ``db`` from another project's tests. Like
+``datasette/_pytest_plugin.py``, this module imports only pytest and the standard library at
+pytest start; planner itself is imported inside the fixtures that need it.
+
+Every database test runs once per backend: a SQLite file in ``tmp_path`` and a PostgreSQL schema
+of its own on ``PLANNER_TEST_DATABASE_URL``. Which backends run is the author's choice: the
+``planner_backends`` ini option (default ``sqlite postgres``), the ``PLANNER_TEST_BACKENDS``
+environment variable (wins over the ini option), and per test the marker
+``@pytest.mark.planner_backends("sqlite")``. Without the variable the PostgreSQL copy skips with
+a reason; with ``CI=true`` that skip is a failure instead, so CI cannot go green untested.
 """
 
 from __future__ import annotations
@@ -11,21 +20,94 @@ import os
 import secrets
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
-from flask import Flask, g
-from sqlalchemy import Engine, event, text
-from sqlalchemy.engine import make_url
 
-from planner import create_app
-from planner.db import Base, get_session, make_engine
-from planner.models import Group, Membership, User
+# Fixtures defined there, found by pytest on this plugin module; light to import like this one.
+from planner.testing_world import (
+    answer,
+    fetch_feed,
+    make_group,
+    make_routine,
+    make_user,
+    next_evening,
+    occurrence_path,
+)
+
+if TYPE_CHECKING:
+    from flask import Flask
+    from flask.testing import FlaskClient
+    from sqlalchemy import Engine
+    from sqlalchemy.orm import Session
+    from werkzeug.test import TestResponse
+
+    from planner.models import User
 
 PG_ENV = "PLANNER_TEST_DATABASE_URL"
+BACKENDS_ENV = "PLANNER_TEST_BACKENDS"
+BACKENDS = ("sqlite", "postgres")
+__all__ = [
+    "Auth",
+    "answer",
+    "base_config",
+    "count_statements",
+    "fetch_feed",
+    "make_group",
+    "make_routine",
+    "make_user",
+    "next_evening",
+    "occurrence_path",
+    "skip_or_fail",
+]
 # Flask-Login's user and Flask-WTF's signed token, cached in ``g`` for one request.
 PER_REQUEST_G = ("_login_user", "csrf_token")
 FAST_ARGON2 = {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}
+
+
+# -- choosing backends ------------------------------------------------------------------------
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addini(
+        "planner_backends",
+        "database backends planner fixtures run each test on (sqlite, postgres)",
+        type="args",
+        default=list(BACKENDS),
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "planner_backends(*names): run this test only on these database backends"
+    )
+    config.addinivalue_line("markers", "postgres: needs PostgreSQL (PLANNER_TEST_DATABASE_URL)")
+
+
+def configured_backends(config: pytest.Config) -> list[str]:
+    """The backends asked for by ``PLANNER_TEST_BACKENDS``, else the ``planner_backends`` ini."""
+    from_env = os.environ.get(BACKENDS_ENV)
+    names = from_env.replace(",", " ").split() if from_env else config.getini("planner_backends")
+    unknown = set(names) - set(BACKENDS)
+    if unknown:
+        raise pytest.UsageError(f"unknown planner backend(s) {sorted(unknown)}: use {BACKENDS}")
+    return list(names)
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Parametrize ``planner_database_url`` (and so every fixture on top of it) by backend."""
+    if "planner_database_url" not in metafunc.fixturenames:
+        return
+    wanted = configured_backends(metafunc.config)
+    marker = metafunc.definition.get_closest_marker("planner_backends")
+    names = list(marker.args) if marker else wanted
+    params = []
+    for name in names:
+        marks: list[Any] = [pytest.mark.postgres] if name == "postgres" else []
+        if name not in wanted:
+            marks.append(pytest.mark.skip(reason=f"{name} is not in planner_backends"))
+        params.append(pytest.param(name, marks=marks, id=name))
+    metafunc.parametrize("planner_database_url", params, indirect=True)
 
 
 def in_ci() -> bool:
@@ -48,18 +130,28 @@ def postgres_url() -> str:
 
 def schema_url(base_url: str, schema: str) -> str:
     """The base URL with ``search_path`` pinned to ``schema`` (works across processes too)."""
+    from sqlalchemy.engine import make_url
+
     url = make_url(base_url)
     return url.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(
         hide_password=False
     )
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def database_url(request, tmp_path) -> Iterator[str]:
-    """An empty database (no tables) on each backend."""
-    if request.param == "sqlite":
+# -- the app and its database -----------------------------------------------------------------
+
+
+@pytest.fixture
+def planner_database_url(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]:
+    """An empty database (no tables) on the backend this copy of the test runs on."""
+    backend = getattr(request, "param", "sqlite")
+    if backend == "sqlite":
         yield f"sqlite:///{tmp_path / 'test.sqlite3'}"
         return
+    from sqlalchemy import text
+
+    from planner.db import make_engine
+
     base = postgres_url()
     schema = f"t_{secrets.token_hex(6)}"
     admin = make_engine(base)
@@ -78,13 +170,15 @@ def database_url(request, tmp_path) -> Iterator[str]:
 
 
 @pytest.fixture
-def backend(database_url) -> str:
-    return make_url(database_url).get_backend_name()
+def planner_backend(planner_database_url: str) -> str:
+    """``"sqlite"`` or ``"postgresql"``: the SQLAlchemy backend name of this copy."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(planner_database_url).get_backend_name()
 
 
-@pytest.fixture
-def app_config(database_url, tmp_path) -> dict[str, Any]:
-    """Override in a test module to change settings before the app is built."""
+def base_config(database_url: str, tmp_path: Any) -> dict[str, Any]:
+    """Test settings: fast password hashing, no CSRF or rate limits, a fixed host name."""
     return {
         "TESTING": True,
         "DATABASE_URL": database_url,
@@ -98,8 +192,21 @@ def app_config(database_url, tmp_path) -> dict[str, Any]:
 
 
 @pytest.fixture
-def app(app_config):
-    app = create_app(app_config)
+def planner_app_config(planner_database_url: str, tmp_path: Any) -> dict[str, Any]:
+    """Override (taking ``planner_app_config`` as an argument) to change settings, e.g.
+    ``{**planner_app_config, "WEBHOOK_URL": ...}``, before the app is built."""
+    return base_config(planner_database_url, tmp_path)
+
+
+@pytest.fixture
+def planner_app(planner_app_config: dict[str, Any]) -> Iterator[Flask]:
+    """The real app on a fresh database with every table, inside an app context."""
+    from flask import g
+
+    from planner import create_app
+    from planner.db import Base, make_engine
+
+    app = create_app(planner_app_config)
     engine = make_engine(app.config["DATABASE_URL"])
     Base.metadata.create_all(engine)
     engine.dispose()
@@ -118,76 +225,44 @@ def app(app_config):
 
 
 @pytest.fixture
-def client(app):
-    return app.test_client()
+def planner_client(planner_app: Flask) -> FlaskClient:
+    return planner_app.test_client()
 
 
 @pytest.fixture
-def runner(app):
-    return app.test_cli_runner()
-
-
-@pytest.fixture
-def db(app):
+def planner_db(planner_app: Flask) -> Session:
     """The app context's session; commit what you set up so requests see it."""
+    from planner.db import get_session
+
     return get_session()
 
 
-@pytest.fixture
-def make_user(db) -> Callable[..., User]:
-    """Create a user directly (fast); its password is ``password`` unless given."""
-    from planner.accounts.passwords import hash_password
+class Auth:
+    """Logs a test client in and out through the real login form."""
 
-    counter = iter(range(1, 10_000))
+    def __init__(self, client: FlaskClient):
+        self.client = client
 
-    def make(
-        name: str | None = None,
-        email: str | None = None,
-        password: str = "password",
-        timezone: str = "Europe/Berlin",
-    ) -> User:
-        n = next(counter)
-        name = name or f"Person {n}"
-        user = User(
-            email=(email or f"{name.lower().replace(' ', '.')}.{n}@example.org").lower(),
-            display_name=name,
-            password_hash=hash_password(password),
-            timezone=timezone,
-            feed_token=secrets.token_urlsafe(24),
-        )
-        db.add(user)
-        db.commit()
-        return user
+    def login(self, user_or_email: User | str, password: str = "password") -> TestResponse:
+        email = user_or_email if isinstance(user_or_email, str) else user_or_email.email
+        response = self.client.post("/login", data={"email": email, "password": password})
+        assert response.status_code in (302, 303), response.get_data(as_text=True)[:500]
+        return response
 
-    return make
+    def logout(self) -> TestResponse:
+        return self.client.post("/logout")
 
 
 @pytest.fixture
-def make_group(db) -> Callable[..., Group]:
-    """Create a group with an owner and optional members: ``make_group(owner, members=[...])``."""
+def planner_as_user(planner_app: Flask) -> Callable[[User], FlaskClient]:
+    """A fresh test client logged in as ``user``: several people in one test."""
 
-    def make(
-        owner: User,
-        name: str = "Thursday Supper Club",
-        visibility: str = "public",
-        timezone: str = "Europe/Berlin",
-        members: tuple[User, ...] | list[User] = (),
-        organizers: tuple[User, ...] | list[User] = (),
-        slug: str | None = None,
-    ) -> Group:
-        slug = slug or f"{name.lower().replace(' ', '-')}-{secrets.token_hex(2)}"
-        group = Group(slug=slug, name=name, visibility=visibility, timezone=timezone)
-        db.add(group)
-        db.flush()
-        db.add(Membership(group_id=group.id, user_id=owner.id, role="owner"))
-        for user in organizers:
-            db.add(Membership(group_id=group.id, user_id=user.id, role="organizer"))
-        for user in members:
-            db.add(Membership(group_id=group.id, user_id=user.id, role="member"))
-        db.commit()
-        return group
+    def client_for(user: User) -> FlaskClient:
+        client = planner_app.test_client()
+        Auth(client).login(user)
+        return client
 
-    return make
+    return client_for
 
 
 @contextmanager
@@ -198,10 +273,12 @@ def count_statements(app: Flask, *engines: Engine) -> Iterator[list[str]]:
     Counted at the cursor, so lazy loads a template triggers are seen too; a page whose count
     grows with the data (an N+1) shows up as two different lengths for two data sizes.
     """
+    from sqlalchemy import event
+
     statements: list[str] = []
     watched = {app.extensions["planner_db"].engine, *engines}
 
-    def record(_conn, _cursor, statement, *_args) -> None:
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         statements.append(statement)
 
     for engine in watched:
@@ -211,36 +288,3 @@ def count_statements(app: Flask, *engines: Engine) -> Iterator[list[str]]:
     finally:
         for engine in watched:
             event.remove(engine, "before_cursor_execute", record)
-
-
-class Auth:
-    """Logs a test client in and out through the real login form."""
-
-    def __init__(self, client):
-        self.client = client
-
-    def login(self, user_or_email: User | str, password: str = "password"):
-        email = user_or_email if isinstance(user_or_email, str) else user_or_email.email
-        response = self.client.post("/login", data={"email": email, "password": password})
-        assert response.status_code in (302, 303), response.get_data(as_text=True)[:500]
-        return response
-
-    def logout(self):
-        return self.client.post("/logout")
-
-
-@pytest.fixture
-def auth(client) -> Auth:
-    return Auth(client)
-
-
-@pytest.fixture
-def as_user(app, make_user) -> Callable[[User], Any]:
-    """A fresh test client logged in as ``user``: several people in one test."""
-
-    def client_for(user: User):
-        c = app.test_client()
-        Auth(c).login(user)
-        return c
-
-    return client_for

@@ -18,11 +18,16 @@ from wtforms import IntegerField, StringField
 from wtforms.validators import Length, NumberRange
 from wtforms.validators import Optional as OptionalField
 
+from planner import hookimpl
 from planner.joining.attendance import Attendance, ClaimInfo, Person
 from planner.plugins.activity import GENERIC, ActivityType, DetailsForm, SlotDefault
 from planner.plugins.helpers import occurrence_number
+from planner.plugins.manager import load
 from planner.scheduling.recurrence import Occurrence
 from planner_plugins import arts, meals, sports, walks
+
+# The real manager, so iCal decoration goes through the same per-type dispatch as a feed.
+PLUGINS = load({})
 
 BERLIN = ZoneInfo("Europe/Berlin")
 START = datetime(2026, 1, 8, 19, 0)
@@ -227,7 +232,7 @@ def test_sports_ical_status_tentative_then_confirmed():
     ]:
         event = Event()
         event.add("STATUS", "CONFIRMED")
-        sports.ical_event(event=event, occurrence=occ, routine=r, attendance=att)
+        PLUGINS.decorate_event(event=event, occurrence=occ, routine=r, attendance=att)
         assert parsed(event).status.value == expected
 
 
@@ -235,10 +240,12 @@ def test_sports_ical_leaves_cancelled_and_minimum_free_events_alone():
     event = Event()
     event.add("STATUS", "CANCELLED")
     r = routine("sports", {"sport": "Tennis", "min_players": 4})
-    sports.ical_event(event=event, occurrence=occurrence(START), routine=r, attendance=attendance())
+    PLUGINS.decorate_event(
+        event=event, occurrence=occurrence(START), routine=r, attendance=attendance()
+    )
     assert str(event["STATUS"]) == "CANCELLED"
     plain = Event()
-    sports.ical_event(
+    PLUGINS.decorate_event(
         event=plain, occurrence=None, routine=routine("sports", {"sport": "Run"}), attendance=None
     )
     assert "STATUS" not in plain
@@ -277,16 +284,38 @@ def test_arts_booking_link_becomes_the_ical_url_and_kind_a_category():
     details = {"kind": "theatre", "venue": "Volksbühne", "booking_url": "https://vb.example/t"}
     event = Event()
     event.add("URL", "https://planner.test/g/x")
-    arts.ical_event(event=event, occurrence=None, routine=routine("arts", details), attendance=None)
+    r = routine("arts", details)
+    PLUGINS.decorate_event(event=event, occurrence=None, routine=r, attendance=None)
+    event.add("CATEGORIES", list(PLUGINS.categories_of(r)))
     vevent = parsed(event)
     assert vevent.url.value == "https://vb.example/t"
-    assert "Theatre" in vevent.categories.value
+    assert vevent.categories.value == ["Arts", "Theatre"]
+
+
+def test_the_old_categories_keyword_still_means_default_categories():
+    old_style = ActivityType(key="old", label="Old", categories=["Old"])
+    assert old_style.default_categories == ("Old",) and old_style.categories({}) == ("Old",)
+
+
+def test_static_categories_and_a_failing_categories_method():
+    assert PLUGINS.categories_of(routine("walks", {})) == ("Walk",)
+    assert PLUGINS.categories_of(routine("gone", {})) == ()
+
+    class Broken(ActivityType):
+        def categories(self, details):
+            raise RuntimeError("boom")
+
+    broken = load(
+        {"EXTRA_PLUGINS": [_Registers(Broken(key="brk", label="B", default_categories=("B",)))]}
+    )
+    assert broken.categories_of(routine("brk", {})) == ("B",)
 
 
 def test_arts_never_writes_an_unsafe_stored_link():
     details = {"kind": "museum", "booking_url": "javascript:alert(1)"}
     event = Event()
-    arts.ical_event(event=event, occurrence=None, routine=routine("arts", details), attendance=None)
+    r = routine("arts", details)
+    PLUGINS.decorate_event(event=event, occurrence=None, routine=r, attendance=None)
     assert "URL" not in event
     assert "javascript" not in arts.ARTS.describe(arts.ARTS.clean(details))
     assert arts.ARTS.safe_link(details) is None
@@ -306,7 +335,7 @@ def test_walks_add_a_reminder_alarm():
     details = {"meeting_point": "Station", "reminder_minutes": 45}
     event = Event()
     r = routine("walks", details)
-    walks.ical_event(event=event, occurrence=occurrence(START), routine=r, attendance=None)
+    PLUGINS.decorate_event(event=event, occurrence=occurrence(START), routine=r, attendance=None)
     alarm = parsed(event).valarm
     assert alarm.action.value == "DISPLAY"
     assert alarm.trigger.value == timedelta(minutes=-45)
@@ -317,9 +346,11 @@ def test_walks_no_alarm_on_a_cancelled_event_or_another_type():
     cancelled = Event()
     cancelled.add("STATUS", "CANCELLED")
     r = routine("walks", {})
-    walks.ical_event(event=cancelled, occurrence=None, routine=r, attendance=None)
+    PLUGINS.decorate_event(event=cancelled, occurrence=None, routine=r, attendance=None)
     other = Event()
-    walks.ical_event(event=other, occurrence=None, routine=routine("arts", {}), attendance=None)
+    PLUGINS.decorate_event(
+        event=other, occurrence=None, routine=routine("arts", {}), attendance=None
+    )
     assert not cancelled.subcomponents and not other.subcomponents
 
 
@@ -331,3 +362,15 @@ def test_walks_form_rejects_out_of_range_reminder_and_distance():
     )
     assert not form.validate()
     assert set(form.errors) == {"distance_km", "reminder_minutes"}
+
+
+class _Registers:
+    """A plugin object registering one given activity type."""
+
+    def __init__(self, activity: ActivityType):
+        self.__name__ = f"registers-{activity.key}"
+        self.activity = activity
+
+    @hookimpl
+    def register_activity_types(self):
+        return [self.activity]

@@ -113,7 +113,7 @@ def test_threads_answering_at_once_fill_exactly_the_capacity(db, crowd, as_user)
 # --------------------------------------------------------------------------- locks
 
 
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@pytest.mark.planner_backends("sqlite")
 def test_sqlite_immediate_really_takes_the_write_lock(db, database_url):
     path = make_url(database_url).database
     with immediate(db):
@@ -130,7 +130,7 @@ def test_sqlite_immediate_really_takes_the_write_lock(db, database_url):
     other.close()
 
 
-@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+@pytest.mark.planner_backends("postgres")
 def test_postgres_lock_timeout_is_a_try_again_page(
     db, database_url, crowd, as_user, monkeypatch
 ):

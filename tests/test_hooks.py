@@ -17,6 +17,7 @@ from icalendar import Event
 from markupsafe import Markup
 
 from planner import create_app, hookimpl
+from planner.enums import Answer, Status, Visibility
 from planner.joining.attendance import Attendance, ClaimInfo, Person
 from planner.models import Routine
 from planner.plugins.manager import notify
@@ -80,7 +81,7 @@ def app_config(app_config):
 @pytest.fixture
 def club(db, make_user, make_group):
     owner, member, outsider = make_user("Olga"), make_user("Mia"), make_user("Otto")
-    group = make_group(owner, members=[member], visibility="private")
+    group = make_group(owner, members=[member], visibility=Visibility.PRIVATE)
     return SimpleNamespace(owner=owner, member=member, outsider=outsider, group=group)
 
 
@@ -109,8 +110,9 @@ def test_hook_register_activity_types(app):
 
 
 def test_hook_register_calendar_formats(app):
-    results = dict(app.extensions["planner"].call_safely("register_calendar_formats"))
-    assert [f.key for f in results["recorder"]] == ["txt"]
+    results = app.extensions["planner"].call_safely("register_calendar_formats")
+    keys = [f.key for formats in results for f in formats]
+    assert "txt" in keys and {"ics", "jcal"} <= set(keys)
 
 
 def test_hook_register_commands(app):
@@ -228,9 +230,44 @@ def test_hook_occurrence_panels_failure_is_isolated(app, club, db, caplog):
     assert "plugin 'broken-panel' failed in occurrence_panels" in caplog.text
 
 
+class Inner:
+    __name__ = "inner-panel"
+
+    @hookimpl
+    def occurrence_panels(self, routine):
+        return Markup('<p class="inner">Inner panel of {}</p>').format(routine.title)
+
+
+class Framing:
+    """A ``wrapper=True`` plugin: it receives every other panel and returns them framed."""
+
+    __name__ = "framing"
+
+    @hookimpl(wrapper=True)
+    def occurrence_panels(self):
+        panels = yield
+        return [Markup('<div class="framed">{}</div>').format(p) for p in panels]
+
+
+class TestWrapperOnTheRealPage:
+    @pytest.fixture
+    def app_config(self, app_config):
+        return {**app_config, "EXTRA_PLUGINS": [*app_config["EXTRA_PLUGINS"], Inner(), Framing()]}
+
+    def test_hook_occurrence_panels_wrapper_frames_other_panels(self, club, db, as_user):
+        """Through pluggy: the page shows what the wrapper returned, not a generator."""
+        routine = add_routine(db, club.group, "gathering", {}, title="Soup night")
+        page = as_user(club.member).get(f"/g/{club.group.slug}/r/{routine.id}/{KEY}")
+        html = page.get_data(as_text=True)
+        assert page.status_code == 200 and "generator object" not in html
+        assert '<div class="framed"><p class="inner">Inner panel of Soup night</p></div>' in html
+
+
 def test_hook_ical_event(app, club, db):
     walk = add_routine(db, club.group, "walks", {"meeting_point": "Gate", "reminder_minutes": 30})
-    arts = add_routine(db, club.group, "arts", {"kind": "concert", "booking_url": "https://t.example"})
+    arts = add_routine(
+        db, club.group, "arts", {"kind": "concert", "booking_url": "https://t.example"}
+    )
     plugins = app.extensions["planner"]
     walk_event, arts_event = Event(), Event()
     plugins.decorate_event(walk_event, None, walk, None)
@@ -285,12 +322,12 @@ def test_hook_rsvp_changed(app, club, db, as_user):
     """Answering through the real route notifies plugins with the old and new status."""
     routine = add_routine(db, club.group, "gathering", {})
     response = as_user(club.member).post(
-        f"/g/{club.group.slug}/r/{routine.id}/{KEY}/answer", data={"status": "going"}
+        f"/g/{club.group.slug}/r/{routine.id}/{KEY}/answer", data={"status": Answer.GOING}
     )
     assert response.status_code in (302, 303)
     assert (
         "rsvp_changed",
-        {"user": club.member.id, "at": START, "status": "going", "previous": None},
+        {"user": club.member.id, "at": START, "status": Status.GOING, "previous": None},
     ) in RECORDER.calls
 
 

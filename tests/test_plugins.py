@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 import textwrap
 from datetime import datetime
@@ -18,11 +19,16 @@ from importlib import metadata
 from pathlib import Path
 
 import pytest
+from markupsafe import Markup
 
 from planner import create_app, hookimpl
+from planner.enums import OverrideStatus
 from planner.models import Routine
 from planner.plugins.activity import ActivityType
 from planner.plugins.manager import PluginError, load, notify
+from planner.scheduling.recurrence import Occurrence
+
+START = datetime(2026, 12, 3, 19, 0)
 
 BUILTINS = {"gathering", "meals", "sports", "arts", "walks"}
 
@@ -62,9 +68,7 @@ def install(tmp_path, monkeypatch):
         dist = dist or f"plugtest-{entry}"
         info = site / f"{dist.replace('-', '_')}-{version}.dist-info"
         info.mkdir()
-        (info / "METADATA").write_text(
-            f"Metadata-Version: 2.1\nName: {dist}\nVersion: {version}\n"
-        )
+        (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: {version}\n")
         (info / "entry_points.txt").write_text(f"[planner]\n{entry} = {package}\n")
         monkeypatch.syspath_prepend(str(site))
         created.append(package)
@@ -87,8 +91,18 @@ def test_builtins_load_through_the_entry_point_table(base_config):
         info = plugins.info[name]
         assert info.builtin and info.version == version and info.activity_types == [name]
         assert plugins.activity(name).plugin == name
-    assert plugins.activity_choices()[0] == ("gathering", "Gathering")
     assert "register_routes" in plugins.info["meals"].hooks
+
+
+def test_builtins_ship_templates_in_their_own_folders(base_config):
+    """Built-ins find their templates exactly as a third-party package does: ``templates/``
+    beside the plugin's ``__init__.py``, namespaced by the plugin's name."""
+    plugins = create_app(base_config).extensions["planner"]
+    for name in ("arts", "meals", "sports", "walks"):
+        folder = Path(plugins.info[name].templates)
+        assert folder.parent.name == name and (folder / name / "details.html").is_file()
+        assert plugins.activity(name).template == f"{name}/details.html"
+    assert plugins.info["gathering"].templates is None  # nothing to show: no folder
 
 
 @pytest.mark.parametrize("via_env", [False, True])
@@ -102,7 +116,6 @@ def test_disabling_a_builtin_removes_its_type(base_config, monkeypatch, via_env)
     assert {"gathering", "arts", "walks"} <= set(plugins.activity_types)
     assert "meals" not in plugins.info
     assert plugins.activity("meals").is_generic
-    assert "meals" not in dict(plugins.activity_choices())
 
 
 def test_the_allow_list_loads_only_named_plugins(base_config, monkeypatch, caplog):
@@ -111,6 +124,41 @@ def test_the_allow_list_loads_only_named_plugins(base_config, monkeypatch, caplo
         plugins = create_app(base_config).extensions["planner"]
     assert set(plugins.activity_types) == {"gathering", "walks"}
     assert "'nosuchplugin' matches no plugin" in caplog.text
+
+
+@pytest.mark.parametrize(
+    "setting", [{"PLUGINS": "walks"}, {"DISABLED_PLUGINS": "ical,gathering,meals"}]
+)
+def test_essential_plugins_cannot_be_switched_off(base_config, setting, caplog):
+    """``ical`` and ``gathering`` always load (a warning says so): without them every feed
+    would 404 and a new routine would have no type to start as."""
+    base_config.update(setting)
+    with caplog.at_level(logging.WARNING, logger="planner.plugins.manager"):
+        app = create_app(base_config)
+    plugins = app.extensions["planner"]
+    assert {"ical", "gathering"} <= set(plugins.info) and "gathering" in plugins.activity_types
+    assert "meals" not in plugins.info
+    for name in ("ical", "gathering"):
+        assert f"plugin {name!r} is essential and cannot be disabled" in caplog.text
+    from planner.web.views.feeds import formats
+
+    with app.app_context():
+        assert {"ics", "json"} <= set(formats())
+
+
+class TestOnlyGatheringAllowed:
+    """``PLANNER_PLUGINS=gathering`` used to switch ``ical`` off and make every feed a 404."""
+
+    @pytest.fixture
+    def app_config(self, app_config):
+        return {**app_config, "PLUGINS": "gathering"}
+
+    def test_feeds_are_still_served(self, make_user, make_group, make_routine, fetch_feed):
+        group = make_group(make_user("Olga"))
+        make_routine(group, title="Soup night")
+        [event] = fetch_feed(group).walk("VEVENT")
+        assert str(event["SUMMARY"]) == "Soup night"
+        assert [str(c) for c in event["CATEGORIES"].cats] == ["Gathering"]
 
 
 def test_a_disabled_plugins_routes_are_gone(base_config):
@@ -250,6 +298,85 @@ def test_notify_isolates_a_failing_plugin(base_config, caplog):
     assert "plugin 'broken' failed in routine_saved" in caplog.text
 
 
+class Panel:
+    __name__ = "panel"
+
+    @hookimpl
+    def occurrence_panels(self, routine):
+        return Markup("<p>inner</p>")
+
+
+def _panels(app, routine_key="gathering"):
+    routine = Routine(id=1, activity_key=routine_key, details={}, title="T", group_id=1)
+    occurrence = Occurrence(START, START, START, "scheduled")
+    with app.test_request_context("/"):
+        return app.extensions["planner"].panels(occurrence, routine, None, None)
+
+
+def test_a_wrapper_plugin_wraps_the_other_implementations(base_config):
+    """``@hookimpl(wrapper=True)`` goes through pluggy: the page gets what the wrapper returns,
+    never a generator object."""
+
+    class Framing:
+        __name__ = "framing"
+
+        @hookimpl(wrapper=True)
+        def occurrence_panels(self):
+            panels = yield
+            return [Markup("<div>{}</div>").format(p) for p in panels]
+
+    base_config["EXTRA_PLUGINS"] = [Panel(), Framing()]
+    assert _panels(create_app(base_config)) == ["<div><p>inner</p></div>"]
+
+
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_a_failing_wrapper_is_skipped_and_named(base_config, caplog, where):
+    class Failing:
+        __name__ = "failing-wrapper"
+
+        @hookimpl(wrapper=True)
+        def occurrence_panels(self):
+            if where == "before":
+                raise RuntimeError("boom")
+            yield
+            raise RuntimeError("boom")
+
+    base_config["EXTRA_PLUGINS"] = [Panel(), Failing()]
+    with caplog.at_level(logging.ERROR):
+        assert _panels(create_app(base_config)) == ["<p>inner</p>"]
+    assert f"plugin 'failing-wrapper' failed in occurrence_panels ({where}" in caplog.text
+
+
+def test_an_old_style_hookwrapper_stops_startup_naming_the_plugin(base_config):
+    class Old:
+        __name__ = "oldstyle"
+
+        @hookimpl(hookwrapper=True)
+        def occurrence_panels(self):
+            yield
+
+    base_config["EXTRA_PLUGINS"] = [Old()]
+    with pytest.raises(PluginError, match=r"plugin 'oldstyle': occurrence_panels .*wrapper=True"):
+        load(base_config)
+
+
+def test_startup_hooks_still_fail_loudly(base_config):
+    """Isolation is for run time only: a broken ``register_routes`` stops start-up."""
+
+    class Routes:
+        __name__ = "routes"
+
+        @hookimpl
+        def register_routes(self):
+            raise RuntimeError("no blueprint")
+
+    base_config["EXTRA_PLUGINS"] = [Routes()]
+    plugins = load(base_config)
+    plugins.call_safely("register_routes")  # isolated: logged, not raised
+    with pytest.raises(RuntimeError, match="no blueprint"):
+        plugins.hook.register_routes()
+
+
 # -- third-party packages: listing, templates, the CLI --------------------------------------------
 
 
@@ -305,7 +432,7 @@ def test_cli_lists_third_party_plugins_and_builtins_with_all(base_config, instal
     by_name = {p["name"]: p for p in full}
     assert set(by_name) >= BUILTINS and by_name["meals"]["builtin"] is True
     assert by_name["quiz"]["version"] == "1.2.3"
-    assert "occurrence_panels" in by_name["sports"]["hooks"]
+    assert "register_routes" in by_name["meals"]["hooks"]
 
 
 def test_console_script_runs_against_one_app_with_plugin_commands(tmp_path):
@@ -449,17 +576,61 @@ def test_demo_has_a_routine_of_every_builtin_type(app, db):
     assert by_key["arts"].rrule == "FREQ=MONTHLY;BYDAY=1SA"
     assert by_key["walks"].rrule == "FREQ=WEEKLY;INTERVAL=2;BYDAY=SU"
     statuses = {o.status for r in demo.routines for o in r.overrides}
-    assert statuses == {"cancelled", "changed"}
+    assert statuses == {OverrideStatus.CANCELLED, OverrideStatus.CHANGED}
     for routine in demo.routines:
         assert app.extensions["planner"].activity(routine.activity_key).check(routine.details).ok
     ben = demo.users["ben"]  # a member of both groups
     client = app.test_client()
     Auth(client).login(ben, PASSWORD)
-    expected = {"meals": "turn to host", "sports": "Not on yet", "arts": "Hamburger Bahnhof",
-                "walks": "Phones away"}
+    expected = {
+        "meals": "turn to host",
+        "sports": "Not on yet",
+        "arts": "Hamburger Bahnhof",
+        "walks": "Phones away",
+    }
     for key, text in expected.items():
         routine = by_key[key]
         path = f"/g/{routine.group.slug}/r/{routine.id}/{format_key(routine.start)}"
         response = client.get(path)
         assert response.status_code == 200, path
         assert text in response.get_data(as_text=True), (key, text)
+
+
+# -- the public API and who may use what ----------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parent.parent
+PLUGIN_SOURCES = sorted(
+    [*ROOT.glob("plugins/*/__init__.py"), *ROOT.glob("examples/*/planner_*/__init__.py")]
+)
+PLANNER_IMPORT = re.compile(r"^\s*(?:from|import)\s+(planner(?:\.\w+)*)\b", re.MULTILINE)
+
+
+def test_planner_api_lists_what_it_offers():
+    import planner
+    from planner import api
+
+    assert api.hookimpl is planner.hookimpl
+    assert {"ActivityType", "Attendance", "Occurrence", "Status", "member_routine"} <= set(
+        api.__all__
+    )
+    for name in api.__all__:
+        assert getattr(api, name) is not None, name
+
+
+@pytest.mark.parametrize("path", PLUGIN_SOURCES, ids=lambda p: p.parent.name)
+def test_plugins_import_only_planner_api(path):
+    """Built-ins and examples use the public API, as the docs tell third-party authors to."""
+    imported = set(PLANNER_IMPORT.findall(path.read_text()))
+    assert imported <= {"planner.api"}, f"{path} imports {sorted(imported - {'planner.api'})}"
+
+
+@pytest.mark.parametrize("path", PLUGIN_SOURCES, ids=lambda p: p.parent.name)
+def test_no_plugin_filters_on_its_activity_key(path):
+    """Per-type behaviour lives in ActivityType methods the manager calls only for that type."""
+    assert not re.search(r"\.activity_key\s*[!=]=", path.read_text()), path
+
+
+def test_example_tests_import_only_the_api_and_the_pytest_plugin():
+    for path in ROOT.glob("examples/*/tests/*.py"):
+        imported = set(PLANNER_IMPORT.findall(path.read_text()))
+        assert imported <= {"planner.api", "planner.testing"}, (path, imported)

@@ -313,7 +313,7 @@ def feed_routine(
         description=_text_join(routine.description, activity.safe_describe(routine.details)),
         location=routine.location or "",
         url=f"{base_url}/g/{group.slug}/r/{routine.id}",
-        categories=tuple(activity.categories),
+        categories=current_app.extensions["planner"].categories_of(routine),
         sequence=routine.sequence or 0,
         created=routine.created_at,
         modified=routine.updated_at,

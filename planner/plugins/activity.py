@@ -1,7 +1,12 @@
-"""``ActivityType``: the public API that activity plugins implement.
+"""``ActivityType``: what an activity plugin implements (re-exported by :mod:`planner.api`).
 
 An activity type owns the ``Routine.details`` JSON: its ``form`` validates it, ``describe``
 turns it into plain text for the page and the iCal DESCRIPTION, and ``template`` renders it.
+
+Behaviour that belongs to one type (a VEVENT tweak, a page panel, categories that depend on the
+details) lives in methods the manager calls only for routines of that type, as pretix's
+``EventPluginSignal`` reaches only the events whose plugin is active: a plugin never filters on
+``routine.activity_key`` itself, so it cannot forget to.
 
 Stored details outlive plugin versions. A plugin may rename a field, tighten a validator or be
 uninstalled while routines keep their JSON, so reading never trusts it and never rewrites it:
@@ -12,13 +17,22 @@ the form does not know when an organizer saves, so nothing is lost.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from wtforms import Form
+
+if TYPE_CHECKING:
+    from icalendar import Event
+    from markupsafe import Markup
+
+    from planner.joining.attendance import Attendance
+    from planner.models import Routine, User
+    from planner.scheduling.recurrence import Occurrence
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +114,8 @@ class ActivityType:
     description: str = ""
     form: type[DetailsForm] = DetailsForm
     default_slots: tuple[SlotDefault, ...] = ()
-    categories: tuple[str, ...] = ()
+    # iCal CATEGORIES of every routine of this type; :meth:`categories` may add detail ones.
+    default_categories: tuple[str, ...] = ()
     # A Jinja template path rendered with ``details``, ``routine`` and ``activity``; None: none.
     template: str | None = None
     # Keys of ``details`` the plugin writes itself (not through the form), e.g. the meals host
@@ -121,6 +136,37 @@ class ActivityType:
         if self.describer is not None:
             return self.describer(details)
         return ""
+
+    def categories(self, details: dict[str, Any]) -> tuple[str, ...]:
+        """iCal CATEGORIES for a routine with these (cleaned) details; override to add ones that
+        depend on them (the arts kind). The default is :attr:`default_categories`."""
+        return tuple(self.default_categories)
+
+    def ical_event(
+        self,
+        event: Event,
+        details: dict[str, Any],
+        occurrence: Occurrence | None,
+        attendance: Attendance | None,
+        routine: Routine,
+    ) -> None:
+        """Decorate one VEVENT of a routine of this type in place (``details`` cleaned;
+        ``occurrence`` and ``attendance`` are ``None`` for a series' master VEVENT).
+
+        ``routine`` (read-only) is for what the details cannot say: the meals rotation counts
+        the occurrences of the routine's rule. Like hooks, these methods are called with
+        keyword arguments, so an untyped override may take a subset; a type-checked one keeps
+        the full signature."""
+
+    def panel(
+        self,
+        occurrence: Occurrence,
+        routine: Routine,
+        viewer: User | None,
+        attendance: Attendance | None,
+    ) -> Markup | None:
+        """A section for the occurrence page of a routine of this type, or ``None``."""
+        return None
 
     def clean(self, details: dict[str, Any] | None) -> dict[str, Any]:
         """Details as the plugin's code may rely on: every form field present (defaults for
@@ -178,6 +224,23 @@ class ActivityType:
         except Exception:
             log.exception("plugin %r: describe() failed", self.plugin)
             return ""
+
+
+_generated_init = ActivityType.__init__
+
+
+@functools.wraps(_generated_init)
+def _init(
+    self: ActivityType, *args: Any, categories: Iterable[str] | None = None, **kw: Any
+) -> None:
+    # Plugins written before categories(details) existed pass ``categories=("Meal",)``: that
+    # static tuple keeps working as :attr:`ActivityType.default_categories`.
+    if categories is not None:
+        kw.setdefault("default_categories", tuple(categories))
+    _generated_init(self, *args, **kw)
+
+
+ActivityType.__init__ = _init  # type: ignore[method-assign]
 
 
 def _label(form_class: type[Form], name: str) -> str:

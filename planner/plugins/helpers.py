@@ -1,4 +1,5 @@
-"""The few things a plugin may need beyond what hooks hand it, kept stable for plugin authors.
+"""The few things a plugin may need beyond what hooks hand it. Private: plugins import these
+from :mod:`planner.api`, which re-exports them, so they can move without breaking anyone.
 
 Plugins never import ``planner.web.views`` or ``planner.models`` internals: a route a plugin adds
 loads its routine through :func:`member_routine` (so it gets the app's authorization rules), and
@@ -12,10 +13,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dateutil.rrule import rrulestr
 from flask import abort
+
+if TYPE_CHECKING:
+    from planner.models import Routine
 
 __all__ = ["is_member", "member_routine", "occurrence_number", "update_details"]
 
@@ -46,7 +50,7 @@ def occurrence_number(routine: Any, original_start: datetime) -> int:
     return count
 
 
-def member_routine(slug: str, routine_id: int, activity_key: str | None = None):
+def member_routine(slug: str, routine_id: int, activity_key: str | None = None) -> Routine:
     """The routine ``routine_id`` of group ``slug`` for the logged-in member, or abort: 404 for
     anyone who may not see a private group (or when the routine is not there or not of
     ``activity_key``), 403 with a reason for a logged-in non-member of a public group.
@@ -87,7 +91,9 @@ def is_member(viewer: Any, routine: Any) -> bool:
     return found is not None
 
 
-def update_details(routine: Any, change: Callable[[dict[str, Any]], dict[str, Any]]) -> dict:
+def update_details(
+    routine: Any, change: Callable[[dict[str, Any]], dict[str, Any]]
+) -> dict[str, Any]:
     """Apply ``change`` (old details -> new details) to the routine's stored JSON under a lock,
     commit, and mark the group's feeds as changed. Returns the new details.
 

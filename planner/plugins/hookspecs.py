@@ -1,7 +1,9 @@
 """Every hook a plugin can implement. Each docstring is the plugin author's reference.
 
 Hooks are always called with keyword arguments, so an implementation may accept any subset of
-the documented arguments, in any order.
+the documented arguments, in any order. Calls go through pluggy, so ``tryfirst``/``trylast``
+and ``@hookimpl(wrapper=True)`` work as pluggy documents; old-style ``hookwrapper=True`` is
+refused at start-up. Plugins import the types named here from :mod:`planner.api`.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ if TYPE_CHECKING:  # only for annotations: plugins must not import models throug
     from icalendar import Event
     from markupsafe import Markup
 
+    from planner.enums import Status
     from planner.joining.attendance import Attendance
     from planner.models import Routine, User
     from planner.plugins.activity import ActivityType
@@ -30,8 +33,8 @@ hookimpl = HookimplMarker("planner")
 
 
 @hookspec
-def register_activity_types() -> list[ActivityType]:
-    """Return a list of :class:`planner.plugins.activity.ActivityType` this plugin provides.
+def register_activity_types() -> list[ActivityType]:  # type: ignore[empty-body]  # a spec has no body
+    """Return a list of :class:`planner.api.ActivityType` this plugin provides.
 
     Keys must be unique across all plugins (lower-case letters, digits, ``-`` and ``_``); a
     duplicate stops start-up with a message naming both plugins.
@@ -39,13 +42,13 @@ def register_activity_types() -> list[ActivityType]:
 
 
 @hookspec
-def register_calendar_formats() -> list[Any]:
-    """Return a list of :class:`planner.feeds.ics.CalendarFormat` (key, media type, extension,
+def register_calendar_formats() -> list[Any]:  # type: ignore[empty-body]  # a spec has no body
+    """Return a list of :class:`planner.api.CalendarFormat` (key, media type, extension,
     ``render(feed) -> bytes``). The built-in ``ical`` plugin provides ``ics`` and ``jcal``."""
 
 
 @hookspec
-def register_routes() -> list[Blueprint]:
+def register_routes() -> list[Blueprint]:  # type: ignore[empty-body]  # a spec has no body
     """Return a list of Flask blueprints to register on the app."""
 
 
@@ -67,13 +70,17 @@ def ical_event(
     routine: Routine,
     attendance: Attendance | None,
 ) -> None:
-    """Decorate one VEVENT before it is written to a feed (categories, URL, status, alarms).
+    """Decorate one VEVENT of *any* routine before it is written to a feed.
+
+    For cross-cutting plugins (a note on every event, a header for one calendar app). What
+    belongs to one activity type goes in :meth:`planner.api.ActivityType.ical_event`, which
+    is called only for routines of that type.
 
     :param event: the ``icalendar.Event`` being built; modify it in place.
-    :param occurrence: the :class:`planner.scheduling.recurrence.Occurrence` it stands for, or
+    :param occurrence: the :class:`planner.api.Occurrence` it stands for, or
         ``None`` for the master VEVENT of a series.
     :param routine: the :class:`planner.models.Routine` (read-only).
-    :param attendance: the :class:`planner.joining.answers.Attendance` of that occurrence (``None``
+    :param attendance: the :class:`planner.api.Attendance` of that occurrence (``None``
         for the master VEVENT).
     """
 
@@ -82,12 +89,15 @@ def ical_event(
 def occurrence_panels(
     occurrence: Occurrence, routine: Routine, viewer: User | None, attendance: Attendance | None
 ) -> Markup | None:
-    """Return HTML (``markupsafe.Markup``) or ``None`` for an extra section of the occurrence page.
+    """Return HTML (``markupsafe.Markup``) or ``None`` for an extra section of any occurrence page.
 
-    :param occurrence: the :class:`planner.scheduling.recurrence.Occurrence` shown.
+    For cross-cutting plugins; a panel for one activity type is
+    :meth:`planner.api.ActivityType.panel`, called only for routines of that type.
+
+    :param occurrence: the :class:`planner.api.Occurrence` shown.
     :param routine: its :class:`planner.models.Routine`.
     :param viewer: the logged-in :class:`planner.models.User`, or ``None``.
-    :param attendance: the :class:`planner.joining.answers.Attendance` of this occurrence.
+    :param attendance: the :class:`planner.api.Attendance` of this occurrence.
     """
 
 
@@ -131,15 +141,15 @@ def rsvp_changed(
     routine: Routine,
     original_start: datetime,
     user: User,
-    status: str | None,
-    previous: str | None,
+    status: Status | None,
+    previous: Status | None,
 ) -> None:
     """A member's answer for one occurrence changed (including waitlist promotions).
 
     :param routine: the :class:`planner.models.Routine`.
     :param original_start: the occurrence key (naive local ``datetime``).
     :param user: the :class:`planner.models.User` whose answer changed.
-    :param status: the new effective status: ``going``, ``maybe``, ``declined``, ``waitlisted``
-        or ``None`` when the answer was withdrawn.
+    :param status: the new effective :class:`planner.api.Status` (``going``, ``maybe``,
+        ``declined``, ``waitlisted``), or ``None`` when the answer was withdrawn.
     :param previous: the effective status before the change, or ``None``.
     """

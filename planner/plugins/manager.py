@@ -10,28 +10,43 @@ invalid or duplicate activity type stops start-up with a :class:`PluginError` na
 half-loaded plugin set would silently turn routines generic; an operator can always start
 without the plugin through ``PLANNER_DISABLED_PLUGINS``. At run time the opposite holds: a
 plugin failing inside a hook is logged with its name and skipped, so it never breaks a page, a
-feed or a saved answer.
+feed or a saved answer (:mod:`planner.plugins.isolation`).
+
+Two plugins are essential, as pytest's ``essential_plugins`` are: ``ical`` (without a calendar
+format every feed is a 404) and ``gathering`` (the type a new routine starts as). Asking to
+disable one logs a warning and loads it anyway.
 """
 
 from __future__ import annotations
 
+import functools
+import inspect
 import logging
 from dataclasses import asdict, dataclass, field
 from importlib import metadata
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 from markupsafe import Markup, escape
 
 from planner.config import split_names
-from planner.plugins import hookspecs
+from planner.plugins import hookspecs, isolation
 from planner.plugins.activity import GENERIC, KEY_PATTERN, ActivityType
+
+if TYPE_CHECKING:
+    from flask import Flask
+    from icalendar import Event
+
+    from planner.joining.attendance import Attendance
+    from planner.models import Routine, User
+    from planner.scheduling.recurrence import Occurrence
 
 log = logging.getLogger(__name__)
 GROUP = "planner"
 BUILTIN_PACKAGE = "planner_plugins"
+ESSENTIAL = frozenset({"ical", "gathering"})
 
 
 class PluginError(RuntimeError):
@@ -69,11 +84,6 @@ class Plugins:
         """The activity type for ``key``, or :data:`GENERIC` when its plugin is gone."""
         return self.activity_types.get(key, GENERIC)
 
-    def activity_choices(self) -> list[tuple[str, str]]:
-        """``(key, label)`` pairs for a select field, "Gathering" first, then by label."""
-        types = sorted(self.activity_types.values(), key=lambda a: (a.key != "gathering", a.label))
-        return [(a.key, a.label) for a in types]
-
     def missing_notice(self, key: str) -> str | None:
         """Words for the page when a routine's activity type is not installed; else ``None``."""
         if key in self.activity_types:
@@ -84,28 +94,46 @@ class Plugins:
         )
 
     def template_folders(self) -> list[str]:
-        """Template folders shipped by third-party plugins, in load order."""
+        """The ``templates/`` folders of loaded plugin packages, built-ins included, in load
+        order."""
         return [i.templates for i in self.info.values() if i.templates]
 
-    def call_safely(self, hook_name: str, **kwargs: Any) -> list[tuple[str, Any]]:
-        """Call a hook one implementation at a time; ``[(plugin name, result)]`` of those that
-        returned something. A failing implementation is logged with its plugin's name and
-        skipped, so one broken plugin cannot break a page or a feed."""
-        caller = getattr(self.hook, hook_name)
-        results = []
-        for impl in reversed(caller.get_hookimpls()):
-            args = {name: kwargs[name] for name in impl.argnames if name in kwargs}
-            try:
-                result = impl.function(**args)
-            except Exception:
-                log.exception("plugin %r failed in %s", impl.plugin_name, hook_name)
-                continue
-            if result is not None:
-                results.append((impl.plugin_name, result))
-        return results
+    def call_safely(self, hook_name: str, **kwargs: Any) -> list[Any]:
+        """Call a hook through pluggy; the results that are not ``None``. A failing
+        implementation is logged with its plugin's name and skipped, so one broken plugin
+        cannot break a page or a feed."""
+        return isolation.call(getattr(self.hook, hook_name), **kwargs)
 
-    def panels(self, occurrence, routine, viewer, attendance) -> list[Markup]:
-        """The ``occurrence_panels`` of every plugin, failures skipped (see ``call_safely``)."""
+    def _own_type(self, of: Routine, method: str, **kwargs: Any) -> Any:
+        """Call ``method`` of the routine's own activity type (never another type's), failures
+        logged with the plugin's name and turned into ``None``. Like a hook, the method gets
+        the keyword arguments it names, so it may take any subset of them."""
+        activity = self.activity_types.get(of.activity_key)
+        if activity is None:
+            return None
+        bound = getattr(activity, method)
+        try:
+            return bound(**{k: v for k, v in kwargs.items() if k in _argnames(bound)})
+        except Exception:
+            log.exception("plugin %r failed in ActivityType.%s", activity.plugin, method)
+            return None
+
+    def panels(
+        self,
+        occurrence: Occurrence,
+        routine: Routine,
+        viewer: User | None,
+        attendance: Attendance | None,
+    ) -> list[Markup]:
+        """The routine's own type's ``panel`` first, then every ``occurrence_panels``."""
+        own = self._own_type(
+            routine,
+            "panel",
+            occurrence=occurrence,
+            routine=routine,
+            viewer=viewer,
+            attendance=attendance,
+        )
         results = self.call_safely(
             "occurrence_panels",
             occurrence=occurrence,
@@ -113,15 +141,40 @@ class Plugins:
             viewer=viewer,
             attendance=attendance,
         )
-        return [Markup(html) for _, html in results if html]
+        return [Markup(html) for html in [own, *results] if html]
 
-    def decorate_event(self, event, occurrence, routine, attendance) -> None:
-        """Run every ``ical_event`` implementation on one VEVENT, failures skipped."""
+    def decorate_event(
+        self,
+        event: Event,
+        occurrence: Occurrence | None,
+        routine: Routine,
+        attendance: Attendance | None,
+    ) -> None:
+        """The routine's own type's ``ical_event`` on one VEVENT, then every ``ical_event``
+        hook (cross-cutting plugins), failures skipped."""
+        activity = self.activity_types.get(routine.activity_key)
+        if activity is not None and type(activity).ical_event is not ActivityType.ical_event:
+            details = activity.clean(routine.details)
+            self._own_type(
+                routine,
+                "ical_event",
+                event=event,
+                details=details,
+                occurrence=occurrence,
+                attendance=attendance,
+                routine=routine,
+            )
         self.call_safely(
             "ical_event", event=event, occurrence=occurrence, routine=routine, attendance=attendance
         )
 
-    def details_html(self, routine) -> Markup:
+    def categories_of(self, routine: Routine) -> tuple[str, ...]:
+        """The routine's iCal CATEGORIES from its own type (static ones if that fails)."""
+        activity = self.activity(routine.activity_key)
+        found = self._own_type(routine, "categories", details=activity.clean(routine.details))
+        return tuple(found) if found is not None else tuple(activity.default_categories)
+
+    def details_html(self, routine: Routine) -> Markup:
         """The routine's details part for a page: its activity type's template rendered with
         ``details`` (cleaned), ``routine`` and ``activity``, preceded by a notice naming the
         plugin when the stored details no longer fit or its plugin is gone. Never raises."""
@@ -165,6 +218,16 @@ class Plugins:
         ]
 
 
+@functools.cache
+def _names_of(function: Any) -> frozenset[str]:
+    return frozenset(inspect.signature(function).parameters)
+
+
+def _argnames(bound: Any) -> frozenset[str]:
+    """The parameter names of a bound method (cached per underlying function)."""
+    return _names_of(getattr(bound, "__func__", bound))
+
+
 def make_manager() -> pluggy.PluginManager:
     pm = pluggy.PluginManager(GROUP)
     pm.add_hookspecs(hookspecs)
@@ -176,8 +239,6 @@ def _templates_of(module: object) -> str | None:
     be site-packages itself)."""
     if not isinstance(module, ModuleType) or not getattr(module, "__path__", None):
         return None
-    if module.__name__.split(".")[0] == BUILTIN_PACKAGE:
-        return None  # built-ins keep their parts in the project's templates/plugins/<key>/
     folder = Path(next(iter(module.__path__))) / "templates"
     return str(folder) if folder.is_dir() else None
 
@@ -199,7 +260,13 @@ def load(config: dict[str, Any]) -> Plugins:
     for ep in sorted(metadata.entry_points(group=GROUP), key=lambda e: e.name):
         seen.add(ep.name)
         if ep.name in disabled or (allow is not None and ep.name not in allow):
-            continue
+            if ep.name not in ESSENTIAL:
+                continue
+            log.warning(
+                "plugin %r is essential and cannot be disabled (PLANNER_DISABLED_PLUGINS / "
+                "PLANNER_PLUGINS); loading it anyway",
+                ep.name,
+            )
         if ep.name in info:
             if info[ep.name].module == ep.value:
                 continue  # the same distribution found twice on sys.path
@@ -238,8 +305,15 @@ def load(config: dict[str, Any]) -> Plugins:
         name = pm.get_name(exc.plugin) or repr(exc.plugin)
         raise PluginError(f"plugin {name!r}: {exc}") from exc
     for name, plugin in pm.list_name_plugin():
+        callers = pm.get_hookcallers(plugin) or []
+        for caller in callers:
+            if any(i.hookwrapper and i.plugin is plugin for i in caller.get_hookimpls()):
+                raise PluginError(
+                    f"plugin {name!r}: {caller.name} uses the old hookwrapper=True, which "
+                    "planner does not support; use @hookimpl(wrapper=True)"
+                )
         if name in info:
-            info[name].hooks = sorted(caller.name for caller in pm.get_hookcallers(plugin) or [])
+            info[name].hooks = sorted(caller.name for caller in callers)
     activity_types = _collect_activity_types(pm, info)
     return Plugins(pm=pm, info=info, activity_types=activity_types)
 
@@ -250,11 +324,16 @@ def _collect_activity_types(
     types: dict[str, ActivityType] = {}
     # Oldest registration first, so "already registered by" names the earlier plugin.
     for impl in pm.hook.register_activity_types.get_hookimpls():
+        if impl.wrapper:
+            continue
         name = impl.plugin_name
+        # Through pluggy, one plugin at a time, so every type is credited to its plugin.
+        others = [p for n, p in pm.list_name_plugin() if n != name]
         try:
-            returned = impl.function() or []
+            results = pm.subset_hook_caller("register_activity_types", others)()
         except Exception as exc:
             raise PluginError(f"plugin {name!r}: register_activity_types failed: {exc}") from exc
+        returned = [a for result in results for a in (result or [])]
         for activity in returned:
             if not isinstance(activity, ActivityType):
                 raise PluginError(f"plugin {name!r} registered {activity!r}, not an ActivityType")
@@ -277,7 +356,7 @@ def _collect_activity_types(
     return types
 
 
-def add_template_folders(app) -> None:
+def add_template_folders(app: Flask) -> None:
     """Let plugin packages ship templates: each loaded plugin's ``templates/`` folder is searched
     after the app's own, so a plugin adds templates but cannot replace a core page."""
     from jinja2 import ChoiceLoader, FileSystemLoader
@@ -285,7 +364,8 @@ def add_template_folders(app) -> None:
     plugins: Plugins = app.extensions["planner"]
     folders = plugins.template_folders()
     if folders:
-        app.jinja_loader = ChoiceLoader([app.jinja_loader, *map(FileSystemLoader, folders)])
+        own = [app.jinja_loader] if app.jinja_loader is not None else []
+        app.jinja_loader = ChoiceLoader([*own, *map(FileSystemLoader, folders)])
 
 
 def notify(hook_name: str, **kwargs: Any) -> None:

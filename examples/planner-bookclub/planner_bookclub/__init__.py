@@ -12,8 +12,7 @@ from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 from wtforms.validators import Optional as OptionalField
 
-from planner import hookimpl
-from planner.plugins.activity import ActivityType, DetailsForm, SlotDefault
+from planner.api import ActivityType, DetailsForm, SlotDefault, hookimpl
 
 __version__ = "0.1.0"
 
@@ -46,12 +45,12 @@ BOOK_CLUB = BookClub(
     description="Read the same book and talk about it.",
     form=BookClubForm,
     default_slots=(SlotDefault("Brings snacks", capacity=2),),
-    categories=("Book club",),
+    default_categories=("Book club",),
     # Found in planner_bookclub/templates/: planner adds each plugin package's templates folder.
-    template="plugins/bookclub/details.html",
+    template="bookclub/details.html",
 )
 
 
 @hookimpl
-def register_activity_types():
+def register_activity_types() -> list[ActivityType]:
     return [BOOK_CLUB]

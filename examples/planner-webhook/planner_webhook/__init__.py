@@ -31,7 +31,7 @@ from typing import Any
 
 from flask import current_app
 
-from planner import hookimpl
+from planner.api import hookimpl
 
 __version__ = "0.1.0"
 log = logging.getLogger(__name__)

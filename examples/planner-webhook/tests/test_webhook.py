@@ -1,4 +1,5 @@
-"""The webhook plugin against a real HTTP server on 127.0.0.1."""
+"""The webhook plugin against a real HTTP server on 127.0.0.1, driven through planner's real
+routes with the fixtures of ``planner.testing`` (nothing of planner's internals imported)."""
 
 from __future__ import annotations
 
@@ -8,16 +9,12 @@ import json
 import socket
 import threading
 import time
-from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import SimpleNamespace
 
 import planner_webhook
 import pytest
 
-from planner.plugins.manager import notify
-
-START = datetime(2026, 12, 3, 19, 0)
+from planner.api import Status
 
 
 class Receiver(BaseHTTPRequestHandler):
@@ -45,40 +42,49 @@ def receiver():
 
 
 @pytest.fixture
-def app_config(app_config, receiver):
+def planner_app_config(planner_app_config, receiver):
     host, port = receiver.server_address
     return {
-        **app_config,
+        **planner_app_config,
         "WEBHOOK_URL": f"http://{host}:{port}/hook",
         "WEBHOOK_SECRET": "s3cret",
         "WEBHOOK_TIMEOUT": 2,
     }
 
 
-def routine():
-    return SimpleNamespace(
-        id=7, title="Thursday supper", activity_key="meals", group=SimpleNamespace(slug="club")
-    )
+@pytest.fixture
+def club(make_user, make_group, make_routine):
+    owner, member = make_user("Olga"), make_user("Ana")
+    group = make_group(owner, members=[member], slug="club")
+    routine = make_routine(group, "meals", title="Thursday supper")
+    return owner, member, routine
 
 
-def test_rsvp_changed_posts_json(app, receiver):
-    user = SimpleNamespace(id=3, display_name="Ana")
-    notify(
-        "rsvp_changed",
-        routine=routine(),
-        original_start=START,
-        user=user,
-        status="going",
-        previous=None,
-    )
+def key(routine):
+    return routine.start.strftime("%Y%m%dT%H%M")
+
+
+def cancel(planner_as_user, owner, routine):
+    path = f"/g/club/r/{routine.id}/{key(routine)}/cancel"
+    assert planner_as_user(owner).post(path, data={"reason": "Holiday"}).status_code in (302, 303)
+
+
+def test_rsvp_changed_posts_json(club, answer, receiver):
+    owner, member, routine = club
+    answer(member, routine, Status.GOING)
     planner_webhook.wait()
     [(headers, body)] = receiver.received
     assert json.loads(body) == {
         "event": "rsvp_changed",
-        "routine": {"id": 7, "title": "Thursday supper", "activity": "meals", "group": "club"},
-        "occurrence": "20261203T1900",
-        "user": {"id": 3, "name": "Ana"},
-        "status": "going",
+        "routine": {
+            "id": routine.id,
+            "title": "Thursday supper",
+            "activity": "meals",
+            "group": "club",
+        },
+        "occurrence": key(routine),
+        "user": {"id": member.id, "name": "Ana"},
+        "status": Status.GOING,
         "previous": None,
     }
     assert headers["Content-Type"] == "application/json"
@@ -86,36 +92,39 @@ def test_rsvp_changed_posts_json(app, receiver):
     assert headers["X-Planner-Signature"] == f"sha256={expected}"
 
 
-def test_occurrence_changed_posts_json_and_retries_server_errors(app, receiver):
+def test_occurrence_changed_posts_json_and_retries_server_errors(club, planner_as_user, receiver):
     receiver.statuses = [503]
-    notify("occurrence_changed", routine=routine(), original_start=START, change="cancelled")
+    owner, _, routine = club
+    cancel(planner_as_user, owner, routine)
     planner_webhook.wait()
     assert len(receiver.received) == 2  # the 503, then the retry
     payload = json.loads(receiver.received[-1][1])
     assert payload["event"] == "occurrence_changed" and payload["change"] == "cancelled"
 
 
-def test_a_refused_payload_is_not_retried(app, receiver):
+def test_a_refused_payload_is_not_retried(club, planner_as_user, receiver):
     receiver.statuses = [400]
-    notify("occurrence_changed", routine=routine(), original_start=START, change="changed")
+    owner, _, routine = club
+    cancel(planner_as_user, owner, routine)
     planner_webhook.wait()
     assert len(receiver.received) == 1
 
 
-def test_a_dead_url_never_breaks_the_hook_call(app, caplog):
+def test_a_dead_url_never_breaks_the_answer(planner_app, club, answer, caplog):
     with socket.socket() as sock:  # a port nothing listens on
         sock.bind(("127.0.0.1", 0))
         dead = sock.getsockname()[1]
-    app.config.update(WEBHOOK_URL=f"http://127.0.0.1:{dead}/hook", WEBHOOK_RETRIES=1)
+    planner_app.config.update(WEBHOOK_URL=f"http://127.0.0.1:{dead}/hook", WEBHOOK_RETRIES=1)
+    owner, member, routine = club
     began = time.monotonic()
-    notify("occurrence_changed", routine=routine(), original_start=START, change="cancelled")
-    assert time.monotonic() - began < 0.5  # delivery is off the request path
+    answer(member, routine, Status.GOING)  # the answer is saved: a 303, never an error page
+    assert time.monotonic() - began < 2  # delivery is off the request path
     planner_webhook.wait()
-    assert "giving up on occurrence_changed" in caplog.text
+    assert "giving up on rsvp_changed" in caplog.text
 
 
-def test_no_url_configured_sends_nothing(app, receiver):
-    app.config["WEBHOOK_URL"] = None
+def test_no_url_configured_sends_nothing(planner_app, receiver):
+    planner_app.config["WEBHOOK_URL"] = None
     assert planner_webhook.send({"event": "x"}) is None
     planner_webhook.wait()
     assert receiver.received == []

@@ -67,7 +67,7 @@ def formats() -> dict[str, CalendarFormat]:
     found = current_app.extensions.get(FORMATS_KEY)
     if found is None:
         plugins = current_app.extensions["planner"]
-        results = [r for _, r in plugins.call_safely("register_calendar_formats")]
+        results = plugins.call_safely("register_calendar_formats")
         found = {fmt.extension: fmt for fmt in formats_from(results).values()}
         current_app.extensions[FORMATS_KEY] = found
     return found

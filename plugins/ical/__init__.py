@@ -1,16 +1,16 @@
 """The built-in calendar formats: iCalendar (``.ics``) and jCal (RFC 7265, ``.json``).
 
 Registered through ``register_calendar_formats`` like any third-party format, so the registry
-is proven by two real users. Both render the same ``icalendar.Calendar`` that
-:meth:`planner.feeds.ics.Feed.calendar` builds (plugins have decorated its events by then).
+is proven by two real users. Essential: without a format every feed would be a 404, so it
+cannot be switched off. Both render the same ``icalendar.Calendar`` that
+:meth:`planner.api.Feed.calendar` builds (plugins have decorated its events by then).
 """
 
 from __future__ import annotations
 
 import json
 
-from planner import hookimpl
-from planner.feeds.ics import CalendarFormat, Feed, to_ics, to_jcal
+from planner.api import CalendarFormat, Feed, hookimpl, to_ics, to_jcal
 
 
 def render_ics(feed: Feed) -> bytes:
@@ -38,5 +38,5 @@ JCAL = CalendarFormat(
 
 
 @hookimpl
-def register_calendar_formats():
+def register_calendar_formats() -> list[CalendarFormat]:
     return [ICS, JCAL]

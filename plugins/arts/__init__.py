@@ -10,12 +10,12 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
+from icalendar import Event
 from wtforms import SelectField, StringField, TextAreaField, URLField
 from wtforms.validators import Length, ValidationError
 from wtforms.validators import Optional as OptionalField
 
-from planner import hookimpl
-from planner.plugins.activity import ActivityType, DetailsForm, choices
+from planner.api import ActivityType, Attendance, DetailsForm, Occurrence, choices, hookimpl
 
 KEY = "arts"
 KINDS = {
@@ -38,7 +38,7 @@ def is_web_link(value: str | None) -> bool:
     return parts.scheme in ("http", "https") and bool(parts.hostname)
 
 
-def web_link(_form, field) -> None:
+def web_link(_form: object, field: Any) -> None:
     if field.data and not is_web_link(field.data):
         raise ValidationError("Enter a web address starting with http:// or https://.")
 
@@ -81,6 +81,25 @@ class Arts(ActivityType):
             parts.append(f"Bring: {details['bring']}")
         return " ".join(parts)
 
+    def categories(self, details: dict[str, Any]) -> tuple[str, ...]:
+        """ "Arts" and the kind ("Concert"), so a calendar can colour concerts apart."""
+        kind = KINDS.get(details.get("kind") or "")
+        return (*self.default_categories, *([kind] if kind else []))
+
+    def ical_event(
+        self,
+        event: Event,
+        details: dict[str, Any],
+        occurrence: Occurrence | None,
+        attendance: Attendance | None,
+        routine: Any,
+    ) -> None:
+        """The booking link becomes the event's URL (http/https only)."""
+        link = self.safe_link(details)
+        if link:
+            event.pop("URL", None)
+            event.add("URL", link)
+
 
 ARTS = Arts(
     key=KEY,
@@ -88,26 +107,11 @@ ARTS = Arts(
     icon="🎭",
     description="Museums, galleries, concerts, theatre and workshops, together.",
     form=ArtsForm,
-    categories=("Arts",),
-    template="plugins/arts/details.html",
+    default_categories=("Arts",),
+    template="arts/details.html",
 )
 
 
 @hookimpl
-def register_activity_types():
+def register_activity_types() -> list[ActivityType]:
     return [ARTS]
-
-
-@hookimpl
-def ical_event(event, occurrence, routine, attendance):
-    """The booking link becomes the event's URL; the kind becomes a category."""
-    if routine.activity_key != KEY:
-        return
-    details = ARTS.clean(routine.details)
-    link = details.get("booking_url")
-    if is_web_link(link):
-        event.pop("URL", None)
-        event.add("URL", link)
-    kind = KINDS.get(details.get("kind") or "")
-    if kind:
-        event.add("CATEGORIES", [kind])

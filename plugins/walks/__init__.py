@@ -10,13 +10,12 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from icalendar import Alarm
+from icalendar import Alarm, Event
 from wtforms import FloatField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange
 from wtforms.validators import Optional as OptionalField
 
-from planner import hookimpl
-from planner.plugins.activity import ActivityType, DetailsForm, choices
+from planner.api import ActivityType, Attendance, DetailsForm, Occurrence, choices, hookimpl
 
 KEY = "walks"
 PACES = {"gentle": "Gentle", "steady": "Steady", "brisk": "Brisk"}
@@ -27,9 +26,7 @@ AGREEMENT = (
 
 
 class WalksForm(DetailsForm):
-    meeting_point = StringField(
-        "Meeting point", validators=[DataRequired(), Length(max=200)]
-    )
+    meeting_point = StringField("Meeting point", validators=[DataRequired(), Length(max=200)])
     distance_km = FloatField(
         "Distance (km)", validators=[OptionalField(), NumberRange(min=0.5, max=60)]
     )
@@ -67,6 +64,18 @@ class Walks(ActivityType):
         agreement = details.get("agreement") or AGREEMENT
         return f"{head}: {', '.join(facts)}. Phones away: {agreement}"
 
+    def ical_event(
+        self,
+        event: Event,
+        details: dict[str, Any],
+        occurrence: Occurrence | None,
+        attendance: Attendance | None,
+        routine: Any,
+    ) -> None:
+        """A display alarm on every VEVENT that is not cancelled."""
+        if str(event.get("STATUS", "")).upper() != "CANCELLED":
+            event.add_component(reminder(details))
+
 
 WALKS = Walks(
     key=KEY,
@@ -74,8 +83,8 @@ WALKS = Walks(
     icon="🥾",
     description="A walk together with phones put away.",
     form=WalksForm,
-    categories=("Walk",),
-    template="plugins/walks/details.html",
+    default_categories=("Walk",),
+    template="walks/details.html",
 )
 
 
@@ -90,14 +99,5 @@ def reminder(details: dict[str, Any]) -> Alarm:
 
 
 @hookimpl
-def register_activity_types():
+def register_activity_types() -> list[ActivityType]:
     return [WALKS]
-
-
-@hookimpl
-def ical_event(event, occurrence, routine, attendance):
-    if routine.activity_key != KEY:
-        return
-    if str(event.get("STATUS", "")).upper() == "CANCELLED":
-        return
-    event.add_component(reminder(WALKS.clean(routine.details)))

@@ -10,14 +10,21 @@ from __future__ import annotations
 from typing import Any
 
 from flask import render_template
+from icalendar import Event
 from markupsafe import Markup
 from wtforms import IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange
 from wtforms.validators import Optional as OptionalField
 
-from planner import hookimpl
-from planner.joining.answers import Attendance
-from planner.plugins.activity import ActivityType, DetailsForm, SlotDefault, choices
+from planner.api import (
+    ActivityType,
+    Attendance,
+    DetailsForm,
+    Occurrence,
+    SlotDefault,
+    choices,
+    hookimpl,
+)
 
 KEY = "sports"
 LEVELS = {
@@ -60,6 +67,48 @@ class Sports(ActivityType):
             parts.append(f"Bring: {details['equipment']}")
         return " ".join(parts)
 
+    def panel(
+        self,
+        occurrence: Occurrence,
+        routine: Any,
+        viewer: Any,
+        attendance: Attendance | None,
+    ) -> Markup:
+        """Whether the game is on, and balanced teams once two or more are going."""
+        details = self.clean(routine.details)
+        going = players(attendance)
+        return Markup(
+            render_template(
+                "sports/panel.html",
+                details=details,
+                routine=routine,
+                activity=self,
+                occurrence=occurrence,
+                status=game_status(details, attendance),
+                players=going,
+                missing=max(0, (details.get("min_players") or 0) - going),
+                teams=split_teams(attendance, details.get("teams") or 2) if going >= 2 else [],
+            )
+        )
+
+    def ical_event(
+        self,
+        event: Event,
+        details: dict[str, Any],
+        occurrence: Occurrence | None,
+        attendance: Attendance | None,
+        routine: Any,
+    ) -> None:
+        """TENTATIVE below the minimum, CONFIRMED at it; the master VEVENT stays TENTATIVE."""
+        if str(event.get("STATUS", "")).upper() == "CANCELLED" or not details.get("min_players"):
+            return
+        if occurrence is None or attendance is None:
+            status = "TENTATIVE"
+        else:
+            status = "CONFIRMED" if game_status(details, attendance) == "on" else "TENTATIVE"
+        event.pop("STATUS", None)
+        event.add("STATUS", status)
+
 
 SPORTS = Sports(
     key=KEY,
@@ -68,8 +117,8 @@ SPORTS = Sports(
     description="A regular game: on once enough players are going, with balanced teams.",
     form=SportsForm,
     default_slots=(SlotDefault("Brings the ball"), SlotDefault("Brings bibs")),
-    categories=("Sports",),
-    template="plugins/sports/details.html",
+    default_categories=("Sports",),
+    template="sports/details.html",
 )
 
 
@@ -109,43 +158,5 @@ def split_teams(attendance: Attendance | None, teams: int = 2) -> list[list[str]
 
 
 @hookimpl
-def register_activity_types():
+def register_activity_types() -> list[ActivityType]:
     return [SPORTS]
-
-
-@hookimpl
-def occurrence_panels(occurrence, routine, viewer, attendance):
-    if routine.activity_key != KEY:
-        return None
-    details = SPORTS.clean(routine.details)
-    going = players(attendance)
-    return Markup(
-        render_template(
-            "plugins/sports/panel.html",
-            details=details,
-            routine=routine,
-            activity=SPORTS,
-            occurrence=occurrence,
-            status=game_status(details, attendance),
-            players=going,
-            missing=max(0, (details.get("min_players") or 0) - going),
-            teams=split_teams(attendance, details.get("teams") or 2) if going >= 2 else [],
-        )
-    )
-
-
-@hookimpl
-def ical_event(event, occurrence, routine, attendance):
-    if routine.activity_key != KEY:
-        return
-    if str(event.get("STATUS", "")).upper() == "CANCELLED":
-        return
-    details = SPORTS.clean(routine.details)
-    if not details.get("min_players"):
-        return
-    if occurrence is None or attendance is None:
-        status = "TENTATIVE"
-    else:
-        status = "CONFIRMED" if game_status(details, attendance) == "on" else "TENTATIVE"
-    event.pop("STATUS", None)
-    event.add("STATUS", status)

@@ -12,15 +12,26 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from icalendar import Event
 from markupsafe import Markup
+from werkzeug.wrappers import Response
 from wtforms import BooleanField, RadioField, StringField, TextAreaField
 from wtforms.validators import Length
 from wtforms.validators import Optional as OptionalField
 
-from planner import hookimpl
-from planner.joining.answers import Attendance
-from planner.plugins.activity import ActivityType, DetailsForm, SlotDefault, choices
-from planner.plugins.helpers import is_member, member_routine, occurrence_number, update_details
+from planner.api import (
+    ActivityType,
+    Attendance,
+    DetailsForm,
+    Occurrence,
+    SlotDefault,
+    choices,
+    hookimpl,
+    is_member,
+    member_routine,
+    occurrence_number,
+    update_details,
+)
 
 KEY = "meals"
 STYLES = {"potluck": "Potluck: everyone brings a dish", "hosted": "Hosted: the host cooks"}
@@ -55,6 +66,53 @@ class Meals(ActivityType):
             parts.append(f"Dietary notes: {details['dietary']}")
         return " ".join(parts)
 
+    def panel(
+        self,
+        occurrence: Occurrence,
+        routine: Any,
+        viewer: Any,
+        attendance: Attendance | None,
+    ) -> Markup:
+        """Whose turn it is to host, and a button to join or leave the rotation."""
+        details = self.clean(routine.details)
+        number = occurrence_number(routine, occurrence.original_start)
+        member = is_member(viewer, routine)
+        opted_in = member and any(h["user_id"] == viewer.id for h in hosts_of(details))
+        return Markup(
+            render_template(
+                "meals/panel.html",
+                details=details,
+                routine=routine,
+                activity=self,
+                occurrence=occurrence,
+                host=next_host(details, number, attendance),
+                member=member,
+                opted_in=opted_in,
+                viewer=viewer,
+            )
+        )
+
+    def ical_event(
+        self,
+        event: Event,
+        details: dict[str, Any],
+        occurrence: Occurrence | None,
+        attendance: Attendance | None,
+        routine: Any,
+    ) -> None:
+        """Name the host in a single occurrence's DESCRIPTION ("add to calendar")."""
+        if occurrence is None:
+            return
+        number = occurrence_number(routine, occurrence.original_start)
+        host = next_host(details, number, attendance)
+        if host is None:
+            return
+        line = f"Host: {host['name']}"
+        description = str(event.get("DESCRIPTION", ""))
+        if line not in description:
+            event.pop("DESCRIPTION", None)
+            event.add("DESCRIPTION", f"{description}\n\n{line}".strip())
+
 
 MEALS = Meals(
     key=KEY,
@@ -68,8 +126,8 @@ MEALS = Meals(
         SlotDefault("Dessert"),
         SlotDefault("Drinks", 2),
     ),
-    categories=("Meal",),
-    template="plugins/meals/details.html",
+    default_categories=("Meal",),
+    template="meals/details.html",
     state_keys=("hosts",),
 )
 
@@ -106,54 +164,15 @@ def next_host(
 
 
 @hookimpl
-def register_activity_types():
+def register_activity_types() -> list[ActivityType]:
     return [MEALS]
-
-
-@hookimpl
-def occurrence_panels(occurrence, routine, viewer, attendance):
-    if routine.activity_key != KEY:
-        return None
-    details = MEALS.clean(routine.details)
-    host = next_host(details, occurrence_number(routine, occurrence.original_start), attendance)
-    member = is_member(viewer, routine)
-    opted_in = member and any(h["user_id"] == viewer.id for h in hosts_of(details))
-    return Markup(
-        render_template(
-            "plugins/meals/panel.html",
-            details=details,
-            routine=routine,
-            activity=MEALS,
-            occurrence=occurrence,
-            host=host,
-            member=member,
-            opted_in=opted_in,
-            viewer=viewer,
-        )
-    )
-
-
-@hookimpl
-def ical_event(event, occurrence, routine, attendance):
-    """Name the host in a single occurrence's DESCRIPTION ("add to calendar")."""
-    if routine.activity_key != KEY or occurrence is None:
-        return
-    details = MEALS.clean(routine.details)
-    host = next_host(details, occurrence_number(routine, occurrence.original_start), attendance)
-    if host is None:
-        return
-    line = f"Host: {host['name']}"
-    description = str(event.get("DESCRIPTION", ""))
-    if line not in description:
-        event.pop("DESCRIPTION", None)
-        event.add("DESCRIPTION", f"{description}\n\n{line}".strip())
 
 
 bp = Blueprint("meals", __name__)
 
 
 @bp.post("/g/<slug>/r/<int:routine_id>/meals/hosting")
-def hosting(slug: str, routine_id: int):
+def hosting(slug: str, routine_id: int) -> Response:
     """Join or leave the host rotation (``action=join|leave``); members only."""
     routine = member_routine(slug, routine_id, activity_key=KEY)
     action = request.form.get("action")
@@ -180,5 +199,5 @@ def hosting(slug: str, routine_id: int):
 
 
 @hookimpl
-def register_routes():
+def register_routes() -> list[Blueprint]:
     return [bp]

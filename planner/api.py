@@ -1,0 +1,50 @@
+"""Everything a planner plugin may import, in one module: ``from planner.api import ...``.
+
+The names in ``__all__`` are the plugin API. They stay importable from here across releases,
+while the modules they are defined in (and every other module of planner) are private and may
+move, as they did when planner's flat modules moved into rooms. A plugin that imports
+``planner.models`` or ``planner.web`` couples itself to internals that are not kept stable.
+
+- Declaring hooks: :data:`hookimpl` (also ``from planner import hookimpl``).
+- Activity types: :class:`ActivityType`, :class:`DetailsForm`, :class:`SlotDefault`,
+  :func:`choices`.
+- What hooks and activity types receive: :class:`Occurrence`, :class:`Attendance` with its
+  :class:`Person` and :class:`ClaimInfo` entries, and the :class:`Status` an answer has (a
+  ``StrEnum``: ``Status.GOING == "going"``) and the :class:`Role` a member has.
+- Calendar formats: :class:`CalendarFormat`, the :class:`Feed` it renders, and the two
+  serializers the built-in ``ical`` format uses, :func:`to_ics` and :func:`to_jcal`.
+- Routes and state of one's own: :func:`member_routine`, :func:`is_member`,
+  :func:`update_details`, :func:`occurrence_number`.
+"""
+
+from __future__ import annotations
+
+from planner.enums import Role, Status
+from planner.feeds.ics import CalendarFormat, Feed, to_ics, to_jcal
+from planner.joining.attendance import Attendance, ClaimInfo, Person
+from planner.plugins.activity import ActivityType, DetailsForm, SlotDefault, choices
+from planner.plugins.helpers import is_member, member_routine, occurrence_number, update_details
+from planner.plugins.hookspecs import hookimpl
+from planner.scheduling.recurrence import Occurrence
+
+__all__ = [
+    "ActivityType",
+    "Attendance",
+    "CalendarFormat",
+    "ClaimInfo",
+    "DetailsForm",
+    "Feed",
+    "Occurrence",
+    "Person",
+    "Role",
+    "SlotDefault",
+    "Status",
+    "choices",
+    "hookimpl",
+    "is_member",
+    "member_routine",
+    "occurrence_number",
+    "to_ics",
+    "to_jcal",
+    "update_details",
+]
