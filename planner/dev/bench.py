@@ -187,7 +187,6 @@ def in_process(app, group_id: int, runs: int) -> dict[str, float]:
             return naive_calendar(load_routines(session, group_id, since=win.start), base)
 
         vtimezone._cached.cache_clear()
-        vtimezone._cached_bytes.cache_clear()
         figures["first render ever (zone not yet cached) ms"], body = _median_ms(ours, 1)
         figures["feed size KB"] = len(body) / 1024
         figures["events"] = body.count(b"BEGIN:VEVENT")

@@ -12,7 +12,7 @@ Every loader runs a fixed number of statements, whatever the number of routines 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -406,12 +406,6 @@ def occurrence_feed(
         occurrences=[FeedOccurrence(item, occurrence, attendance.get(key))],
         url=item.occurrence_url(occurrence),
     )
-
-
-@dataclass
-class _Candidates:
-    routines: dict[int, Routine] = field(default_factory=dict)
-    keys: list[tuple[int, datetime]] = field(default_factory=list)
 
 
 def personal_feed(

@@ -220,11 +220,6 @@ def _cached(zone: str, first_year: int, this_year: int) -> Timezone:
     return build(zone, first_year, this_year)
 
 
-@lru_cache(maxsize=256)
-def _cached_bytes(zone: str, first_year: int, this_year: int) -> bytes:
-    return _cached(zone, first_year, this_year).to_ical()
-
-
 def vtimezone(zone: str, first: date, today: date | None = None) -> Timezone:
     """The cached VTIMEZONE for ``zone`` covering ``first`` onwards.
 
@@ -232,9 +227,3 @@ def vtimezone(zone: str, first: date, today: date | None = None) -> Timezone:
     """
     today = today or datetime.now(UTC).date()
     return _cached(zone, first.year, today.year)
-
-
-def vtimezone_bytes(zone: str, first: date, today: date | None = None) -> bytes:
-    """The serialized form of :func:`vtimezone`, cached too (serializing is the slow part)."""
-    today = today or datetime.now(UTC).date()
-    return _cached_bytes(zone, first.year, today.year)
