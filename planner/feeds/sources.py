@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.pool import QueuePool
 
 from planner.db import database
-from planner.feeds.ics import Feed, FeedOccurrence, FeedRoutine
+from planner.feeds.model import Feed, FeedOccurrence, FeedRoutine
 from planner.joining.attendance import Attendance, attendance_for
 from planner.models import Group, Membership, Override, Regular, Routine, Rsvp, User
 from planner.routines.occurrences import ZONE_MARGIN, series_of
