@@ -176,6 +176,8 @@ def in_process(app, group_id: int, runs: int) -> dict[str, float]:
     with app.test_request_context("/", base_url=base):
         session = get_session()
         group = session.get(Group, group_id)
+        if group is None:
+            raise SystemExit(f"no group with id {group_id}")
         win = feed_sources.window()
 
         def ours():

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import logging
 from collections import OrderedDict
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event, vRecur
@@ -25,7 +25,7 @@ from icalendar.prop import (
     vUri,
 )
 
-from planner.feeds.model import Feed, FeedOccurrence, FeedRoutine
+from planner.feeds.model import AttendanceKey, AttendanceLoader, Feed, FeedOccurrence, FeedRoutine
 from planner.feeds.vtimezone import vtimezone
 from planner.scheduling.recurrence import (
     Occurrence,
@@ -35,6 +35,9 @@ from planner.scheduling.recurrence import (
     next_occurrences,
     produces,
 )
+
+if TYPE_CHECKING:
+    from planner.joining.attendance import Attendance
 
 log = logging.getLogger(__name__)
 
@@ -172,7 +175,9 @@ def _instance(
     return event
 
 
-def _decorate(feed: Feed, event: Event, occurrence, routine, attendance) -> None:
+def _decorate(
+    feed: Feed, event: Event, occurrence: Occurrence | None, routine: Any, attendance: Any
+) -> None:
     if feed.decorate is None:
         return
     feed.decorate(event=event, occurrence=occurrence, routine=routine, attendance=attendance)
@@ -240,7 +245,9 @@ def _plan(item: FeedRoutine, cutoff: datetime) -> _Plan:
     return plan
 
 
-def _series_events(plan: _Plan, feed: Feed, attendance: dict, stamp, zones: dict) -> list:
+def _series_events(
+    plan: _Plan, feed: Feed, attendance: _LazyBatch, stamp: vDDDTypes, zones: dict[str, date]
+) -> list[Event]:
     item, zone = plan.item, plan.zone
     series = item.series
     if plan.skip:
@@ -272,12 +279,12 @@ class _LazyBatch:
     really reads an attendance does the feed pay for loading all of them (a fixed few queries).
     """
 
-    def __init__(self, loader: Callable[[list], dict] | None, keys: list):
+    def __init__(self, loader: AttendanceLoader | None, keys: list[AttendanceKey]):
         self.loader = loader
         self.keys = keys
-        self.loaded: dict | None = None
+        self.loaded: dict[AttendanceKey, Attendance] | None = None
 
-    def get(self, key):
+    def get(self, key: AttendanceKey) -> Attendance | None:
         if self.loaded is None:
             self.loaded = self.loader(self.keys) if (self.loader and self.keys) else {}
         return self.loaded.get(key)
@@ -289,18 +296,20 @@ class LazyAttendance:
 
     __slots__ = ("_batch", "_key")
 
-    def __init__(self, batch: _LazyBatch, key: tuple[int, datetime]):
+    def __init__(self, batch: _LazyBatch, key: AttendanceKey):
         self._batch = batch
         self._key = key
 
-    def __getattr__(self, name: str):
+    def __getattr__(self, name: str) -> Any:
         return getattr(self._batch.get(self._key), name)
 
     def __repr__(self) -> str:
         return f"LazyAttendance({self._batch.get(self._key)!r})"
 
 
-def _attendance(batch: _LazyBatch, item: FeedRoutine, occurrence: Occurrence):
+def _attendance(
+    batch: _LazyBatch, item: FeedRoutine, occurrence: Occurrence
+) -> LazyAttendance | None:
     if batch.loader is None:
         return None
     return LazyAttendance(batch, (item.routine.id, occurrence.original_start))
@@ -319,7 +328,9 @@ def occurrence_uid(item: FeedRoutine, occurrence: Occurrence) -> str:
     return f"{local}-{occurrence.key}@{domain}"
 
 
-def _standalone(standalone: FeedOccurrence, feed: Feed, stamp, zones: dict) -> Event:
+def _standalone(
+    standalone: FeedOccurrence, feed: Feed, stamp: vDDDTypes, zones: dict[str, date]
+) -> Event:
     item, occurrence = standalone.routine, standalone.occurrence
     zone = _Zone(item.series.timezone)
     uid = vText(occurrence_uid(item, occurrence))

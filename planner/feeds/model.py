@@ -14,6 +14,12 @@ from planner.scheduling.recurrence import Occurrence, Series
 if TYPE_CHECKING:
     from icalendar import Calendar
 
+    from planner.joining.attendance import Attendance
+
+#: (routine id, original start): the key attendance is loaded and looked up by.
+AttendanceKey = tuple[int, datetime]
+AttendanceLoader = Callable[[list[AttendanceKey]], "dict[AttendanceKey, Attendance]"]
+
 
 @dataclass
 class FeedRoutine:
@@ -71,7 +77,7 @@ class Feed:
     refresh_minutes: int = 360
     stamp: datetime = field(default_factory=lambda: datetime.now(UTC))
     # Loads {(routine_id, original_start): Attendance} for the override VEVENTs of series.
-    attendance_loader: Callable[[list[tuple[int, datetime]]], dict] | None = None
+    attendance_loader: AttendanceLoader | None = None
     # The personal feed's owner: their "maybe" or waitlisted answers become STATUS:TENTATIVE.
     viewer_id: int | None = None
     # Called as decorate(event=, occurrence=, routine=, attendance=): the ical_event hook.

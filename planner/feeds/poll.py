@@ -10,12 +10,13 @@ from the body would never match.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Engine, and_, bindparam, create_engine, select
+from sqlalchemy import Engine, Executable, and_, bindparam, create_engine, select
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import QueuePool
 
@@ -149,14 +150,21 @@ _OWNER_AND_GROUPS = (
 )
 
 
-def _read(statement, **params: Any) -> list:
+def _read(statement: Executable, **params: Any) -> list[Any]:
     with reader().connect() as conn:
-        return conn.execute(statement, params).all()
+        return list(conn.execute(statement, params).all())
+
+
+def _group_row(values: Sequence[Any], member: bool = False) -> GroupRow:
+    """A GroupRow from the ``_GROUP_COLUMNS`` part of a row (unpacked, so a changed column
+    list fails here and not as a shifted field)."""
+    id_, slug, name, description, visibility, version, updated_at = values
+    return GroupRow(id_, slug, name, description, visibility, version, updated_at, member)
 
 
 def group_row(slug: str) -> GroupRow | None:
     rows = _read(_BY_SLUG, slug=slug)
-    return GroupRow(*rows[0]) if rows else None
+    return _group_row(rows[0]) if rows else None
 
 
 def token_group_row(token: str, slug: str) -> GroupRow | None:
@@ -166,10 +174,12 @@ def token_group_row(token: str, slug: str) -> GroupRow | None:
     row = rows[0] if rows else None
     if row is None:
         return None
-    return GroupRow(*row[:-1], member=row[-1] is not None)
+    return _group_row(row[:-1], member=row[-1] is not None)
 
 
-def _validators(parts: tuple, modified: list[datetime | None], win: Window) -> Validators:
+def _validators(
+    parts: tuple[object, ...], modified: list[datetime | None], win: Window
+) -> Validators:
     text = repr((FEED_SCHEMA, _plugin_fingerprint(), win.day.isoformat(), *parts))
     etag = hashlib.sha256(text.encode()).hexdigest()[:32]
     stamps = [m.replace(tzinfo=UTC) for m in modified if m is not None]
@@ -178,7 +188,7 @@ def _validators(parts: tuple, modified: list[datetime | None], win: Window) -> V
 
 
 def group_validators(
-    group: Group | GroupRow, kind: str, fmt: str, win: Window, extra: tuple = ()
+    group: Group | GroupRow, kind: str, fmt: str, win: Window, extra: tuple[object, ...] = ()
 ) -> Validators:
     """For a group's feed, one routine's feed, or one occurrence: from the group row alone."""
     return _validators(
@@ -211,7 +221,7 @@ def token_owner_rows(token: str) -> tuple[UserRow, list[GroupRow]] | None:
     if not rows:
         return None
     user = UserRow(*rows[0][:3])
-    groups = [GroupRow(*row[3:], member=True) for row in rows if row[3] is not None]
+    groups = [_group_row(row[3:], member=True) for row in rows if row[3] is not None]
     return user, groups
 
 

@@ -15,7 +15,7 @@ from flask import current_app
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from planner.feeds.model import Feed, FeedOccurrence, FeedRoutine
+from planner.feeds.model import AttendanceKey, AttendanceLoader, Feed, FeedOccurrence, FeedRoutine
 from planner.feeds.poll import (
     FEED_SCHEMA,
     GroupRow,
@@ -101,7 +101,7 @@ _OVERRIDE_COLUMNS = (
 
 def load_series_rows(
     session: Session, since: datetime, **where: Any
-) -> list[tuple[Routine, list]]:
+) -> list[tuple[Routine, list[Any]]]:
     """Routines (ORM, for plugins) with their overrides from ``since`` on as plain rows.
 
     Two statements. Overrides are read as rows, not ORM objects: a feed reads each once and
@@ -123,7 +123,8 @@ def load_series_rows(
         .where(or_(Override.original_start >= floor, Override.start >= floor))
         .order_by(Override.routine_id, Override.original_start)
     ).all()
-    by_routine: dict[int, list] = {r.id: [] for r in routines}
+    # Plain rows that series_of reads like Override objects (same attribute names).
+    by_routine: dict[int, list[Any]] = {r.id: [] for r in routines}
     for row in rows:
         by_routine[row.routine_id].append(row)
     return [(r, by_routine[r.id]) for r in routines]
@@ -134,7 +135,7 @@ def feed_routine(
     group: Group | GroupRow,
     base_url: str,
     domain: str,
-    overrides: list | None = None,
+    overrides: list[Any] | None = None,
 ) -> FeedRoutine:
     """``overrides``: rows from :func:`load_series_rows`; None reads ``routine.overrides``."""
     activity = current_app.extensions["planner"].activity(routine.activity_key)
@@ -171,8 +172,8 @@ def _still_running(item: FeedRoutine, since: datetime) -> bool:
         return False  # a rule edited by hand into nonsense: leave it out, never a 500
 
 
-def _attendance_loader(session: Session):
-    def load(keys: list[tuple[int, datetime]]) -> dict:
+def _attendance_loader(session: Session) -> AttendanceLoader:
+    def load(keys: list[AttendanceKey]) -> dict[AttendanceKey, Attendance]:
         found = attendance_for(session, keys) if keys else {}
         for rid, start in keys:
             found.setdefault((rid, start), Attendance(rid, start))

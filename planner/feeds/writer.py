@@ -66,14 +66,25 @@ def _value(value: Any) -> str:
     return out.decode("utf-8") if isinstance(out, bytes) else out
 
 
-def _params(value: Any, memo: dict) -> str:
+class _Memo:
+    """What one :func:`to_ics` call has formatted already, keyed on object identity: valid
+    because every value keyed on is alive in the component for the whole call."""
+
+    __slots__ = ("lines", "params")
+
+    def __init__(self) -> None:
+        self.params: dict[int, str] = {}
+        self.lines: dict[tuple[str, int], bytes] = {}
+
+
+def _params(value: Any, memo: _Memo) -> str:
     params = getattr(value, "params", None)
     if not params:
         return ""
     key = id(params)  # shared per zone (see _Zone), so usually formatted once per render
-    text = memo.get(key)
+    text = memo.params.get(key)
     if text is None:
-        text = memo[key] = _format_params(params)
+        text = memo.params[key] = _format_params(params)
     return text
 
 
@@ -87,19 +98,20 @@ def _format_params(params: Parameters) -> str:
     return ";" + out if out else ""
 
 
-def _write(component: Component, out: list[bytes], memo: dict) -> None:
-    out.append(b"BEGIN:" + component.name.encode() + b"\r\n")
+def _write(component: Component, out: list[bytes], memo: _Memo) -> None:
+    kind = (component.name or "").encode()
+    out.append(b"BEGIN:" + kind + b"\r\n")
     for name, values in component.items():
         for value in values if isinstance(values, list) else (values,):
             key = (name, id(value))
-            line = memo.get(key)
+            line = memo.lines.get(key)
             if line is None:
                 head = name + _params(value, memo)
-                line = memo[key] = fold(f"{head}:{_value(value)}".encode())
+                line = memo.lines[key] = fold(f"{head}:{_value(value)}".encode())
             out.append(line)
     for sub in component.subcomponents:
         _write(sub, out, memo)
-    out.append(b"END:" + component.name.encode() + b"\r\n")
+    out.append(b"END:" + kind + b"\r\n")
 
 
 def to_ics(component: Component) -> bytes:
@@ -109,10 +121,10 @@ def to_ics(component: Component) -> bytes:
     only as long as the call, while every value it is keyed on is alive in ``component``.
     """
     out: list[bytes] = []
-    _write(component, out, {})
+    _write(component, out, _Memo())
     return b"".join(out)
 
 
-def to_jcal(component: Component) -> list:
+def to_jcal(component: Component) -> list[Any]:
     """RFC 7265 jCal (a JSON-ready list) through icalendar's own converter."""
     return component.to_jcal()

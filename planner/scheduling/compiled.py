@@ -76,8 +76,10 @@ def _compile(text: str, start: datetime, tz_name: str) -> _Rule:
         local_until=local_until,
         explicit=explicit,
         freq=parts["FREQ"],
-        interval=rule._interval,
-        wkst=rule._wkst,
+        # dateutil's own reading of INTERVAL and WKST (defaults included): private, but the
+        # restart must step exactly as the rule does.
+        interval=rule._interval,  # type: ignore[attr-defined]
+        wkst=rule._wkst,  # type: ignore[attr-defined]
     )
 
 
@@ -126,6 +128,7 @@ def _rule_from(compiled: _Rule, start: datetime, lo: datetime) -> du.rrule:
     if restart is None or compiled.explicit is None:
         return compiled.rule
     rule = du.rrulestr(compiled.explicit, dtstart=restart, cache=False)
+    assert isinstance(rule, du.rrule)  # one RRULE line parses to an rrule, never a set
     if compiled.local_until is not None:
         rule = rule.replace(until=compiled.local_until)
     return rule

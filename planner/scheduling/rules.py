@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from planner.scheduling.recurrence import (
     WEEKDAYS,
@@ -187,7 +188,7 @@ def from_rrule(text: str, start: datetime, tz: str) -> Schedule | None:
         ends = "until"
     if parts.pop("WKST", "MO") != "MO" and freq == "WEEKLY" and interval > 1:
         return None
-    common = {"interval": interval, "ends": ends, "until": until, "count": count}
+    common: dict[str, Any] = {"interval": interval, "ends": ends, "until": until, "count": count}
     keys = set(parts)
     if freq == "DAILY" and not keys:
         return Schedule(kind="daily", **common)

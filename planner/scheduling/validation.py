@@ -226,14 +226,14 @@ def bounded_between(
         index = 0
         while True:
             month = base + index * step
-            period = datetime(month // 12, month % 12 + 1, 1)
-            if period > hi:
+            period_start = datetime(month // 12, month % 12 + 1, 1)
+            if period_start > hi:
                 return
             following = month + step // interval
             index += 1
             if following // 12 <= 9999 and datetime(following // 12, following % 12 + 1, 1) <= lo:
                 continue
-            for value in _probe(parts, period):
+            for value in _probe(parts, period_start):
                 if lo <= value <= hi:
                     yield value
     # DAILY / WEEKLY: candidate days from yearly probes, grouped into periods here.
