@@ -55,6 +55,8 @@ def _dt(value: datetime, params: Parameters) -> vDDDTypes:
 
 
 _NO_PARAMS = Parameters()
+# Zones whose times the writer writes in UTC (``...Z``): see writer._datetime_value.
+_UTC_NAMES = frozenset({"UTC", "Etc/UTC"})
 # Components are OrderedDicts with upper-case keys; our keys are upper-case already, so setting
 # them directly skips icalendar's per-call key normalization (a tenth of a large render).
 _put = OrderedDict.__setitem__
@@ -65,13 +67,17 @@ def _utc(naive_utc: datetime) -> vDDDTypes:
 
 
 class _Zone:
-    """A routine's zone with its shared TZID parameter."""
+    """A routine's zone with its shared TZID parameter.
+
+    A routine in UTC gets none: its times are written with ``Z``, and RFC 5545 forbids TZID on
+    a UTC time (Google rejects ``DTSTART;TZID=Etc/UTC:...Z``).
+    """
 
     __slots__ = ("info", "params")
 
     def __init__(self, name: str):
         self.info = ZoneInfo(name)
-        self.params = Parameters({"TZID": name})
+        self.params = _NO_PARAMS if name in _UTC_NAMES else Parameters({"TZID": name})
 
     def local(self, naive: datetime) -> vDDDTypes:
         return _dt(naive.replace(tzinfo=self.info), self.params)

@@ -17,27 +17,42 @@ from icalendar.cal.component import Component
 from icalendar.parser import Parameters
 from icalendar.prop import vDDDTypes, vInt, vText, vUri
 
-_TEXT_ESCAPES = str.maketrans({"\\": "\\\\", ";": "\\;", ",": "\\,", "\n": "\\n", "\r": None})
+_TEXT_ESCAPES = str.maketrans({"\\": "\\\\", ";": "\\;", ",": "\\,", "\n": "\\n", "\r": "\\n"})
+
+
+_FOLD_AT = 74
+_ESCAPE_STARTS = b"\\^"
 
 
 def escape_text(value: str) -> str:
-    """RFC 5545 TEXT escaping (CR dropped: a CRLF newline becomes one ``\\n``)."""
+    """RFC 5545 TEXT escaping; CRLF, LF and a lone CR each become one ``\\n``, as in icalendar.
+
+    Unlike icalendar, a literal backslash-N in the text stays one (icalendar rewrites it to
+    ``\\n`` first, so "C:\\Notes" would come back as "C:\\notes").
+    """
     return value.replace("\r\n", "\n").translate(_TEXT_ESCAPES)
 
 
 def fold(line: bytes) -> bytes:
-    """Fold one content line at 75 octets, never inside a UTF-8 sequence; adds the CRLF."""
-    if len(line) <= 75:
+    """Fold one content line as icalendar 7 does, and add the CRLF.
+
+    At most 74 octets before each fold (the continuation's leading space makes 75), never
+    inside a UTF-8 sequence, and never right after a backslash or caret: some clients read a
+    TEXT escape (``\\n``) or an RFC 6868 escape split across lines as two characters.
+    """
+    n = len(line)
+    if n <= _FOLD_AT:
         return line + b"\r\n"
     parts: list[bytes] = []
-    start, limit = 0, 75
-    n = len(line)
-    while n - start > limit:
-        cut = start + limit
+    start = 0
+    while n - start > _FOLD_AT:
+        cut = start + _FOLD_AT
         while line[cut] & 0xC0 == 0x80:  # continuation byte: back up to the character start
             cut -= 1
+        if line[cut - 1] in _ESCAPE_STARTS and cut - start > 1:
+            cut -= 1  # keep the escape with what it escapes
         parts.append(line[start:cut])
-        start, limit = cut, 74  # continuation lines begin with a space
+        start = cut
     parts.append(line[start:])
     return b"\r\n ".join(parts) + b"\r\n"
 
@@ -91,7 +106,8 @@ def _params(value: Any, memo: _Memo) -> str:
 def _format_params(params: Parameters) -> str:
     if len(params) == 1 and "TZID" in params:
         tzid = params["TZID"]
-        if isinstance(tzid, str) and not any(c in tzid for c in ';:,"'):
+        # TZID=UTC takes the slow path, which leaves it out as icalendar does (RFC 5545 3.2.19).
+        if isinstance(tzid, str) and tzid != "UTC" and not any(c in tzid for c in ';:,"'):
             return ";TZID=" + tzid
     out = params.to_ical(sorted=False)
     out = out.decode("utf-8") if isinstance(out, bytes) else out
