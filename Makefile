@@ -31,10 +31,14 @@ $(NODE_STAMP):
 
 test: $(STAMP) $(NODE_STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports --no-logo
+	$(BIN)/mypy
 	$(BIN)/python -m pytest $(PYTEST_ARGS) tests $(foreach e,$(EXAMPLES),$(dir $(e))tests)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports --no-logo
+	$(BIN)/mypy
 
 bench: $(STAMP)
 	$(BIN)/python -m planner.dev.bench
@@ -43,4 +47,4 @@ screenshots: $(STAMP)
 	$(BIN)/python -m tests.browser.screenshots
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis $(NODE_CACHE)
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .import_linter_cache .hypothesis $(NODE_CACHE)

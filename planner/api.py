@@ -23,9 +23,11 @@ from planner.enums import Role, Status
 from planner.feeds.ics import CalendarFormat, Feed, to_ics, to_jcal
 from planner.joining.attendance import Attendance, ClaimInfo, Person
 from planner.plugins.activity import ActivityType, DetailsForm, SlotDefault, choices
-from planner.plugins.helpers import is_member, member_routine, occurrence_number, update_details
 from planner.plugins.hookspecs import hookimpl
+from planner.routines.details import update_details
 from planner.scheduling.recurrence import Occurrence
+from planner.scheduling.series import occurrence_number
+from planner.web.plugin_support import is_member, member_routine
 
 __all__ = [
     "ActivityType",

@@ -10,7 +10,10 @@ import os
 import secrets
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 DEFAULTS: dict[str, Any] = {
     "DATABASE_URL": None,  # None: SQLite file ``planner.sqlite3`` in the instance folder
@@ -43,7 +46,7 @@ DEFAULTS: dict[str, Any] = {
 SECRET_FILE = "secret_key"
 
 
-def load(app, test_config: dict[str, Any] | None) -> None:
+def load(app: Flask, test_config: dict[str, Any] | None) -> None:
     """Fill ``app.config`` in priority order; ``test_config`` wins over everything."""
     app.config.from_mapping(DEFAULTS)
     app.config.from_pyfile("planner.cfg", silent=True)

@@ -21,9 +21,9 @@ from wtforms.validators import Optional as OptionalField
 from planner import hookimpl
 from planner.joining.attendance import Attendance, ClaimInfo, Person
 from planner.plugins.activity import GENERIC, ActivityType, DetailsForm, SlotDefault
-from planner.plugins.helpers import occurrence_number
 from planner.plugins.manager import load
 from planner.scheduling.recurrence import Occurrence
+from planner.scheduling.series import occurrence_number
 from planner_plugins import arts, meals, sports, walks
 
 # The real manager, so iCal decoration goes through the same per-type dispatch as a feed.

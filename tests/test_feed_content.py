@@ -13,8 +13,8 @@ from dateutil import tz as dateutil_tz
 from icalendar import Calendar
 
 from planner import hookimpl
-from planner.feeds.ics import escape_text, fold
 from planner.feeds.vtimezone import build as build_vtimezone
+from planner.feeds.writer import escape_text, fold
 from planner.models import bump_group_version
 from planner.plugins.activity import ActivityType
 from tests.feed_world import add_override, add_routine, calendar_of, events_of, next_local

@@ -79,10 +79,11 @@ class RedisCache:
 
     def get(self, key: str) -> bytes | None:
         try:
-            return self.client.get(REDIS_PREFIX + key)
+            value = self.client.get(REDIS_PREFIX + key)
         except Exception as exc:  # redis down: render instead of failing the request
             log.warning("feed cache: redis get failed: %s", exc)
             return None
+        return value if isinstance(value, bytes) else None  # a client without decode_responses
 
     def set(self, key: str, value: bytes) -> None:
         try:
@@ -105,7 +106,7 @@ def make_cache(app: Flask) -> FeedCache:
 def feed_cache() -> FeedCache:
     """The app's feed cache, created on first use."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    cache = app.extensions.get(EXTENSION)
+    cache: FeedCache | None = app.extensions.get(EXTENSION)
     if cache is None:
         cache = app.extensions[EXTENSION] = make_cache(app)
     return cache

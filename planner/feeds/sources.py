@@ -1,70 +1,65 @@
-"""What each feed contains, read from the database, and its validators (ETag, Last-Modified).
-
-Validators come from ``Group.version`` (bumped on every change that alters a feed: routines,
-overrides, answers, slots), the group's ``updated_at``, the feed window's first day and the set
-of loaded plugins. Nothing is rendered to compute them, so a poll that ends in 304 costs one or
-two indexed queries. DTSTAMP is not an input: it changes on every render, so an ETag hashed
-from the body would never match.
+"""What each feed contains, read from the database: routines, overrides and answers as a
+:class:`planner.feeds.model.Feed`.
 
 Every loader runs a fixed number of statements, whatever the number of routines or overrides.
+The validators a poll checks first live in :mod:`planner.feeds.poll`; their names are
+re-exported here because the feed views have always imported them from this module.
 """
-
 from __future__ import annotations
 
-import hashlib
-from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, time, timedelta
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Engine, and_, bindparam, create_engine, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
-from sqlalchemy.pool import QueuePool
 
-from planner.db import database
-from planner.feeds.ics import Feed, FeedOccurrence, FeedRoutine
+from planner.feeds.model import AttendanceKey, AttendanceLoader, Feed, FeedOccurrence, FeedRoutine
+from planner.feeds.poll import (
+    FEED_SCHEMA,
+    GroupRow,
+    UserRow,
+    Validators,
+    Window,
+    group_row,
+    group_validators,
+    member_groups,
+    personal_validators,
+    reader,
+    token_group_row,
+    token_owner_rows,
+    window,
+)
 from planner.joining.attendance import Attendance, attendance_for
-from planner.models import Group, Membership, Override, Regular, Routine, Rsvp, User
+from planner.models import Group, Override, Regular, Routine, Rsvp, User
 from planner.scheduling import recurrence
 from planner.scheduling.series import ZONE_MARGIN, series_of
 
-# Bump when the rendered output changes shape, so every cached render and ETag is replaced.
-FEED_SCHEMA = "1"
-
-
-@dataclass(frozen=True)
-class Validators:
-    etag: str  # the opaque part, without quotes or W/
-    last_modified: datetime  # aware UTC, whole seconds
-
-    @property
-    def header(self) -> str:
-        return f'W/"{self.etag}"'
-
-
-@dataclass(frozen=True)
-class Window:
-    """The feed's time span. ``start`` moves once a day, so it is part of the validators."""
-
-    day: date  # today (UTC) when the window was computed
-    start: datetime  # aware UTC midnight, FEED_PAST_DAYS before ``day``
-    end: datetime  # aware UTC; only bounds standalone occurrences (personal feed)
-
-    @property
-    def begins_at(self) -> datetime:
-        """When this window came into force: content may change then without a version bump."""
-        return datetime.combine(self.day, time(), tzinfo=UTC)
-
-
-def window(now: datetime | None = None) -> Window:
-    now = now or datetime.now(UTC)
-    config = current_app.config
-    today = now.astimezone(UTC).date()
-    past = int(config["FEED_PAST_DAYS"])
-    future = int(config["FEED_FUTURE_DAYS"])
-    start = datetime.combine(today - timedelta(days=past), time(), tzinfo=UTC)
-    end = datetime.combine(today + timedelta(days=future), time(), tzinfo=UTC)
-    return Window(day=today, start=start, end=end)
+__all__ = [
+    "FEED_SCHEMA",
+    "Feed",
+    "FeedOccurrence",
+    "FeedRoutine",
+    "GroupRow",
+    "UserRow",
+    "Validators",
+    "Window",
+    "group_feed",
+    "group_row",
+    "group_validators",
+    "member_groups",
+    "occurrence_feed",
+    "personal_feed",
+    "personal_validators",
+    "reader",
+    "routine_feed",
+    "routine_uid",
+    "token_group_row",
+    "token_owner_rows",
+    "uid_domain",
+    "window",
+]
 
 
 def uid_domain() -> str:
@@ -81,167 +76,6 @@ def routine_uid(routine: Routine, domain: str) -> str:
     """
     created = routine.created_at.replace(tzinfo=UTC)
     return f"routine-{routine.id}-{int(created.timestamp() * 1_000_000):x}@{domain}"
-
-
-def _plugin_fingerprint() -> str:
-    found = current_app.extensions.get("planner_feed_fingerprint")
-    if found is None:
-        plugins = current_app.extensions["planner"]
-        infos = sorted(plugins.info.values(), key=lambda i: i.name)
-        found = ",".join(f"{i.name}={i.version}" for i in infos)
-        current_app.extensions["planner_feed_fingerprint"] = found
-    return found
-
-
-# -- the poll path: one indexed read on a pooled connection ------------------------------------
-
-READER_KEY = "planner_feed_reader"
-
-
-def reader() -> Engine:
-    """The engine for the poll path's single read.
-
-    The app's SQLite engine opens a fresh connection per request (NullPool, for its
-    ``BEGIN IMMEDIATE`` recipe) and that, with its PRAGMAs, costs more than the whole rest of a
-    304. Polls only read one row in autocommit, so a pooled engine on the same file is safe:
-    each SELECT sees the latest committed data (WAL). PostgreSQL's engine is pooled already.
-    """
-    engine = current_app.extensions.get(READER_KEY)
-    if engine is None:
-        main = database().engine
-        if main.dialect.name != "sqlite":
-            engine = main
-        else:
-            engine = create_engine(
-                main.url,
-                poolclass=QueuePool,
-                pool_size=8,
-                max_overflow=8,
-                connect_args={"check_same_thread": False, "timeout": 30},
-            )
-        current_app.extensions[READER_KEY] = engine
-    return engine
-
-
-@dataclass(frozen=True)
-class GroupRow:
-    """The group columns a feed needs, read without the ORM (the poll path)."""
-
-    id: int
-    slug: str
-    name: str
-    description: str
-    visibility: str
-    version: int
-    updated_at: datetime
-    member: bool = False  # the token owner is a member (token routes only)
-
-    @property
-    def is_public(self) -> bool:
-        return self.visibility == "public"
-
-
-_GROUP_COLUMNS = (
-    Group.id,
-    Group.slug,
-    Group.name,
-    Group.description,
-    Group.visibility,
-    Group.version,
-    Group.updated_at,
-)
-
-
-# Built once: constructing a statement costs more than running it on an indexed column.
-_BY_SLUG = select(*_GROUP_COLUMNS).where(Group.slug == bindparam("slug"))
-_BY_TOKEN_AND_SLUG = (
-    select(*_GROUP_COLUMNS, Membership.id)
-    .select_from(User)
-    .join(Group, Group.slug == bindparam("slug"))
-    .outerjoin(Membership, and_(Membership.group_id == Group.id, Membership.user_id == User.id))
-    .where(User.feed_token == bindparam("token"))
-)
-_OWNER_AND_GROUPS = (
-    select(User.id, User.display_name, User.feed_token, *_GROUP_COLUMNS)
-    .select_from(User)
-    .outerjoin(Membership, Membership.user_id == User.id)
-    .outerjoin(Group, Group.id == Membership.group_id)
-    .where(User.feed_token == bindparam("token"))
-    .order_by(Group.id)
-)
-
-
-def _read(statement, **params: Any) -> list:
-    with reader().connect() as conn:
-        return conn.execute(statement, params).all()
-
-
-def group_row(slug: str) -> GroupRow | None:
-    rows = _read(_BY_SLUG, slug=slug)
-    return GroupRow(*rows[0]) if rows else None
-
-
-def token_group_row(token: str, slug: str) -> GroupRow | None:
-    """The group and whether the token's owner is a member, in one statement; None when the
-    token is wrong or revoked, or the group does not exist."""
-    rows = _read(_BY_TOKEN_AND_SLUG, token=token, slug=slug)
-    row = rows[0] if rows else None
-    if row is None:
-        return None
-    return GroupRow(*row[:-1], member=row[-1] is not None)
-
-
-def _validators(parts: tuple, modified: list[datetime | None], win: Window) -> Validators:
-    text = repr((FEED_SCHEMA, _plugin_fingerprint(), win.day.isoformat(), *parts))
-    etag = hashlib.sha256(text.encode()).hexdigest()[:32]
-    stamps = [m.replace(tzinfo=UTC) for m in modified if m is not None]
-    last = max([*stamps, win.begins_at]).replace(microsecond=0)
-    return Validators(etag=etag, last_modified=last)
-
-
-def group_validators(
-    group: Group | GroupRow, kind: str, fmt: str, win: Window, extra: tuple = ()
-) -> Validators:
-    """For a group's feed, one routine's feed, or one occurrence: from the group row alone."""
-    return _validators(
-        (kind, fmt, group.id, group.version, group.visibility, *extra), [group.updated_at], win
-    )
-
-
-def member_groups(session: Session, user: User) -> list[Group]:
-    """The groups a member belongs to (one statement): the personal feed's scope."""
-    return list(
-        session.scalars(
-            select(Group)
-            .join(Membership, Membership.group_id == Group.id)
-            .where(Membership.user_id == user.id)
-            .order_by(Group.id)
-        )
-    )
-
-
-@dataclass(frozen=True)
-class UserRow:
-    id: int
-    display_name: str
-    feed_token: str
-
-
-def token_owner_rows(token: str) -> tuple[UserRow, list[GroupRow]] | None:
-    """The token's owner and their groups in one statement; None for a wrong or revoked token."""
-    rows = _read(_OWNER_AND_GROUPS, token=token)
-    if not rows:
-        return None
-    user = UserRow(*rows[0][:3])
-    groups = [GroupRow(*row[3:], member=True) for row in rows if row[3] is not None]
-    return user, groups
-
-
-def personal_validators(
-    user: User | UserRow, groups: list[Group] | list[GroupRow], fmt: str, win: Window
-) -> Validators:
-    parts = ("me", fmt, user.id, user.feed_token, tuple((g.id, g.version) for g in groups))
-    return _validators(parts, [g.updated_at for g in groups], win)
 
 
 # -- building Feeds -----------------------------------------------------------------------------
@@ -267,7 +101,7 @@ _OVERRIDE_COLUMNS = (
 
 def load_series_rows(
     session: Session, since: datetime, **where: Any
-) -> list[tuple[Routine, list]]:
+) -> list[tuple[Routine, list[Any]]]:
     """Routines (ORM, for plugins) with their overrides from ``since`` on as plain rows.
 
     Two statements. Overrides are read as rows, not ORM objects: a feed reads each once and
@@ -289,7 +123,8 @@ def load_series_rows(
         .where(or_(Override.original_start >= floor, Override.start >= floor))
         .order_by(Override.routine_id, Override.original_start)
     ).all()
-    by_routine: dict[int, list] = {r.id: [] for r in routines}
+    # Plain rows that series_of reads like Override objects (same attribute names).
+    by_routine: dict[int, list[Any]] = {r.id: [] for r in routines}
     for row in rows:
         by_routine[row.routine_id].append(row)
     return [(r, by_routine[r.id]) for r in routines]
@@ -300,7 +135,7 @@ def feed_routine(
     group: Group | GroupRow,
     base_url: str,
     domain: str,
-    overrides: list | None = None,
+    overrides: list[Any] | None = None,
 ) -> FeedRoutine:
     """``overrides``: rows from :func:`load_series_rows`; None reads ``routine.overrides``."""
     activity = current_app.extensions["planner"].activity(routine.activity_key)
@@ -337,8 +172,8 @@ def _still_running(item: FeedRoutine, since: datetime) -> bool:
         return False  # a rule edited by hand into nonsense: leave it out, never a 500
 
 
-def _attendance_loader(session: Session):
-    def load(keys: list[tuple[int, datetime]]) -> dict:
+def _attendance_loader(session: Session) -> AttendanceLoader:
+    def load(keys: list[AttendanceKey]) -> dict[AttendanceKey, Attendance]:
         found = attendance_for(session, keys) if keys else {}
         for rid, start in keys:
             found.setdefault((rid, start), Attendance(rid, start))
@@ -406,12 +241,6 @@ def occurrence_feed(
         occurrences=[FeedOccurrence(item, occurrence, attendance.get(key))],
         url=item.occurrence_url(occurrence),
     )
-
-
-@dataclass
-class _Candidates:
-    routines: dict[int, Routine] = field(default_factory=dict)
-    keys: list[tuple[int, datetime]] = field(default_factory=list)
 
 
 def personal_feed(

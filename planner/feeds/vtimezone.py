@@ -24,12 +24,15 @@ import calendar as _calendar
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from icalendar import Timezone, TimezoneDaylight, TimezoneStandard, vRecur
 
 WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 SCAN_STEP = timedelta(hours=12)
+# ("weekday", month, weekday, nth) | ("monthday", month, day) | ("onorafter", month, weekday, day)
+RuleKey = tuple[Any, ...]
 # Far enough past today that the rule in force now is seen repeating for several years.
 HORIZON_YEARS = 4
 # Years past the horizon against which an open-ended rule is checked before it is trusted.
@@ -53,9 +56,13 @@ class Transition:
         return (self.at + self.offset_from).replace(tzinfo=None)
 
     @property
-    def kind(self) -> tuple:
+    def kind(self) -> tuple[object, ...]:
         """Transitions that can share one observance must agree on all of this."""
         return (self.dst, self.offset_from, self.offset_to, self.name, self.onset.time())
+
+
+def _offset(moment: datetime, tz: ZoneInfo) -> timedelta:
+    return moment.astimezone(tz).utcoffset() or timedelta(0)
 
 
 def transitions(zone: str, first: datetime, last: datetime) -> list[Transition]:
@@ -67,15 +74,15 @@ def transitions(zone: str, first: datetime, last: datetime) -> list[Transition]:
     tz = ZoneInfo(zone)
     found: list[Transition] = []
     t = first
-    before = t.astimezone(tz).utcoffset()
+    before = _offset(t, tz)
     while t < last:
         nxt = min(t + SCAN_STEP, last)
-        after = nxt.astimezone(tz).utcoffset()
+        after = _offset(nxt, tz)
         if after != before:
             lo, hi = t, nxt
             while hi - lo > timedelta(seconds=1):
                 mid = lo + (hi - lo) / 2
-                if mid.astimezone(tz).utcoffset() == before:
+                if _offset(mid, tz) == before:
                     lo = mid
                 else:
                     hi = mid
@@ -95,11 +102,11 @@ def transitions(zone: str, first: datetime, last: datetime) -> list[Transition]:
     return found
 
 
-def _rule_keys(onset: datetime) -> set[tuple]:
+def _rule_keys(onset: datetime) -> set[RuleKey]:
     """Every yearly rule this local date satisfies: nth weekday, last weekday, day of month,
     and "first weekday on or after day d" (the tz database's ``Sun>=2``, used by Chile)."""
     day, month, weekday = onset.day, onset.month, onset.weekday()
-    keys: set[tuple] = {("monthday", month, day)}
+    keys: set[RuleKey] = {("monthday", month, day)}
     keys.add(("weekday", month, weekday, (day - 1) // 7 + 1))
     if day + 7 > _calendar.monthrange(onset.year, month)[1]:
         keys.add(("weekday", month, weekday, -1))
@@ -109,7 +116,7 @@ def _rule_keys(onset: datetime) -> set[tuple]:
     return keys
 
 
-def _rrule(key: tuple) -> dict:
+def _rrule(key: RuleKey) -> dict[str, Any]:
     if key[0] == "monthday":
         return {"FREQ": "YEARLY", "BYMONTH": key[1], "BYMONTHDAY": key[2]}
     if key[0] == "onorafter":
@@ -123,12 +130,12 @@ def _rrule(key: tuple) -> dict:
 @dataclass
 class _Run:
     items: list[Transition]
-    keys: set[tuple]
+    keys: set[RuleKey]
 
 
 def _runs(found: list[Transition]) -> list[_Run]:
     """Group transitions of one kind in consecutive years that share a yearly rule."""
-    open_runs: dict[tuple, _Run] = {}
+    open_runs: dict[tuple[object, ...], _Run] = {}
     runs: list[_Run] = []
     for tr in found:
         run = open_runs.get(tr.kind)
@@ -148,13 +155,13 @@ def _runs(found: list[Transition]) -> list[_Run]:
 _KIND_ORDER = {"weekday": 0, "monthday": 1, "onorafter": 2}
 
 
-def _preferred(keys: set[tuple]) -> tuple:
+def _preferred(keys: set[RuleKey]) -> RuleKey:
     """The simplest rule that fits: "last Sunday" over "4th Sunday", nth weekday over a fixed
     date, and "Sunday on or after the 2nd" (BYDAY with BYMONTHDAY) only when nothing else fits."""
     return sorted(keys, key=lambda k: (_KIND_ORDER[k[0]], k[-1] != -1, k))[0]
 
 
-def _observance(run: _Run, open_ended: bool):
+def _observance(run: _Run, open_ended: bool) -> TimezoneDaylight | TimezoneStandard:
     first = run.items[0]
     sub = TimezoneDaylight() if first.dst else TimezoneStandard()
     sub.add("TZNAME", first.name)
@@ -220,11 +227,6 @@ def _cached(zone: str, first_year: int, this_year: int) -> Timezone:
     return build(zone, first_year, this_year)
 
 
-@lru_cache(maxsize=256)
-def _cached_bytes(zone: str, first_year: int, this_year: int) -> bytes:
-    return _cached(zone, first_year, this_year).to_ical()
-
-
 def vtimezone(zone: str, first: date, today: date | None = None) -> Timezone:
     """The cached VTIMEZONE for ``zone`` covering ``first`` onwards.
 
@@ -232,9 +234,3 @@ def vtimezone(zone: str, first: date, today: date | None = None) -> Timezone:
     """
     today = today or datetime.now(UTC).date()
     return _cached(zone, first.year, today.year)
-
-
-def vtimezone_bytes(zone: str, first: date, today: date | None = None) -> bytes:
-    """The serialized form of :func:`vtimezone`, cached too (serializing is the slow part)."""
-    today = today or datetime.now(UTC).date()
-    return _cached_bytes(zone, first.year, today.year)

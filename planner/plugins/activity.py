@@ -53,7 +53,7 @@ def choices(options: dict[str, str] | list[tuple[str, str]]) -> list[Any]:
     return [SelectChoice(value, label) for value, label in pairs]
 
 
-class DetailsForm(Form):
+class DetailsForm(Form):  # type: ignore[misc]  # WTForms ships no type hints
     """Base for an activity type's details form. CSRF is handled by the enclosing page form.
 
     Field values must be JSON-friendly (strings, numbers, booleans, lists of those): they are
@@ -70,7 +70,7 @@ class SlotDefault:
     capacity: int = 1
 
 
-class _StoredData(dict):
+class _StoredData(dict[str, Any]):
     """Stored JSON presented as submitted form data, so it is validated like fresh input.
 
     WTForms validates ``data=`` without coercion and its ``Optional`` validator skips fields

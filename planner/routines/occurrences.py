@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from flask import abort, current_app
 from sqlalchemy import or_, select, update
@@ -55,7 +55,14 @@ def load_routines(
     return list(session.scalars(statement))
 
 
-def load_routine(session: Session, group: Group, routine_id: int) -> Routine:
+class HasId(Protocol):
+    """A group as a page or a feed poll holds it: a model row or a light ``GroupRow``."""
+
+    @property
+    def id(self) -> int: ...
+
+
+def load_routine(session: Session, group: HasId, routine_id: int) -> Routine:
     """One routine of ``group`` with all its overrides (two statements), or 404."""
     routine = session.scalars(
         select(Routine)

@@ -8,9 +8,12 @@ feeds, answers) builds a series the same way.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
+
+from dateutil.rrule import rrulestr
 
 from planner.enums import OverrideStatus
 from planner.scheduling import recurrence
@@ -125,3 +128,30 @@ def last_before(series: recurrence.Series, at: datetime) -> datetime:
         if found:
             return max(found)
     return series.start
+
+
+# Counting stops here: about 19 years of a daily routine; turns past it repeat harmlessly.
+MAX_COUNT = 7000
+_UNTIL = re.compile(r"(^|;)UNTIL=[^;]*", re.IGNORECASE)
+
+
+def occurrence_number(routine: Any, original_start: datetime) -> int:
+    """How many occurrences the routine's rule produces before ``original_start`` (0 for the
+    first). Rotations (whose turn it is to host) use it, so the turn follows the schedule and
+    not the calendar: a fortnightly dinner passes the turn on every other week.
+
+    Cancelled occurrences still count, so cancelling one does not reshuffle every later turn.
+    """
+    rule_text = (routine.rrule or "").strip()
+    if not rule_text or original_start <= routine.start:
+        return 0
+    # Only starts before original_start matter, and original_start is itself produced, so UNTIL
+    # (stored in UTC, which dateutil refuses next to a naive start) can be dropped.
+    rule_text = _UNTIL.sub("", rule_text).strip(";")
+    rule = rrulestr(f"RRULE:{rule_text}", dtstart=routine.start)
+    count = 0
+    for start in rule:
+        if start >= original_start or count >= MAX_COUNT:
+            break
+        count += 1
+    return count

@@ -40,7 +40,7 @@ def viewer() -> User | None:
     plugins may keep it."""
     if not current_user.is_authenticated:
         return None
-    user: User = current_user._get_current_object()  # type: ignore[attr-defined]
+    user: User = current_user._get_current_object()
     return user
 
 

@@ -1,0 +1,232 @@
+"""The poll path: a feed's validators (ETag, Last-Modified) from one indexed read.
+
+Validators come from ``Group.version`` (bumped on every change that alters a feed: routines,
+overrides, answers, slots), the group's ``updated_at``, the feed window's first day and the set
+of loaded plugins. Nothing is rendered to compute them, so a poll that ends in 304 costs one or
+two indexed queries. DTSTAMP is not an input: it changes on every render, so an ETag hashed
+from the body would never match.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import Engine, Executable, and_, bindparam, create_engine, select
+from sqlalchemy.orm import Session
+from sqlalchemy.pool import QueuePool
+
+from planner.db import database
+from planner.models import Group, Membership, User
+
+# Bump when the rendered output changes shape, so every cached render and ETag is replaced.
+FEED_SCHEMA = "1"
+
+
+@dataclass(frozen=True)
+class Validators:
+    etag: str  # the opaque part, without quotes or W/
+    last_modified: datetime  # aware UTC, whole seconds
+
+    @property
+    def header(self) -> str:
+        return f'W/"{self.etag}"'
+
+
+@dataclass(frozen=True)
+class Window:
+    """The feed's time span. ``start`` moves once a day, so it is part of the validators."""
+
+    day: date  # today (UTC) when the window was computed
+    start: datetime  # aware UTC midnight, FEED_PAST_DAYS before ``day``
+    end: datetime  # aware UTC; only bounds standalone occurrences (personal feed)
+
+    @property
+    def begins_at(self) -> datetime:
+        """When this window came into force: content may change then without a version bump."""
+        return datetime.combine(self.day, time(), tzinfo=UTC)
+
+
+def window(now: datetime | None = None) -> Window:
+    now = now or datetime.now(UTC)
+    config = current_app.config
+    today = now.astimezone(UTC).date()
+    past = int(config["FEED_PAST_DAYS"])
+    future = int(config["FEED_FUTURE_DAYS"])
+    start = datetime.combine(today - timedelta(days=past), time(), tzinfo=UTC)
+    end = datetime.combine(today + timedelta(days=future), time(), tzinfo=UTC)
+    return Window(day=today, start=start, end=end)
+
+
+def _plugin_fingerprint() -> str:
+    found = current_app.extensions.get("planner_feed_fingerprint")
+    if found is None:
+        plugins = current_app.extensions["planner"]
+        infos = sorted(plugins.info.values(), key=lambda i: i.name)
+        found = ",".join(f"{i.name}={i.version}" for i in infos)
+        current_app.extensions["planner_feed_fingerprint"] = found
+    return found
+
+
+# -- the poll path: one indexed read on a pooled connection ------------------------------------
+
+READER_KEY = "planner_feed_reader"
+
+
+def reader() -> Engine:
+    """The engine for the poll path's single read.
+
+    The app's SQLite engine opens a fresh connection per request (NullPool, for its
+    ``BEGIN IMMEDIATE`` recipe) and that, with its PRAGMAs, costs more than the whole rest of a
+    304. Polls only read one row in autocommit, so a pooled engine on the same file is safe:
+    each SELECT sees the latest committed data (WAL). PostgreSQL's engine is pooled already.
+    """
+    engine = current_app.extensions.get(READER_KEY)
+    if engine is None:
+        main = database().engine
+        if main.dialect.name != "sqlite":
+            engine = main
+        else:
+            engine = create_engine(
+                main.url,
+                poolclass=QueuePool,
+                pool_size=8,
+                max_overflow=8,
+                connect_args={"check_same_thread": False, "timeout": 30},
+            )
+        current_app.extensions[READER_KEY] = engine
+    return engine
+
+
+@dataclass(frozen=True)
+class GroupRow:
+    """The group columns a feed needs, read without the ORM (the poll path)."""
+
+    id: int
+    slug: str
+    name: str
+    description: str
+    visibility: str
+    version: int
+    updated_at: datetime
+    member: bool = False  # the token owner is a member (token routes only)
+
+    @property
+    def is_public(self) -> bool:
+        return self.visibility == "public"
+
+
+_GROUP_COLUMNS = (
+    Group.id,
+    Group.slug,
+    Group.name,
+    Group.description,
+    Group.visibility,
+    Group.version,
+    Group.updated_at,
+)
+
+
+# Built once: constructing a statement costs more than running it on an indexed column.
+_BY_SLUG = select(*_GROUP_COLUMNS).where(Group.slug == bindparam("slug"))
+_BY_TOKEN_AND_SLUG = (
+    select(*_GROUP_COLUMNS, Membership.id)
+    .select_from(User)
+    .join(Group, Group.slug == bindparam("slug"))
+    .outerjoin(Membership, and_(Membership.group_id == Group.id, Membership.user_id == User.id))
+    .where(User.feed_token == bindparam("token"))
+)
+_OWNER_AND_GROUPS = (
+    select(User.id, User.display_name, User.feed_token, *_GROUP_COLUMNS)
+    .select_from(User)
+    .outerjoin(Membership, Membership.user_id == User.id)
+    .outerjoin(Group, Group.id == Membership.group_id)
+    .where(User.feed_token == bindparam("token"))
+    .order_by(Group.id)
+)
+
+
+def _read(statement: Executable, **params: Any) -> list[Any]:
+    with reader().connect() as conn:
+        return list(conn.execute(statement, params).all())
+
+
+def _group_row(values: Sequence[Any], member: bool = False) -> GroupRow:
+    """A GroupRow from the ``_GROUP_COLUMNS`` part of a row (unpacked, so a changed column
+    list fails here and not as a shifted field)."""
+    id_, slug, name, description, visibility, version, updated_at = values
+    return GroupRow(id_, slug, name, description, visibility, version, updated_at, member)
+
+
+def group_row(slug: str) -> GroupRow | None:
+    rows = _read(_BY_SLUG, slug=slug)
+    return _group_row(rows[0]) if rows else None
+
+
+def token_group_row(token: str, slug: str) -> GroupRow | None:
+    """The group and whether the token's owner is a member, in one statement; None when the
+    token is wrong or revoked, or the group does not exist."""
+    rows = _read(_BY_TOKEN_AND_SLUG, token=token, slug=slug)
+    row = rows[0] if rows else None
+    if row is None:
+        return None
+    return _group_row(row[:-1], member=row[-1] is not None)
+
+
+def _validators(
+    parts: tuple[object, ...], modified: list[datetime | None], win: Window
+) -> Validators:
+    text = repr((FEED_SCHEMA, _plugin_fingerprint(), win.day.isoformat(), *parts))
+    etag = hashlib.sha256(text.encode()).hexdigest()[:32]
+    stamps = [m.replace(tzinfo=UTC) for m in modified if m is not None]
+    last = max([*stamps, win.begins_at]).replace(microsecond=0)
+    return Validators(etag=etag, last_modified=last)
+
+
+def group_validators(
+    group: Group | GroupRow, kind: str, fmt: str, win: Window, extra: tuple[object, ...] = ()
+) -> Validators:
+    """For a group's feed, one routine's feed, or one occurrence: from the group row alone."""
+    return _validators(
+        (kind, fmt, group.id, group.version, group.visibility, *extra), [group.updated_at], win
+    )
+
+
+def member_groups(session: Session, user: User) -> list[Group]:
+    """The groups a member belongs to (one statement): the personal feed's scope."""
+    return list(
+        session.scalars(
+            select(Group)
+            .join(Membership, Membership.group_id == Group.id)
+            .where(Membership.user_id == user.id)
+            .order_by(Group.id)
+        )
+    )
+
+
+@dataclass(frozen=True)
+class UserRow:
+    id: int
+    display_name: str
+    feed_token: str
+
+
+def token_owner_rows(token: str) -> tuple[UserRow, list[GroupRow]] | None:
+    """The token's owner and their groups in one statement; None for a wrong or revoked token."""
+    rows = _read(_OWNER_AND_GROUPS, token=token)
+    if not rows:
+        return None
+    user = UserRow(*rows[0][:3])
+    groups = [_group_row(row[3:], member=True) for row in rows if row[3] is not None]
+    return user, groups
+
+
+def personal_validators(
+    user: User | UserRow, groups: list[Group] | list[GroupRow], fmt: str, win: Window
+) -> Validators:
+    parts = ("me", fmt, user.id, user.feed_token, tuple((g.id, g.version) for g in groups))
+    return _validators(parts, [g.updated_at for g in groups], win)
