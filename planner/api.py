@@ -7,7 +7,7 @@ move, as they did when planner's flat modules moved into rooms. A plugin that im
 
 - Declaring hooks: :data:`hookimpl` (also ``from planner import hookimpl``).
 - Activity types: :class:`ActivityType`, :class:`DetailsForm`, :class:`SlotDefault`,
-  :func:`choices`.
+  :func:`choices`, and the :class:`ActivityContext` its per-type methods receive.
 - What hooks and activity types receive: :class:`Occurrence`, :class:`Attendance` with its
   :class:`Person` and :class:`ClaimInfo` entries, and the :class:`Status` an answer has (a
   ``StrEnum``: ``Status.GOING == "going"``) and the :class:`Role` a member has.
@@ -22,7 +22,13 @@ from __future__ import annotations
 from planner.enums import Role, Status
 from planner.feeds.ics import CalendarFormat, Feed, to_ics, to_jcal
 from planner.joining.attendance import Attendance, ClaimInfo, Person
-from planner.plugins.activity import ActivityType, DetailsForm, SlotDefault, choices
+from planner.plugins.activity import (
+    ActivityContext,
+    ActivityType,
+    DetailsForm,
+    SlotDefault,
+    choices,
+)
 from planner.plugins.hookspecs import hookimpl
 from planner.routines.details import update_details
 from planner.scheduling.recurrence import Occurrence
@@ -30,6 +36,7 @@ from planner.scheduling.series import occurrence_number
 from planner.web.plugin_support import is_member, member_routine
 
 __all__ = [
+    "ActivityContext",
     "ActivityType",
     "Attendance",
     "CalendarFormat",

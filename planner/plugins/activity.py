@@ -106,6 +106,22 @@ class DetailsCheck:
         return not self.errors
 
 
+@dataclass(frozen=True)
+class ActivityContext:
+    """What a per-type method is told about the routine and occurrence at hand.
+
+    One object rather than a row of arguments: an override names one parameter, and planner
+    can add a field later without breaking any plugin's signature (datasette hands its hooks
+    one object for the same reason).
+    """
+
+    routine: Routine  # read-only; for what details cannot say (meals counts the rule's dates)
+    details: dict[str, Any]  # the routine's details as :meth:`ActivityType.clean` gives them
+    occurrence: Occurrence | None = None  # None for a series' master VEVENT
+    attendance: Attendance | None = None  # None for a series' master VEVENT
+    viewer: User | None = None  # the logged-in person on a page; None when anonymous, in feeds
+
+
 @dataclass
 class ActivityType:
     key: str
@@ -142,29 +158,11 @@ class ActivityType:
         depend on them (the arts kind). The default is :attr:`default_categories`."""
         return tuple(self.default_categories)
 
-    def ical_event(
-        self,
-        event: Event,
-        details: dict[str, Any],
-        occurrence: Occurrence | None,
-        attendance: Attendance | None,
-        routine: Routine,
-    ) -> None:
-        """Decorate one VEVENT of a routine of this type in place (``details`` cleaned;
-        ``occurrence`` and ``attendance`` are ``None`` for a series' master VEVENT).
+    def ical_event(self, event: Event, ctx: ActivityContext) -> None:
+        """Decorate one VEVENT of a routine of this type in place (``ctx.occurrence`` and
+        ``ctx.attendance`` are ``None`` for a series' master VEVENT)."""
 
-        ``routine`` (read-only) is for what the details cannot say: the meals rotation counts
-        the occurrences of the routine's rule. Like hooks, these methods are called with
-        keyword arguments, so an untyped override may take a subset; a type-checked one keeps
-        the full signature."""
-
-    def panel(
-        self,
-        occurrence: Occurrence,
-        routine: Routine,
-        viewer: User | None,
-        attendance: Attendance | None,
-    ) -> Markup | None:
+    def panel(self, ctx: ActivityContext) -> Markup | None:
         """A section for the occurrence page of a routine of this type, or ``None``."""
         return None
 

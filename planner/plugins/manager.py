@@ -19,8 +19,6 @@ disable one logs a warning and loads it anyway.
 
 from __future__ import annotations
 
-import functools
-import inspect
 import logging
 from dataclasses import asdict, dataclass, field
 from importlib import metadata
@@ -33,7 +31,7 @@ from markupsafe import Markup, escape
 
 from planner.config import split_names
 from planner.plugins import hookspecs, isolation
-from planner.plugins.activity import GENERIC, KEY_PATTERN, ActivityType
+from planner.plugins.activity import GENERIC, KEY_PATTERN, ActivityContext, ActivityType
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -104,19 +102,21 @@ class Plugins:
         cannot break a page or a feed."""
         return isolation.call(getattr(self.hook, hook_name), **kwargs)
 
-    def _own_type(self, of: Routine, method: str, **kwargs: Any) -> Any:
+    def _own_type(self, of: Routine, method: str, *args: Any) -> Any:
         """Call ``method`` of the routine's own activity type (never another type's), failures
-        logged with the plugin's name and turned into ``None``. Like a hook, the method gets
-        the keyword arguments it names, so it may take any subset of them."""
+        logged with the plugin's name and turned into ``None``."""
         activity = self.activity_types.get(of.activity_key)
         if activity is None:
             return None
-        bound = getattr(activity, method)
         try:
-            return bound(**{k: v for k, v in kwargs.items() if k in _argnames(bound)})
+            return getattr(activity, method)(*args)
         except Exception:
             log.exception("plugin %r failed in ActivityType.%s", activity.plugin, method)
             return None
+
+    def _context(self, routine: Routine, **known: Any) -> ActivityContext:
+        details = self.activity(routine.activity_key).clean(routine.details)
+        return ActivityContext(routine=routine, details=details, **known)
 
     def panels(
         self,
@@ -126,21 +126,11 @@ class Plugins:
         attendance: Attendance | None,
     ) -> list[Markup]:
         """The routine's own type's ``panel`` first, then every ``occurrence_panels``."""
-        own = self._own_type(
-            routine,
-            "panel",
-            occurrence=occurrence,
-            routine=routine,
-            viewer=viewer,
-            attendance=attendance,
-        )
-        results = self.call_safely(
-            "occurrence_panels",
-            occurrence=occurrence,
-            routine=routine,
-            viewer=viewer,
-            attendance=attendance,
-        )
+        seen = {"occurrence": occurrence, "attendance": attendance, "viewer": viewer}
+        own = None
+        if self._overrides(routine, "panel"):
+            own = self._own_type(routine, "panel", self._context(routine, **seen))
+        results = self.call_safely("occurrence_panels", routine=routine, **seen)
         return [Markup(html) for html in [own, *results] if html]
 
     def decorate_event(
@@ -152,26 +142,25 @@ class Plugins:
     ) -> None:
         """The routine's own type's ``ical_event`` on one VEVENT, then every ``ical_event``
         hook (cross-cutting plugins), failures skipped."""
-        activity = self.activity_types.get(routine.activity_key)
-        if activity is not None and type(activity).ical_event is not ActivityType.ical_event:
-            details = activity.clean(routine.details)
-            self._own_type(
-                routine,
-                "ical_event",
-                event=event,
-                details=details,
-                occurrence=occurrence,
-                attendance=attendance,
-                routine=routine,
-            )
+        if self._overrides(routine, "ical_event"):
+            ctx = self._context(routine, occurrence=occurrence, attendance=attendance)
+            self._own_type(routine, "ical_event", event, ctx)
         self.call_safely(
             "ical_event", event=event, occurrence=occurrence, routine=routine, attendance=attendance
+        )
+
+    def _overrides(self, routine: Routine, method: str) -> bool:
+        """Whether the routine's type defines ``method`` itself: the base does nothing, and a
+        feed of a thousand VEVENTs should not clean details a thousand times for nothing."""
+        activity = self.activity_types.get(routine.activity_key)
+        return activity is not None and getattr(type(activity), method) is not getattr(
+            ActivityType, method
         )
 
     def categories_of(self, routine: Routine) -> tuple[str, ...]:
         """The routine's iCal CATEGORIES from its own type (static ones if that fails)."""
         activity = self.activity(routine.activity_key)
-        found = self._own_type(routine, "categories", details=activity.clean(routine.details))
+        found = self._own_type(routine, "categories", activity.clean(routine.details))
         return tuple(found) if found is not None else tuple(activity.default_categories)
 
     def details_html(self, routine: Routine) -> Markup:
@@ -216,16 +205,6 @@ class Plugins:
             for info in sorted(self.info.values(), key=lambda i: i.name)
             if include_builtins or not info.builtin
         ]
-
-
-@functools.cache
-def _names_of(function: Any) -> frozenset[str]:
-    return frozenset(inspect.signature(function).parameters)
-
-
-def _argnames(bound: Any) -> frozenset[str]:
-    """The parameter names of a bound method (cached per underlying function)."""
-    return _names_of(getattr(bound, "__func__", bound))
 
 
 def make_manager() -> pluggy.PluginManager:

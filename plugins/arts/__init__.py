@@ -15,7 +15,13 @@ from wtforms import SelectField, StringField, TextAreaField, URLField
 from wtforms.validators import Length, ValidationError
 from wtforms.validators import Optional as OptionalField
 
-from planner.api import ActivityType, Attendance, DetailsForm, Occurrence, choices, hookimpl
+from planner.api import (
+    ActivityContext,
+    ActivityType,
+    DetailsForm,
+    choices,
+    hookimpl,
+)
 
 KEY = "arts"
 KINDS = {
@@ -86,16 +92,9 @@ class Arts(ActivityType):
         kind = KINDS.get(details.get("kind") or "")
         return (*self.default_categories, *([kind] if kind else []))
 
-    def ical_event(
-        self,
-        event: Event,
-        details: dict[str, Any],
-        occurrence: Occurrence | None,
-        attendance: Attendance | None,
-        routine: Any,
-    ) -> None:
+    def ical_event(self, event: Event, ctx: ActivityContext) -> None:
         """The booking link becomes the event's URL (http/https only)."""
-        link = self.safe_link(details)
+        link = self.safe_link(ctx.details)
         if link:
             event.pop("URL", None)
             event.add("URL", link)

@@ -20,10 +20,10 @@ from wtforms.validators import Length
 from wtforms.validators import Optional as OptionalField
 
 from planner.api import (
+    ActivityContext,
     ActivityType,
     Attendance,
     DetailsForm,
-    Occurrence,
     SlotDefault,
     choices,
     hookimpl,
@@ -66,45 +66,32 @@ class Meals(ActivityType):
             parts.append(f"Dietary notes: {details['dietary']}")
         return " ".join(parts)
 
-    def panel(
-        self,
-        occurrence: Occurrence,
-        routine: Any,
-        viewer: Any,
-        attendance: Attendance | None,
-    ) -> Markup:
+    def panel(self, ctx: ActivityContext) -> Markup:
         """Whose turn it is to host, and a button to join or leave the rotation."""
-        details = self.clean(routine.details)
-        number = occurrence_number(routine, occurrence.original_start)
-        member = is_member(viewer, routine)
-        opted_in = member and any(h["user_id"] == viewer.id for h in hosts_of(details))
+        assert ctx.occurrence is not None  # pages always show one occurrence
+        number = occurrence_number(ctx.routine, ctx.occurrence.original_start)
+        member = is_member(ctx.viewer, ctx.routine)
+        me = ctx.viewer.id if member and ctx.viewer is not None else None
         return Markup(
             render_template(
                 "meals/panel.html",
-                details=details,
-                routine=routine,
+                details=ctx.details,
+                routine=ctx.routine,
                 activity=self,
-                occurrence=occurrence,
-                host=next_host(details, number, attendance),
+                occurrence=ctx.occurrence,
+                host=next_host(ctx.details, number, ctx.attendance),
                 member=member,
-                opted_in=opted_in,
-                viewer=viewer,
+                opted_in=any(h["user_id"] == me for h in hosts_of(ctx.details)),
+                viewer=ctx.viewer,
             )
         )
 
-    def ical_event(
-        self,
-        event: Event,
-        details: dict[str, Any],
-        occurrence: Occurrence | None,
-        attendance: Attendance | None,
-        routine: Any,
-    ) -> None:
+    def ical_event(self, event: Event, ctx: ActivityContext) -> None:
         """Name the host in a single occurrence's DESCRIPTION ("add to calendar")."""
-        if occurrence is None:
+        if ctx.occurrence is None:
             return
-        number = occurrence_number(routine, occurrence.original_start)
-        host = next_host(details, number, attendance)
+        number = occurrence_number(ctx.routine, ctx.occurrence.original_start)
+        host = next_host(ctx.details, number, ctx.attendance)
         if host is None:
             return
         line = f"Host: {host['name']}"

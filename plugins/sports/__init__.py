@@ -17,10 +17,10 @@ from wtforms.validators import DataRequired, Length, NumberRange
 from wtforms.validators import Optional as OptionalField
 
 from planner.api import (
+    ActivityContext,
     ActivityType,
     Attendance,
     DetailsForm,
-    Occurrence,
     SlotDefault,
     choices,
     hookimpl,
@@ -67,23 +67,17 @@ class Sports(ActivityType):
             parts.append(f"Bring: {details['equipment']}")
         return " ".join(parts)
 
-    def panel(
-        self,
-        occurrence: Occurrence,
-        routine: Any,
-        viewer: Any,
-        attendance: Attendance | None,
-    ) -> Markup:
+    def panel(self, ctx: ActivityContext) -> Markup:
         """Whether the game is on, and balanced teams once two or more are going."""
-        details = self.clean(routine.details)
+        details, attendance = ctx.details, ctx.attendance
         going = players(attendance)
         return Markup(
             render_template(
                 "sports/panel.html",
                 details=details,
-                routine=routine,
+                routine=ctx.routine,
                 activity=self,
-                occurrence=occurrence,
+                occurrence=ctx.occurrence,
                 status=game_status(details, attendance),
                 players=going,
                 missing=max(0, (details.get("min_players") or 0) - going),
@@ -91,21 +85,16 @@ class Sports(ActivityType):
             )
         )
 
-    def ical_event(
-        self,
-        event: Event,
-        details: dict[str, Any],
-        occurrence: Occurrence | None,
-        attendance: Attendance | None,
-        routine: Any,
-    ) -> None:
+    def ical_event(self, event: Event, ctx: ActivityContext) -> None:
         """TENTATIVE below the minimum, CONFIRMED at it; the master VEVENT stays TENTATIVE."""
-        if str(event.get("STATUS", "")).upper() == "CANCELLED" or not details.get("min_players"):
+        cancelled = str(event.get("STATUS", "")).upper() == "CANCELLED"
+        if cancelled or not ctx.details.get("min_players"):
             return
-        if occurrence is None or attendance is None:
+        if ctx.occurrence is None or ctx.attendance is None:
             status = "TENTATIVE"
         else:
-            status = "CONFIRMED" if game_status(details, attendance) == "on" else "TENTATIVE"
+            on = game_status(ctx.details, ctx.attendance) == "on"
+            status = "CONFIRMED" if on else "TENTATIVE"
         event.pop("STATUS", None)
         event.add("STATUS", status)
 

@@ -15,7 +15,13 @@ from wtforms import FloatField, IntegerField, SelectField, StringField, TextArea
 from wtforms.validators import DataRequired, Length, NumberRange
 from wtforms.validators import Optional as OptionalField
 
-from planner.api import ActivityType, Attendance, DetailsForm, Occurrence, choices, hookimpl
+from planner.api import (
+    ActivityContext,
+    ActivityType,
+    DetailsForm,
+    choices,
+    hookimpl,
+)
 
 KEY = "walks"
 PACES = {"gentle": "Gentle", "steady": "Steady", "brisk": "Brisk"}
@@ -64,17 +70,10 @@ class Walks(ActivityType):
         agreement = details.get("agreement") or AGREEMENT
         return f"{head}: {', '.join(facts)}. Phones away: {agreement}"
 
-    def ical_event(
-        self,
-        event: Event,
-        details: dict[str, Any],
-        occurrence: Occurrence | None,
-        attendance: Attendance | None,
-        routine: Any,
-    ) -> None:
+    def ical_event(self, event: Event, ctx: ActivityContext) -> None:
         """A display alarm on every VEVENT that is not cancelled."""
         if str(event.get("STATUS", "")).upper() != "CANCELLED":
-            event.add_component(reminder(details))
+            event.add_component(reminder(ctx.details))
 
 
 WALKS = Walks(

@@ -7,7 +7,7 @@ from wtforms import IntegerField, SelectField, StringField
 from wtforms.validators import Length, NumberRange
 from wtforms.validators import Optional as OptionalField
 
-from planner.api import ActivityType, Attendance, DetailsForm, SlotDefault, choices, hookimpl
+from planner.api import ActivityContext, ActivityType, DetailsForm, SlotDefault, choices, hookimpl
 
 WEIGHTS = {"light": "Party games", "medium": "Strategy games", "heavy": "Heavy games"}
 PANEL = '<section class="card plugin-panel"><h2>Tables</h2><p>{} going: {} of {}.</p></section>'
@@ -26,11 +26,9 @@ class BoardGames(ActivityType):
     def categories(self, details: dict[str, Any]) -> tuple[str, ...]:
         return (*self.default_categories, WEIGHTS.get(details.get("weight") or "", "Games"))
 
-    def panel(
-        self, occurrence: Any, routine: Any, viewer: Any, attendance: Attendance | None
-    ) -> Markup:
-        going = attendance.going_count if attendance else 0
-        seats = self.clean(routine.details)["seats"] or 4
+    def panel(self, ctx: ActivityContext) -> Markup:
+        going = ctx.attendance.going_count if ctx.attendance else 0
+        seats = ctx.details["seats"] or 4
         tables = -(-going // seats)  # ceiling division: nobody is left without a table
         return Markup(PANEL).format(going, f"{tables} table{'s' * (tables != 1)}", seats)
 
