@@ -12,22 +12,24 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from flask import Flask
-from flask.testing import FlaskClient, FlaskCliRunner
-from sqlalchemy.orm import Session
 
-from planner.models import User
 from planner.testing import Auth, base_config
 
 
-@pytest.fixture
-def database_url(planner_database_url: str) -> str:
-    return planner_database_url
+def _alias(name: str, fixture: Callable[..., Any]) -> Any:
+    """``name`` as a fixture that returns the namespaced one ``fixture`` asks for by its
+    parameter name (static, so pytest still sees the sqlite/postgres parametrisation)."""
+    return pytest.fixture(name=name)(fixture)
 
 
-@pytest.fixture
-def backend(planner_backend: str) -> str:
-    return planner_backend
+database_url = _alias("database_url", lambda planner_database_url: planner_database_url)
+backend = _alias("backend", lambda planner_backend: planner_backend)
+app = _alias("app", lambda planner_app: planner_app)
+client = _alias("client", lambda planner_client: planner_client)
+db = _alias("db", lambda planner_db: planner_db)  # commit what you set up so requests see it
+as_user = _alias("as_user", lambda planner_as_user: planner_as_user)
+runner = _alias("runner", lambda planner_app: planner_app.test_cli_runner())
+auth = _alias("auth", lambda planner_client: Auth(planner_client))
 
 
 @pytest.fixture
@@ -39,34 +41,3 @@ def app_config(planner_database_url: str, tmp_path: Any) -> dict[str, Any]:
 @pytest.fixture
 def planner_app_config(app_config: dict[str, Any]) -> dict[str, Any]:
     return app_config
-
-
-@pytest.fixture
-def app(planner_app: Flask) -> Flask:
-    return planner_app
-
-
-@pytest.fixture
-def client(planner_client: FlaskClient) -> FlaskClient:
-    return planner_client
-
-
-@pytest.fixture
-def runner(planner_app: Flask) -> FlaskCliRunner:
-    return planner_app.test_cli_runner()
-
-
-@pytest.fixture
-def db(planner_db: Session) -> Session:
-    """The app context's session; commit what you set up so requests see it."""
-    return planner_db
-
-
-@pytest.fixture
-def auth(planner_client: FlaskClient) -> Auth:
-    return Auth(planner_client)
-
-
-@pytest.fixture
-def as_user(planner_as_user: Callable[[User], FlaskClient]) -> Callable[[User], FlaskClient]:
-    return planner_as_user

@@ -272,9 +272,7 @@ def next_occurrences(series: Series, after: datetime, count: int) -> list[Occurr
         return []
     found: list[Occurrence] = []
     for span in _PREVIEW_SPANS:
-        found = [
-            o for o in expand(series, after, after + span) if o.start.astimezone(UTC) >= after
-        ]
+        found = [o for o in expand(series, after, after + span) if o.start.astimezone(UTC) >= after]
         if len(found) >= count:
             break
     return found[:count]
@@ -298,9 +296,7 @@ def split_rule(series: Series, at_original_start: datetime) -> tuple[str, str]:
         raise RecurrenceError("The series has no occurrence at that time.")
     before = _starts_before(series, at_original_start)
     if not before:
-        raise RecurrenceError(
-            "This is the first occurrence: change the whole series instead."
-        )
+        raise RecurrenceError("This is the first occurrence: change the whole series instead.")
     parts = parse_parts(series.rrule)
     old = dict(parts)
     new = dict(parts)

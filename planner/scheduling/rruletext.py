@@ -33,8 +33,8 @@ FREQUENCIES = ("YEARLY", "MONTHLY", "WEEKLY", "DAILY", "HOURLY", "MINUTELY", "SE
 WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 
 # One BYDAY item: a plain weekday, or an nth one ("-1FR", "2TU").
-_PLAIN_DAY = re.compile(r"(MO|TU|WE|TH|FR|SA|SU)")
-_NTH_DAY = re.compile(r"([+-]?\d{1,2})(MO|TU|WE|TH|FR|SA|SU)")
+PLAIN_DAY = re.compile(r"(MO|TU|WE|TH|FR|SA|SU)")
+NTH_DAY = re.compile(r"([+-]?\d{1,2})(MO|TU|WE|TH|FR|SA|SU)")
 
 
 def parse_parts(text: str) -> dict[str, str]:

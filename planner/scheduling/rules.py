@@ -15,19 +15,16 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from planner.scheduling.recurrence import (
+from planner.scheduling.rruletext import (
+    NTH_DAY,
+    PLAIN_DAY,
     WEEKDAYS,
-    RecurrenceError,
     explicit_parts,
     format_until,
-    instant,
     join_parts,
-    localize,
     parse_parts,
     parse_until,
-    to_local_naive,
 )
-from planner.scheduling.rruletext import _NTH_DAY, _PLAIN_DAY
 from planner.scheduling.validation import (
     MAX_DURATION,
     MAX_PER_YEAR,
@@ -39,15 +36,16 @@ from planner.scheduling.validation import (
 from planner.scheduling.words import (
     DAY_NAMES,
     ORDINALS,
-    _and,
-    _day,
-    _every,
-    _long_day,
-    _plural,
-    _suffix,
-    _time,
+    and_list,
+    clock,
     describe_duration,
+    every,
+    long_day,
+    ordinal_suffix,
+    plural,
+    short_day,
 )
+from planner.scheduling.zones import RecurrenceError, instant, localize, to_local_naive
 
 # Forms and views import these from here; validation and words hold some of them.
 __all__ = [
@@ -155,8 +153,6 @@ def to_rrule(schedule: Schedule, start_local: datetime, tz: str) -> str:
     return join_parts(parts)
 
 
-
-
 def from_rrule(text: str, start: datetime, tz: str) -> Schedule | None:
     """The simple form of a rule, or None when it is too advanced for it (keep the raw text)."""
     if not text or not text.strip():
@@ -194,7 +190,7 @@ def from_rrule(text: str, start: datetime, tz: str) -> Schedule | None:
         return Schedule(kind="daily", **common)
     if freq == "WEEKLY" and keys <= {"BYDAY"}:
         days = parts.get("BYDAY", WEEKDAYS[start.weekday()]).split(",")
-        if not all(_PLAIN_DAY.fullmatch(d) for d in days):
+        if not all(PLAIN_DAY.fullmatch(d) for d in days):
             return None
         return Schedule(
             kind="weekly", weekdays=frozenset(WEEKDAYS.index(d) for d in days), **common
@@ -207,7 +203,7 @@ def from_rrule(text: str, start: datetime, tz: str) -> Schedule | None:
         day = int(parts["BYMONTHDAY"])
         return Schedule(kind="monthly_day", month_day=day, **common) if 1 <= day <= 31 else None
     if freq == "MONTHLY" and keys == {"BYDAY"}:
-        match = _NTH_DAY.fullmatch(parts["BYDAY"])
+        match = NTH_DAY.fullmatch(parts["BYDAY"])
         if not match or int(match.group(1)) not in ORDINALS:
             return None
         return Schedule(
@@ -254,7 +250,7 @@ def describe(
     """
     schedule = from_rrule(rrule, start, tz)
     note = ""
-    at = f"at {_time(start)}"
+    at = f"at {clock(start)}"
     if duration is not None:
         at += f" for {describe_duration(duration)}"
     if schedule is None:
@@ -263,34 +259,34 @@ def describe(
         except RecurrenceError:  # a stored rule is always valid; never fail a page over words
             shown = rrule.strip()
         text = f"Repeats by the custom rule {shown}"
-        text += f", from {_long_day(start.date())} {at}"
+        text += f", from {long_day(start.date())} {at}"
     elif schedule.kind == "once":
-        text = f"Once on {_long_day(start.date())} {at}"
+        text = f"Once on {long_day(start.date())} {at}"
     elif schedule.kind == "daily":
-        text = f"{_every(schedule.interval, 'day', 'Every day')} {at}"
+        text = f"{every(schedule.interval, 'day', 'Every day')} {at}"
     elif schedule.kind == "weekly":
-        names = _and([DAY_NAMES[d] for d in sorted(schedule.weekdays)])
+        names = and_list([DAY_NAMES[d] for d in sorted(schedule.weekdays)])
         if schedule.interval == 1:
             text = f"Every {names} {at}"
         else:
             text = f"Every {schedule.interval} weeks on {names} {at}"
     elif schedule.kind == "monthly_day":
         day = schedule.month_day or start.day
-        text = f"{_every(schedule.interval, 'month', 'Monthly')} on day {day} {at}"
+        text = f"{every(schedule.interval, 'month', 'Monthly')} on day {day} {at}"
         if day >= 29:
-            note = f" (months without a {day}{_suffix(day)} are skipped)"
+            note = f" (months without a {day}{ordinal_suffix(day)} are skipped)"
     elif schedule.kind == "monthly_nth":
         nth = ORDINALS[schedule.nth if schedule.nth is not None else nth_of(start.date())]
         weekday = DAY_NAMES[schedule.weekday if schedule.weekday is not None else start.weekday()]
-        text = f"{_every(schedule.interval, 'month', 'Monthly')} on the {nth} {weekday} {at}"
+        text = f"{every(schedule.interval, 'month', 'Monthly')} on the {nth} {weekday} {at}"
     else:  # yearly
-        text = f"{_every(schedule.interval, 'year', 'Every year')} on {start.day} {start:%B} {at}"
+        text = f"{every(schedule.interval, 'year', 'Every year')} on {start.day} {start:%B} {at}"
         if (start.month, start.day) == (2, 29):
             note = " (only in leap years)"
     if schedule is not None and schedule.ends == "until" and schedule.until is not None:
-        text += f" until {_day(schedule.until)}"
+        text += f" until {short_day(schedule.until)}"
     elif schedule is not None and schedule.ends == "count" and schedule.count is not None:
-        text += f", {_plural(schedule.count, 'time')}"
+        text += f", {plural(schedule.count, 'time')}"
     if with_zone:
         text += f", {tz}"
     return text + note

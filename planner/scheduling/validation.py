@@ -13,21 +13,19 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from dateutil import rrule as du
 
-from planner.scheduling.recurrence import (
+from planner.scheduling.rruletext import (
     FREQUENCIES,
+    NTH_DAY,
+    PLAIN_DAY,
     WEEKDAYS,
-    RecurrenceError,
     explicit_parts,
     format_until,
-    instant,
     join_parts,
-    load_zone,
     parse_parts,
     parse_until,
-    to_local_naive,
 )
-from planner.scheduling.rruletext import _NTH_DAY, _PLAIN_DAY
-from planner.scheduling.words import _day, _long_day, _time
+from planner.scheduling.words import clock, long_day, short_day
+from planner.scheduling.zones import RecurrenceError, instant, load_zone, to_local_naive
 
 MAX_PER_YEAR = 1000
 MAX_DURATION = timedelta(days=7)
@@ -86,8 +84,9 @@ def _check_parts(parts: dict[str, str]) -> None:
                     raise RecurrenceError("INTERVAL=0 never repeats: use 1 or more.")
                 raise RecurrenceError("COUNT=0 never happens: use 1 or more.")
     if "COUNT" in parts and "UNTIL" in parts:
-        raise RecurrenceError("A rule ends after a number of times (COUNT) or on a date (UNTIL), "
-                              "not both.")
+        raise RecurrenceError(
+            "A rule ends after a number of times (COUNT) or on a date (UNTIL), not both."
+        )
     for name in _INT_RANGES:
         if name in parts:
             _check_int_list(name, parts[name])
@@ -95,10 +94,10 @@ def _check_parts(parts: dict[str, str]) -> None:
         raise RecurrenceError("Routines start on whole minutes: remove BYSECOND.")
     if "BYDAY" in parts:
         for item in parts["BYDAY"].split(","):
-            match = _NTH_DAY.fullmatch(item) or _PLAIN_DAY.fullmatch(item)
+            match = NTH_DAY.fullmatch(item) or PLAIN_DAY.fullmatch(item)
             if not match:
                 raise RecurrenceError(f"BYDAY={parts['BYDAY']}: “{item}” is not a weekday.")
-            if match.re is _NTH_DAY:
+            if match.re is NTH_DAY:
                 n = abs(int(match.group(1)))
                 if freq not in ("MONTHLY", "YEARLY") or "BYWEEKNO" in parts:
                     raise RecurrenceError(
@@ -116,8 +115,8 @@ def _check_parts(parts: dict[str, str]) -> None:
     if "BYMONTHDAY" in parts and freq == "WEEKLY":
         raise RecurrenceError("BYMONTHDAY does not work with FREQ=WEEKLY; use MONTHLY.")
     if "BYSETPOS" in parts and not any(
-        k in parts for k in ("BYMONTH", "BYWEEKNO", "BYYEARDAY", "BYMONTHDAY", "BYDAY", "BYHOUR",
-                             "BYMINUTE")
+        k in parts
+        for k in ("BYMONTH", "BYWEEKNO", "BYYEARDAY", "BYMONTHDAY", "BYDAY", "BYHOUR", "BYMINUTE")
     ):
         raise RecurrenceError("BYSETPOS needs another BY part (for example BYDAY) to pick from.")
 
@@ -145,8 +144,7 @@ def _split_lines(text: str) -> tuple[str, str | None]:
             )
         else:
             raise RecurrenceError(
-                f"The repeat rule does not parse: “{line}”. "
-                "Write it like FREQ=WEEKLY;BYDAY=TH."
+                f"The repeat rule does not parse: “{line}”. Write it like FREQ=WEEKLY;BYDAY=TH."
             )
     if rule is None:
         raise RecurrenceError("The text has no RRULE.")
@@ -155,7 +153,8 @@ def _split_lines(text: str) -> tuple[str, str | None]:
 
 def _check_dtstart(line: str, start: datetime, tz: str) -> None:
     match = re.fullmatch(
-        r"DTSTART(?:;TZID=([^:;]+))?(?:;VALUE=DATE-TIME)?:(\d{8}T\d{4}\d{2}?)(Z?)", line.strip(),
+        r"DTSTART(?:;TZID=([^:;]+))?(?:;VALUE=DATE-TIME)?:(\d{8}T\d{4}\d{2}?)(Z?)",
+        line.strip(),
         flags=re.IGNORECASE,
     )
     if not match:
@@ -169,7 +168,7 @@ def _check_dtstart(line: str, start: datetime, tz: str) -> None:
     if not same:
         raise RecurrenceError(
             f"The rule's {line.strip()} does not match the start "
-            f"({_long_day(start.date())} at {_time(start)}, {tz}): remove DTSTART from the rule "
+            f"({long_day(start.date())} at {clock(start)}, {tz}): remove DTSTART from the rule "
             "or change the start."
         )
 
@@ -289,15 +288,18 @@ def validate_rule(text: str, start_local: datetime, tz: str) -> str:
         until = parse_until(parts["UNTIL"], tz)
         if until < start_instant:
             raise RecurrenceError(
-                f"The end date ({_day(to_local_naive(until, tz).date())}) is before the start "
-                f"({_day(start_local.date())})."
+                f"The end date ({short_day(to_local_naive(until, tz).date())}) is before the start "
+                f"({short_day(start_local.date())})."
             )
         parts["UNTIL"] = format_until(until)
     else:
         until = None
     try:
-        du.rrulestr(join_parts({k: v for k, v in parts.items() if k != "UNTIL"}),
-                    dtstart=start_local, cache=False)
+        du.rrulestr(
+            join_parts({k: v for k, v in parts.items() if k != "UNTIL"}),
+            dtstart=start_local,
+            cache=False,
+        )
     except (ValueError, TypeError, KeyError, IndexError, OverflowError) as exc:
         raise RecurrenceError(f"The repeat rule does not parse: {exc}.") from None
     explicit = explicit_parts(parts, start_local)
@@ -309,9 +311,9 @@ def validate_rule(text: str, start_local: datetime, tz: str) -> str:
         )
     if first != start_local:
         raise RecurrenceError(
-            f"The start ({_long_day(start_local.date())} at {_time(start_local)}) does not fit "
-            f"the pattern; the first date that fits is {_long_day(first.date())} at "
-            f"{_time(first)}. Move the start there or change the pattern."
+            f"The start ({long_day(start_local.date())} at {clock(start_local)}) does not fit "
+            f"the pattern; the first date that fits is {long_day(first.date())} at "
+            f"{clock(first)}. Move the start there or change the pattern."
         )
     if until is not None and instant(first, tz) > until:
         raise RecurrenceError("This rule produces no date before its end date.")

@@ -10,48 +10,48 @@ DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday",
 ORDINALS = {1: "first", 2: "second", 3: "third", 4: "fourth", -1: "last"}
 
 
-def _time(value: datetime) -> str:
+def clock(value: datetime) -> str:
     return value.strftime("%H:%M")
 
 
-def _day(value: date) -> str:
+def short_day(value: date) -> str:
     return f"{value.day} {value:%B %Y}"
 
 
-def _long_day(value: date) -> str:
-    return f"{DAY_NAMES[value.weekday()]} {_day(value)}"
+def long_day(value: date) -> str:
+    return f"{DAY_NAMES[value.weekday()]} {short_day(value)}"
 
 
-def _and(words: list[str]) -> str:
+def and_list(words: list[str]) -> str:
     if len(words) <= 1:
         return "".join(words)
     return ", ".join(words[:-1]) + " and " + words[-1]
 
 
-def _plural(n: int, word: str) -> str:
+def plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
 def describe_duration(duration: timedelta) -> str:
-    """"2 hours", "1 hour 30 minutes", "2 days"."""
+    """ "2 hours", "1 hour 30 minutes", "2 days"."""
     minutes = int(duration.total_seconds() // 60)
     days, rest = divmod(minutes, 24 * 60)
     hours, minutes = divmod(rest, 60)
     words = []
     if days:
-        words.append(_plural(days, "day"))
+        words.append(plural(days, "day"))
     if hours:
-        words.append(_plural(hours, "hour"))
+        words.append(plural(hours, "hour"))
     if minutes or not words:
-        words.append(_plural(minutes, "minute"))
+        words.append(plural(minutes, "minute"))
     return " ".join(words)
 
 
-def _every(interval: int, unit: str, single: str) -> str:
+def every(interval: int, unit: str, single: str) -> str:
     return single if interval == 1 else f"Every {interval} {unit}s"
 
 
-def _suffix(day: int) -> str:
+def ordinal_suffix(day: int) -> str:
     if day in (1, 21, 31):
         return "st"
     if day in (2, 22):
