@@ -1,5 +1,6 @@
 """Joining in: answers, regulars, the derived waitlist, slots, comments and the locks that
 keep capacity exact under concurrency.
 
-May import: scheduling, groups, plugins, models, db. Never ``planner.web`` or ``routines``.
+May import: groups, accounts, plugins, scheduling and the shared base. Never ``planner.web``,
+``routines`` or ``feeds``.
 """
