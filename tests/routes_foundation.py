@@ -59,6 +59,7 @@ ROUTES: list[RouteCase] = [
     ),
     # Groups.
     RouteCase("groups.directory", "GET", "/groups", access="public"),
+    RouteCase("groups.mine", "GET", "/groups/mine", access="login"),
     RouteCase("groups.create", "GET", "/groups/new", access="login"),
     RouteCase(
         "groups.create", "POST", "/groups/new", access="login", data={**GROUP_FORM, "slug": ""}

@@ -18,6 +18,8 @@ from planner.groups.access import group_access, member_access, organizer_access
 from planner.groups.membership import LAST_OWNER, LastOwner, NotMember, may_grant, may_manage
 from planner.models import Group
 from planner.routines import occurrences
+from planner.routines.listing import group_routines
+from planner.routines.mine import my_groups
 from planner.web.forms import ActionForm, DeleteGroupForm, GroupForm, RoleForm, status, valid_slug
 from planner.web.helpers import viewer
 
@@ -25,6 +27,7 @@ bp = Blueprint("groups", __name__)
 
 DIRECTORY_PAGE = 50
 DIRECTORY_MAX_PAGE = 100_000
+UPCOMING_DAYS = 21  # the group page's dates; "show more" goes to the long list
 SLUG_TAKEN = "That web address is taken; choose another."
 
 
@@ -78,6 +81,13 @@ def directory() -> str:
     )
 
 
+@bp.route("/groups/mine")
+@login_required
+def mine() -> str:
+    """Every group the person belongs to, private ones too: the way back to a private group."""
+    return render_template("groups/mine.html", rows=my_groups(get_session(), current_user))
+
+
 @bp.route("/groups/new", methods=["GET", "POST"])
 @login_required
 def create() -> Response | tuple[str, int]:
@@ -104,12 +114,15 @@ def show(slug: str) -> str:
     access = group_access(slug)
     db = get_session()
     group = access.group
+    person = viewer()
     return render_template(
         "groups/show.html",
         group=group,
         access=access,
         members=membership.member_counts(db, [group.id]).get(group.id, 0),
-        upcoming=occurrences.group_upcoming(db, group, viewer()),
+        routines=group_routines(db, group, person),
+        upcoming=occurrences.group_upcoming(db, group, person, days=UPCOMING_DAYS),
+        upcoming_days=UPCOMING_DAYS,
         action=ActionForm(),
     )
 
