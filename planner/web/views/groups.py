@@ -20,6 +20,7 @@ from planner.models import Group
 from planner.routines import occurrences
 from planner.routines.listing import group_routines
 from planner.routines.mine import my_groups
+from planner.web.confirm import confirm_page, confirmed
 from planner.web.forms import ActionForm, DeleteGroupForm, GroupForm, RoleForm, status, valid_slug
 from planner.web.helpers import viewer
 
@@ -241,7 +242,7 @@ def set_role(slug: str, user_id: int) -> Response:
 
 
 @bp.route("/g/<slug>/members/<int:user_id>/remove", methods=["POST"])
-def remove_member(slug: str, user_id: int) -> Response:
+def remove_member(slug: str, user_id: int) -> Response | str:
     access = organizer_access(slug)
     group = access.group
     target = membership.membership_of(get_session(), group.id, user_id)
@@ -250,6 +251,17 @@ def remove_member(slug: str, user_id: int) -> Response:
     if not may_manage(access.membership.role, target.role):  # type: ignore[union-attr]
         abort(403, "Only owners can remove an owner.")
     name = target.user.display_name
+    if not confirmed():
+        return confirm_page(
+            title=f"Remove {name} from {group.name}?",
+            consequences=[
+                f"{name} stops being a member: no more answering, and no private calendar "
+                "link to this group.",
+                "They can join again " + ("any time." if group.is_public else "with an invite."),
+            ],
+            button=f"Yes, remove {name}",
+            back=url_for("groups.members", slug=slug),
+        )
     try:
         membership.remove(get_session(), group, user_id)
     except LastOwner:
