@@ -116,3 +116,31 @@ def test_new_lists_issue_the_same_queries_at_1x_and_20x(
     assert counts[0] == counts[1], counts
     assert db.query(Group).count() == 1 + 20
     assert db.query(Rsvp).count() >= 20
+
+
+def test_roles_take_the_right_article(make_user, make_group, as_user):
+    owner, member = make_user("Olga"), make_user("Max")
+    group = make_group(owner, members=[member])
+    client = as_user(owner)
+    response = client.post(
+        f"/g/{group.slug}/members/{member.id}/role", data={"role": "organizer"},
+        follow_redirects=True,
+    )
+    assert "Max is now an organizer." in response.get_data(as_text=True)
+    page = client.get(f"/g/{group.slug}").get_data(as_text=True)
+    assert "you are an owner" in page
+
+
+def test_invite_expiry_is_shown_in_the_viewers_zone(db, make_user, make_group, as_user):
+    from datetime import datetime
+
+    from planner.models import Invite
+
+    owner = make_user("Olga")  # make_user's people live in Europe/Berlin
+    group = make_group(owner)
+    db.add(Invite(group_id=group.id, token="t" * 32, created_by_id=owner.id,
+                  expires_at=datetime(2030, 1, 10, 22, 30)))  # fmt: skip
+    db.commit()
+    page = as_user(owner).get(f"/g/{group.slug}/invites").get_data(as_text=True)
+    assert "Thu 10 Jan 2030, 23:30" in page and " UTC" not in page
+    assert 'data-share="invite-link-' in page  # shared through the phone's share sheet

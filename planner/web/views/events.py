@@ -181,11 +181,11 @@ def split(slug: str, routine_id: int, key: str) -> Response | tuple[str, int]:
         page.form.start_date.errors = [
             *page.form.start_date.errors,
             "The new series must start after the last occurrence of the old one "
-            f"({last_old:%A %d %B %Y at %H:%M}).",
+            f"({last_old:%a %-d %b %Y at %H:%M}).",
         ]
         ready = False
     if not ready:
-        heading = f"Change “{routine.title}” from {at:%A %d %B %Y} on"
+        heading = f"Change “{routine.title}” from {at:%a %-d %b %Y} on"
         action = url_for("events.split", slug=slug, routine_id=routine.id, key=key)
         form_page = render_form(
             page, access, routine, heading=heading, split_from=occurrence, action=action

@@ -23,6 +23,7 @@ from planner.routines.mine import my_groups
 from planner.web.confirm import confirm_page, confirmed
 from planner.web.forms import ActionForm, DeleteGroupForm, GroupForm, RoleForm, status, valid_slug
 from planner.web.helpers import viewer
+from planner.web.people import with_article
 
 bp = Blueprint("groups", __name__)
 
@@ -236,8 +237,7 @@ def set_role(slug: str, user_id: int) -> Response:
     except LastOwner:
         flash(LAST_OWNER.format(group=group.name), "error")
         return _members_page(slug)
-    article = "an" if new_role == Role.OWNER else "a"
-    flash(f"{changed.user.display_name} is now {article} {new_role}.", "success")
+    flash(f"{changed.user.display_name} is now {with_article(new_role)}.", "success")
     return _members_page(slug)
 
 
