@@ -43,6 +43,15 @@ def test_every_page_links_my_groups_and_calendar(far_routine, as_user):
         assert 'href="/groups/mine"' in nav and 'href="/feeds"' in nav, path
 
 
+def test_next_up_and_the_account_page_link_every_group(far_routine, as_user):
+    alice, _bob, group, _routine = far_routine
+    client = as_user(alice)
+    for path in ("/", "/account"):
+        page = client.get(path).get_data(as_text=True)
+        links = page.split('id="my-group-links-title"')[1].split("</nav>")[0]
+        assert f'href="/g/{group.slug}">Kitchen Table</a>' in links, path
+
+
 def test_visitors_see_no_my_groups_link(client):
     assert 'href="/groups/mine"' not in client.get("/").get_data(as_text=True)
 

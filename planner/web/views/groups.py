@@ -16,6 +16,7 @@ from planner.enums import Role, Visibility
 from planner.groups import manage, membership
 from planner.groups.access import group_access, member_access, organizer_access
 from planner.groups.membership import LAST_OWNER, LastOwner, NotMember, may_grant, may_manage
+from planner.groups.mine import groups_of
 from planner.models import Group
 from planner.routines import occurrences
 from planner.routines.listing import group_routines
@@ -26,6 +27,18 @@ from planner.web.helpers import viewer
 from planner.web.people import with_article
 
 bp = Blueprint("groups", __name__)
+
+
+@bp.record_once
+def _setup(state) -> None:
+    @state.app.context_processor
+    def _my_groups():
+        # Called by templates/groups/_my_links.html only where a page shows the list.
+        def my_group_links() -> list[Group]:
+            person = viewer()
+            return groups_of(get_session(), person.id) if person else []
+
+        return {"my_group_links": my_group_links}
 
 DIRECTORY_PAGE = 50
 DIRECTORY_MAX_PAGE = 100_000
