@@ -40,8 +40,9 @@ def initials(name: str) -> str:
 
 
 def avatar(user_id: int, name: str) -> Avatar:
-    # Knuth's multiplicative hash spreads consecutive ids over the palette.
-    index = (user_id * 2654435761) % 2**32 % COLOURS
+    # 5 is coprime with 12: consecutive ids (people who signed up together) get different
+    # colours, and every twelve ids use the whole palette.
+    index = (user_id * 5) % COLOURS
     return Avatar(initials=initials(name), colour=f"c{index}")
 
 
