@@ -11,6 +11,7 @@ SIGNUP = {
     "confirm": "a long enough password",
     "timezone": "Europe/Berlin",
 }
+CONFIRMED = {"confirm": "yes"}  # the second step of a two-step action
 GROUP_FORM = {
     "name": "Renamed Club",
     "slug": "renamed-club",
@@ -59,6 +60,7 @@ ROUTES: list[RouteCase] = [
     ),
     # Groups.
     RouteCase("groups.directory", "GET", "/groups", access="public"),
+    RouteCase("groups.mine", "GET", "/groups/mine", access="login"),
     RouteCase("groups.create", "GET", "/groups/new", access="login"),
     RouteCase(
         "groups.create", "POST", "/groups/new", access="login", data={**GROUP_FORM, "slug": ""}
@@ -123,13 +125,18 @@ ROUTES: list[RouteCase] = [
         data={"role": "organizer"},
     ),
     RouteCase(
-        "groups.remove_member", "POST", "/g/{slug}/members/{target_id}/remove", access="organizer"
+        "groups.remove_member",
+        "POST",
+        "/g/{slug}/members/{target_id}/remove",
+        access="organizer",
+        data=CONFIRMED,
     ),
     RouteCase(
         "groups.remove_member",
         "POST",
         "/g/{slug}/members/{owner_id}/remove",
         access="owner",
+        data=CONFIRMED,
         # The owner removing themselves is refused with a message (last owner), not an error.
         note="owner",
     ),
@@ -139,6 +146,7 @@ ROUTES: list[RouteCase] = [
         "/g/{slug}/members/{target_id}/remove",
         access="organizer",
         group="public",
+        data=CONFIRMED,
     ),
     # Invites: organizers manage them; the link itself is for anyone holding it.
     RouteCase("invites.manage", "GET", "/g/{slug}/invites", access="organizer"),

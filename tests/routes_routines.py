@@ -87,12 +87,12 @@ for group in ("private", "public"):
         ),
         RouteCase(
             "routines.end", "POST", "/g/{slug}/r/{routine_id}/end", "organizer", group,
-            data={"last_date": "2027-01-31"},
+            data={"last_date": "2027-01-31", "confirm": "yes"},
         ),
         RouteCase("events.show", "GET", OCC, readable, group),
         RouteCase(
             "events.cancel", "POST", OCC + "/cancel", "organizer", group,
-            data={"reason": "Snow"},
+            data={"reason": "Snow", "confirm": "yes"},
         ),
         RouteCase(
             "events.restore", "POST", LATER_OCC + "/restore", "organizer", group,

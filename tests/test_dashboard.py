@@ -45,13 +45,16 @@ def two_clubs(db, make_user, make_group):
 def test_next_up_lists_occurrences_across_groups_in_order(two_clubs, as_user):
     me, suppers, football, supper, match = two_clubs
     page = as_user(me).get("/").get_data(as_text=True)
+    # Each routine's first open date needs an answer; the list below never repeats it.
+    needs = page.split('id="needs-title"')[1].split('id="upcoming-title"')[0]
+    assert re.findall(r"<strong>(Supper|Match|Secret)</strong>", needs) == ["Supper", "Match"]
+    assert needs.count("2 dates need your answer") == 2
     upcoming = page.split('id="upcoming-title"')[1]
     titles = re.findall(r"<strong>(Supper|Match|Secret)</strong>", upcoming)
-    assert titles == ["Supper", "Match", "Supper", "Match"]  # two weeks, in start order
+    assert titles == ["Supper", "Match"]  # the second week, in start order
     assert "Secret" not in page
-    assert "Suppers" in page and "Football" in page
-    needs = page.split('id="needs-title"')[1].split('id="upcoming-title"')[0]
-    assert len(re.findall(r'class="your-answer"', needs)) == 4
+    assert f'href="/g/{suppers.slug}">Suppers</a>' in page
+    assert f'href="/g/{football.slug}">Football</a>' in page
 
 
 def test_one_click_answer_returns_to_the_dashboard(db, two_clubs, as_user):
@@ -66,7 +69,8 @@ def test_one_click_answer_returns_to_the_dashboard(db, two_clubs, as_user):
     page = client.get("/").get_data(as_text=True)
     assert "You&#39;re going." in page or "You're going." in page
     needs = page.split('id="needs-title"')[1].split('id="upcoming-title"')[0]
-    assert len(re.findall(r'class="your-answer"', needs)) == 3
+    assert len(re.findall(r'class="your-answer"', needs)) == 2  # next week's supper, a match
+    assert needs.count("dates need your answer") == 1  # only the matches are still two
     # A regular has answered every occurrence by default.
     client.post(f"/g/{football.slug}/r/{match.id}/regular", data={"next": "/"})
     page = client.get("/").get_data(as_text=True)
@@ -80,7 +84,7 @@ def test_the_occurrence_page_shows_the_panel(db, two_clubs, as_user):
     client = as_user(me)
     client.post(answer_path(suppers, supper, key_of(supper)), data={"status": "going"})
     page = client.get(occurrence_path(suppers, supper, key_of(supper))).get_data(as_text=True)
-    assert 'id="answers"' in page and "<li>Me" in page
+    assert 'id="answers"' in page and '<span class="name">Me</span>' in page
     assert 'data-status="going"' in page
 
 
@@ -136,6 +140,35 @@ def test_pages_issue_the_same_queries_at_1x_and_20x(
         assert db.scalar(select(Membership).where(Membership.user_id == viewer.id)) is not None
     assert counts[0] == counts[1], counts
     assert db.query(Group).count() == 1 + 20  # the data really grew
+
+
+def test_a_daily_routine_needing_answers_is_one_row(db, make_user, make_group, as_user):
+    me, owner = make_user("Me"), make_user("Owner")
+    group = make_group(owner, name="Runners", members=[me])
+    make_routine(db, group, title="Morning run", start=next_week_start(days=1, hour=7),
+                 rrule="FREQ=DAILY;COUNT=5")
+    page = as_user(me).get("/").get_data(as_text=True)
+    needs = page.split('id="needs-title"')[1].split('id="upcoming-title"')[0]
+    assert needs.count("<strong>Morning run</strong>") == 1
+    assert "5 dates need your answer" in needs
+    rest = page.split('id="upcoming-title"')[1]
+    assert rest.count("<strong>Morning run</strong>") == 4  # the others, each once
+
+
+def test_a_cancelled_date_offers_no_answer(db, make_user, make_group, as_user):
+    me, owner = make_user("Me"), make_user("Owner")
+    group = make_group(owner, name="Suppers", members=[me])
+    supper = make_routine(db, group, title="Supper", start=next_week_start(days=2), rrule="")
+    as_user(owner).post(
+        f"/g/{group.slug}/r/{supper.id}/{key_of(supper)}/cancel",
+        data={"reason": "Kitchen painted", "confirm": "yes"},
+    )
+    page = as_user(me).get("/").get_data(as_text=True)
+    assert 'id="needs-title"' not in page
+    item = page.split('id="upcoming-title"')[1]
+    assert "Kitchen painted" in item and "cancelled" in item
+    assert "going" not in item and "answered yet" not in item
+    assert "answer-form" not in item
 
 
 def test_past_days_are_not_on_the_dashboard(db, make_user, make_group, as_user):

@@ -20,6 +20,8 @@ FORM = {
     "timezone": "Europe/Berlin",
 }
 
+YES = {"confirm": "yes"}  # the second step of removing a member
+
 
 def page(response) -> str:
     return response.get_data(as_text=True)
@@ -197,7 +199,9 @@ def test_last_owner_cannot_leave(as_user, make_user, make_group, db):
     response = client.post(f"/g/{group.slug}/leave", follow_redirects=True)
     assert "needs at least one owner" in page(response)
     assert role_of(db, group, owner) == "owner"
-    response = client.post(f"/g/{group.slug}/members/{owner.id}/remove", follow_redirects=True)
+    response = client.post(
+        f"/g/{group.slug}/members/{owner.id}/remove", data=YES, follow_redirects=True
+    )
     assert "needs at least one owner" in page(response)
     assert role_of(db, group, owner) == "owner"
     response = client.post(
@@ -245,9 +249,9 @@ def test_role_rules(as_user, make_user, make_group, db):
     stranger = make_user()
     assert as_organizer.post(f"{base}/{stranger.id}/remove").status_code == 404
     # Organizers remove members; owners remove organizers too.
-    assert as_organizer.post(f"{base}/{other.id}/remove").status_code == 303
+    assert as_organizer.post(f"{base}/{other.id}/remove", data=YES).status_code == 303
     assert role_of(db, group, other) is None
-    assert as_user(owner).post(f"{base}/{organizer.id}/remove").status_code == 303
+    assert as_user(owner).post(f"{base}/{organizer.id}/remove", data=YES).status_code == 303
     assert role_of(db, group, organizer) is None
 
 

@@ -309,7 +309,8 @@ def test_hook_occurrence_changed(app, club, db, as_user):
     """Cancelling an occurrence through the real route notifies plugins after commit."""
     routine = add_routine(db, club.group, "gathering", {})
     response = as_user(club.owner).post(
-        f"/g/{club.group.slug}/r/{routine.id}/{KEY}/cancel", data={"reason": "Holiday"}
+        f"/g/{club.group.slug}/r/{routine.id}/{KEY}/cancel",
+        data={"reason": "Holiday", "confirm": "yes"},
     )
     assert response.status_code in (302, 303)
     assert (

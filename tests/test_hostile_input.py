@@ -1062,5 +1062,6 @@ def test_routines_at_the_edges_of_the_years_render_everywhere(
     for path in pages:
         page = me.get(path)
         assert page.status_code in (200, 302), (path, page.status_code)
-    assert me.post(f"{base}/{key}/cancel", data={"reason": "edge"}).status_code == 302
-    assert me.post(f"{base}/end", data={"last_date": day}).status_code == 302
+    cancel = {"reason": "edge", "confirm": "yes"}
+    assert me.post(f"{base}/{key}/cancel", data=cancel).status_code == 302
+    assert me.post(f"{base}/end", data={"last_date": day, "confirm": "yes"}).status_code == 302

@@ -172,7 +172,7 @@ def test_outsiders_do_not_see_private_occurrences(as_user, people, group, routin
 def test_cancel_with_reason_then_undo(organizer, member, group, routine, db, panel):
     key = "20300117T1900"
     response = organizer.post(
-        url(group, routine, key, "cancel"), data={"reason": "Mia is travelling"}
+        url(group, routine, key, "cancel"), data={"reason": "Mia is travelling", "confirm": "yes"}
     )
     assert response.status_code == 302
     override = db.scalars(select(Override)).one()
@@ -419,7 +419,7 @@ def test_split_keeps_remaining_count(organizer, group, routine, db):
 def test_make_this_the_last_date(organizer, group, routine, db):
     response = organizer.post(
         url(group, routine, action="end"),
-        data={"last_date": "2030-01-17", "next_key": "20300117T1900"},
+        data={"last_date": "2030-01-17", "next_key": "20300117T1900", "confirm": "yes"},
     )
     assert response.status_code == 302
     assert organizer.get(url(group, routine, "20300117T1900")).status_code == 200
@@ -439,7 +439,8 @@ def test_group_page_lists_upcoming_with_more_link(db, group, people, member, org
     db.add(weekly)
     db.commit()
     second_key = (start + timedelta(days=7)).strftime("%Y%m%dT%H%M")
-    organizer.post(url(group, weekly, second_key, "cancel"), data={"reason": "Pitch closed"})
+    cancel = {"reason": "Pitch closed", "confirm": "yes"}
+    organizer.post(url(group, weekly, second_key, "cancel"), data=cancel)
     page = text_of(organizer.get(f"/g/{group.slug}"))
     assert "Football" in page and "Tomorrow" in page and "In 8 days" in page
     assert "Cancelled" in page and "Pitch closed" in page

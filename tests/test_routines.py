@@ -420,7 +420,7 @@ def test_routine_whose_plugin_is_gone(app, organizer, group, routine, db):
 
 def test_end_the_series(organizer, group, routine, db):
     response = organizer.post(
-        f"/g/{group.slug}/r/{routine.id}/end", data={"last_date": "2030-02-01"}
+        f"/g/{group.slug}/r/{routine.id}/end", data={"last_date": "2030-02-01", "confirm": "yes"}
     )
     assert response.status_code == 302
     db.expire_all()
@@ -430,7 +430,7 @@ def test_end_the_series(organizer, group, routine, db):
     assert "until 1 February 2030" in page
     too_early = organizer.post(
         f"/g/{group.slug}/r/{routine.id}/end",
-        data={"last_date": "2029-01-01"},
+        data={"last_date": "2029-01-01", "confirm": "yes"},
         follow_redirects=True,
     )
     assert "delete it instead" in text_of(too_early)

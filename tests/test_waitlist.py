@@ -197,8 +197,8 @@ def test_panel_shows_lists_positions_and_guests_to_members_only(db, full_house, 
     assert "You're number 2 on the waitlist with 2 guests." in html
     assert '<ol class="people">' in html and "+2" in html
     for name in "ABCDE":
-        assert f"<li>{name}" in html
-        assert f"<li>{name}" not in stranger
+        assert f"<span class=\"name\">{name}</span>" in html
+        assert f"<span class=\"name\">{name}</span>" not in stranger
     assert "3</strong> going of 3 places" in stranger
     assert isinstance(Markup(html), Markup)
 

@@ -292,6 +292,26 @@ def describe(
     return text + note
 
 
+def first_fit(text: str, start_local: datetime) -> datetime | None:
+    """The first date on or after ``start_local`` that a raw RRULE produces, or None when the
+    rule cannot say (it does not parse, has a DTSTART line, or produces nothing): then
+    :func:`validate_rule` explains. Gives a typed rule the same friendly alignment as the
+    simple patterns instead of refusing a start that does not fit."""
+    if not text or "\n" in text.strip() or "DTSTART" in text.upper():
+        return None
+    try:
+        parts = parse_parts(text.removeprefix("RRULE:"))
+        parts.pop("UNTIL", None)
+        parts.pop("COUNT", None)
+        explicit = explicit_parts(parts, start_local)
+        horizon = start_local.replace(
+            year=min(start_local.year + SEARCH_YEARS, 9999), month=1, day=1
+        )
+        return next(bounded_between(explicit, start_local, start_local, horizon), None)
+    except (RecurrenceError, ValueError, TypeError, KeyError, IndexError, ArithmeticError):
+        return None  # INTERVAL=0 and friends: validate_rule words the problem
+
+
 def align_start(schedule: Schedule, start_local: datetime, tz: str) -> datetime:
     """The first date on or after ``start_local`` that fits the simple schedule, same time.
 

@@ -277,17 +277,12 @@ class RoutineForm(FlaskForm):
                 message = "Type a repeat rule, or choose one of the patterns above."
                 self.rrule.errors = [*self.rrule.errors, message]
                 raise recurrence.RecurrenceError(message)
+            start = self._moved_to(schedule.first_fit(text, start) or start, start)
         else:
             target = self.repeat
             try:
                 words = self.schedule_words()
-                aligned = schedule.align_start(words, start, tz)
-                if aligned != start:
-                    self.start_date.data, self.start_time.data = aligned.date(), aligned.time()
-                    # Rendering prefers the typed text over .data; show the moved date.
-                    self.start_date.raw_data = [aligned.date().isoformat()]
-                    self.moved_start = (start, aligned)
-                    start = aligned
+                start = self._moved_to(schedule.align_start(words, start, tz), start)
                 text = schedule.to_rrule(words, start, tz)
             except recurrence.RecurrenceError as exc:
                 self.repeat.errors = [*self.repeat.errors, str(exc)]
@@ -297,6 +292,36 @@ class RoutineForm(FlaskForm):
         except recurrence.RecurrenceError as exc:
             target.errors = [*target.errors, str(exc)]
             raise
+
+    def _moved_to(self, aligned: datetime, start: datetime) -> datetime:
+        """Move the first date to ``aligned`` (the first that fits), noting it for the page."""
+        if aligned != start:
+            self.start_date.data, self.start_time.data = aligned.date(), aligned.time()
+            # Rendering prefers the typed text over .data; show the moved date.
+            self.start_date.raw_data = [aligned.date().isoformat()]
+            self.moved_start = (start, aligned)
+        return aligned
+
+    def follow_weekday(self, followed: str | None) -> None:
+        """The weekday follows the chosen date until the person ticks days themselves.
+
+        The page records which single weekday it ticked by itself (``followed``); if that is
+        still the only one ticked, the person did not choose it, so it becomes the new date's
+        weekday. Without this, changing a Tuesday default to Thursday gave "every Tuesday and
+        Thursday" (the Tuesday kept, Thursday added by alignment)."""
+        start = self.start_naive()
+        if start is None or self.repeat.data != "weekly" or not followed:
+            return
+        if list(self.weekdays.data or []) == [followed]:
+            self.weekdays.data = [recurrence.WEEKDAYS[start.weekday()]]
+
+    def followed_weekday(self) -> str:
+        """The weekday to record as ticked by the page, or "" once the person chose."""
+        start = self.start_naive()
+        if start is None:
+            return ""
+        weekday = recurrence.WEEKDAYS[start.weekday()]
+        return weekday if list(self.weekdays.data or []) == [weekday] else ""
 
     def validate_weekdays(self, field) -> None:
         if self.repeat.data == "weekly" and not field.data:

@@ -110,6 +110,14 @@ def build_form_page(
         _describe_into(page, form)
         return page, False
 
+    form.follow_weekday(request.form.get("followed_weekday"))
+    if request.form.get("preview") == "type" or type_changed:
+        # Switching the kind is not a submission: nothing typed so far is judged yet.
+        if type_changed:
+            page.notice = f"These are the fields for {activity.label}. Fill them in, then save."
+        _describe_into(page, form)
+        return page, False
+
     ok = form.validate()
     if unknown_key:
         form.activity.errors = ["Choose a kind of activity from the list."]
@@ -129,8 +137,8 @@ def build_form_page(
     if form.moved_start is not None:
         typed, used = form.moved_start
         page.notice = (
-            f"{typed:%A %d %B %Y} does not fit the pattern, so the first date is "
-            f"{used:%A %d %B %Y}, the first day that does."
+            f"{typed:%a %-d %b %Y} does not fit the pattern, so the first date is "
+            f"{used:%a %-d %b %Y}, the first day that does."
         )
     wants_preview = bool(form.preview.data) or type_changed
     return page, ok and page.rule is not None and not wants_preview
@@ -164,13 +172,20 @@ def _preview_into(page: FormPage, form: RoutineForm) -> None:
     start = form.start_naive()
     tz = form.timezone.data
     assert start is not None and page.rule is not None
-    minutes = form.duration.data if not form.duration.errors and form.duration.data else 60
+    # A duration with an error is left out of the words, so the preview never says "for 1
+    # hour" next to "Choose a duration of at least 1 minute".
+    valid = not form.duration.errors and bool(form.duration.data) and form.duration.data > 0
+    minutes = form.duration.data if valid else 60
     series = recurrence.Series(
         start=start, timezone=tz, duration=timedelta(minutes=minutes), rrule=page.rule
     )
     try:
-        page.words = schedule.describe(page.rule, start, tz, timedelta(minutes=minutes))
-        page.preview = recurrence.next_occurrences(series, utc_now(), PREVIEW_COUNT)
+        page.words = schedule.describe(
+            page.rule, start, tz, timedelta(minutes=minutes) if valid else None
+        )
+        page.preview = (
+            recurrence.next_occurrences(series, utc_now(), PREVIEW_COUNT) if valid else None
+        )
     except recurrence.RecurrenceError as exc:
         form.repeat.errors = [*form.repeat.errors, str(exc)]
         page.preview = None

@@ -6,9 +6,10 @@ from flask import Flask, current_app
 
 
 def init_app(app: Flask) -> None:
-    from planner.web import timefmt
+    from planner.web import people, timefmt
 
     timefmt.register(app)
+    people.register(app)
 
     from planner.plugins.manager import add_template_folders
 

@@ -52,6 +52,8 @@ def when(dt: datetime | None, routine_zone: str | None = None, fallback: str | N
     zone differs: ``Thu 12 Mar 2026, 13:00 (19:00 Europe/Berlin)``."""
     if dt is None:
         return ""
+    if dt.tzinfo is None:  # stored columns are naive UTC (invite expiry, comment times)
+        dt = dt.replace(tzinfo=UTC)
     viewer = viewer_zone_name(fallback)
     shown = dt.astimezone(zone(viewer))
     text = f"{_day(shown)}, {_clock(shown)}"

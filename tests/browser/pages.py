@@ -51,6 +51,7 @@ def member_pages(page, server) -> list[MainPage]:
     game = page.locator("ul.upcoming a", has_text="kick-about").first.get_attribute("href")
     return [
         MainPage("dashboard", "/", True),
+        MainPage("my-groups", "/groups/mine", True),
         MainPage("directory", "/groups", True),
         MainPage("group", f"/g/{SUPPER}", True),
         MainPage("members", f"/g/{SUPPER}/members", True),

@@ -19,6 +19,7 @@ SHOWN = (
     "start",
     "signup",
     "dashboard",
+    "my-groups",
     "group",
     "occurrence",
     "game-occurrence",
@@ -29,11 +30,12 @@ SHOWN = (
 )
 SIZES = {"phone": PHONE, "desktop": DESKTOP}
 # At desktop size only these (the phone is where members meet the product; keep the repo small).
-WIDE = ("start", "dashboard", "group", "occurrence", "subscribe")
+WIDE = ("start", "dashboard", "my-groups", "group", "occurrence", "subscribe")
 # Extra shots of a part further down a page: (name, page, element scrolled to the top).
 PARTS = (
     ("answers", "occurrence", "#answers"),
     ("game", "game-occurrence", ".sports-panel"),
+    ("group-routines", "group", "#routines-title"),
 )
 
 

@@ -88,6 +88,7 @@ def test_shared_meal_from_sign_up_to_calendar(live_server, person):
     second = open_occurrence(host, supper, 1)
     host.get_by_label("Reason", exact=False).fill("Kitchen is being painted")
     host.get_by_role("button", name="Cancel this date").click()
+    host.get_by_role("button", name="Yes, cancel this date").click()
     expect(host.locator("h1 .badge")).to_have_text("Cancelled")
     guest.goto(live_server.url("/"))
     cancelled = guest.locator(f"li.next-up[id$='{key_of(second)}']").last

@@ -66,7 +66,8 @@ def key(routine):
 
 def cancel(planner_as_user, owner, routine):
     path = f"/g/club/r/{routine.id}/{key(routine)}/cancel"
-    assert planner_as_user(owner).post(path, data={"reason": "Holiday"}).status_code in (302, 303)
+    data = {"reason": "Holiday", "confirm": "yes"}  # "yes": the second step of cancelling
+    assert planner_as_user(owner).post(path, data=data).status_code in (302, 303)
 
 
 def test_rsvp_changed_posts_json(club, answer, receiver):

@@ -30,6 +30,7 @@ from planner.routines.overrides import (
 from planner.routines.saving import split_rules, split_series
 from planner.scheduling import recurrence
 from planner.scheduling.series import clash
+from planner.web.confirm import confirm_page, confirmed
 from planner.web.forms import ActionForm
 from planner.web.helpers import occurrence_url, organizer_occurrence, viewer
 from planner.web.routine_forms import CancelForm, EndSeriesForm, OccurrenceForm
@@ -76,13 +77,23 @@ def show(slug: str, routine_id: int, key: str) -> str:
 
 @bp.route("/g/<slug>/r/<int:routine_id>/<key>/cancel", methods=["POST"])
 @login_required
-def cancel(slug: str, routine_id: int, key: str) -> Response:
+def cancel(slug: str, routine_id: int, key: str) -> Response | str:
     _access, session, routine, occurrence = organizer_occurrence(slug, routine_id, key)
     form = CancelForm()
     if not form.validate():
         for message in form.reason.errors:
             flash(message, "error")
         return redirect(occurrence_url(slug, routine, key))
+    if not confirmed():
+        return confirm_page(
+            title=f"Cancel {occurrence.title or routine.title} on {occurrence.start:%a %-d %b}?",
+            consequences=[
+                "Members see the date as cancelled, on the page and in their calendars.",
+                "Answers are kept; you can undo the cancellation.",
+            ],
+            button="Yes, cancel this date",
+            back=occurrence_url(slug, routine, key),
+        )
     cancel_occurrence(session, routine, occurrence, form.reason.data)
     flash("This occurrence is cancelled. Members see it marked as such.", "success")
     return redirect(occurrence_url(slug, routine, key))
@@ -170,11 +181,11 @@ def split(slug: str, routine_id: int, key: str) -> Response | tuple[str, int]:
         page.form.start_date.errors = [
             *page.form.start_date.errors,
             "The new series must start after the last occurrence of the old one "
-            f"({last_old:%A %d %B %Y at %H:%M}).",
+            f"({last_old:%a %-d %b %Y at %H:%M}).",
         ]
         ready = False
     if not ready:
-        heading = f"Change “{routine.title}” from {at:%A %d %B %Y} on"
+        heading = f"Change “{routine.title}” from {at:%a %-d %b %Y} on"
         action = url_for("events.split", slug=slug, routine_id=routine.id, key=key)
         form_page = render_form(
             page, access, routine, heading=heading, split_from=occurrence, action=action

@@ -56,7 +56,7 @@ def _setup(state) -> None:
 
     @state.app.context_processor
     def _feed_helpers():
-        return {"feed_links": feed_links}
+        return {"feed_links": feed_links, "routine_feed_links": routine_feed_links}
 
 
 # -- formats ------------------------------------------------------------------------------------
@@ -272,6 +272,26 @@ def feed_links(group: Group, is_member: bool | None = None) -> dict | None:
         return {"needs_token": True}
     url = url_for(
         "feeds.group_token", token=person.feed_token, slug=group.slug, ext="ics", _external=True
+    )
+    return {**subscription_links(url), "private": True}
+
+
+def routine_feed_links(group: Group, routine_id: int, is_member: bool | None = None) -> dict | None:
+    """Like :func:`feed_links`, for one routine's own feed (the same tokens and rules)."""
+    if group.is_public:
+        url = url_for(
+            "feeds.routine_public", slug=group.slug, routine_id=routine_id, ext="ics",
+            _external=True,
+        )
+        return subscription_links(url)
+    links = feed_links(group, is_member)
+    if not links or links.get("needs_token"):
+        return links
+    person = viewer()
+    assert person is not None and person.feed_token
+    url = url_for(
+        "feeds.routine_token", token=person.feed_token, slug=group.slug, routine_id=routine_id,
+        ext="ics", _external=True,
     )
     return {**subscription_links(url), "private": True}
 

@@ -16,15 +16,33 @@ from planner.enums import Role, Visibility
 from planner.groups import manage, membership
 from planner.groups.access import group_access, member_access, organizer_access
 from planner.groups.membership import LAST_OWNER, LastOwner, NotMember, may_grant, may_manage
+from planner.groups.mine import groups_of
 from planner.models import Group
 from planner.routines import occurrences
+from planner.routines.listing import group_routines
+from planner.routines.mine import my_groups
+from planner.web.confirm import confirm_page, confirmed
 from planner.web.forms import ActionForm, DeleteGroupForm, GroupForm, RoleForm, status, valid_slug
 from planner.web.helpers import viewer
+from planner.web.people import with_article
 
 bp = Blueprint("groups", __name__)
 
+
+@bp.record_once
+def _setup(state) -> None:
+    @state.app.context_processor
+    def _my_groups():
+        # Called by templates/groups/_my_links.html only where a page shows the list.
+        def my_group_links() -> list[Group]:
+            person = viewer()
+            return groups_of(get_session(), person.id) if person else []
+
+        return {"my_group_links": my_group_links}
+
 DIRECTORY_PAGE = 50
 DIRECTORY_MAX_PAGE = 100_000
+UPCOMING_DAYS = 21  # the group page's dates; "show more" goes to the long list
 SLUG_TAKEN = "That web address is taken; choose another."
 
 
@@ -78,6 +96,13 @@ def directory() -> str:
     )
 
 
+@bp.route("/groups/mine")
+@login_required
+def mine() -> str:
+    """Every group the person belongs to, private ones too: the way back to a private group."""
+    return render_template("groups/mine.html", rows=my_groups(get_session(), current_user))
+
+
 @bp.route("/groups/new", methods=["GET", "POST"])
 @login_required
 def create() -> Response | tuple[str, int]:
@@ -104,12 +129,15 @@ def show(slug: str) -> str:
     access = group_access(slug)
     db = get_session()
     group = access.group
+    person = viewer()
     return render_template(
         "groups/show.html",
         group=group,
         access=access,
         members=membership.member_counts(db, [group.id]).get(group.id, 0),
-        upcoming=occurrences.group_upcoming(db, group, viewer()),
+        routines=group_routines(db, group, person),
+        upcoming=occurrences.group_upcoming(db, group, person, days=UPCOMING_DAYS),
+        upcoming_days=UPCOMING_DAYS,
         action=ActionForm(),
     )
 
@@ -222,13 +250,12 @@ def set_role(slug: str, user_id: int) -> Response:
     except LastOwner:
         flash(LAST_OWNER.format(group=group.name), "error")
         return _members_page(slug)
-    article = "an" if new_role == Role.OWNER else "a"
-    flash(f"{changed.user.display_name} is now {article} {new_role}.", "success")
+    flash(f"{changed.user.display_name} is now {with_article(new_role)}.", "success")
     return _members_page(slug)
 
 
 @bp.route("/g/<slug>/members/<int:user_id>/remove", methods=["POST"])
-def remove_member(slug: str, user_id: int) -> Response:
+def remove_member(slug: str, user_id: int) -> Response | str:
     access = organizer_access(slug)
     group = access.group
     target = membership.membership_of(get_session(), group.id, user_id)
@@ -237,6 +264,17 @@ def remove_member(slug: str, user_id: int) -> Response:
     if not may_manage(access.membership.role, target.role):  # type: ignore[union-attr]
         abort(403, "Only owners can remove an owner.")
     name = target.user.display_name
+    if not confirmed():
+        return confirm_page(
+            title=f"Remove {name} from {group.name}?",
+            consequences=[
+                f"{name} stops being a member: no more answering, and no private calendar "
+                "link to this group.",
+                "They can join again " + ("any time." if group.is_public else "with an invite."),
+            ],
+            button=f"Yes, remove {name}",
+            back=url_for("groups.members", slug=slug),
+        )
     try:
         membership.remove(get_session(), group, user_id)
     except LastOwner:

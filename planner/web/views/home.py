@@ -7,6 +7,7 @@ from __future__ import annotations
 from flask import Blueprint, render_template
 
 from planner.db import get_session
+from planner.routines.digest import needing_answer, the_rest
 from planner.routines.next_up import DAYS, next_up
 from planner.web.helpers import NextForm, viewer
 
@@ -19,10 +20,12 @@ def index() -> str:
     if person is None:
         return render_template("home/landing.html")
     items = next_up(get_session(), person)
+    nudges = needing_answer(items)
     return render_template(
         "home/dashboard.html",
         items=items,
-        needs_answer=[i for i in items if i.needs_answer],
+        rest=the_rest(items, nudges),
+        needs_answer=nudges,
         form=NextForm(),
         days=DAYS,
     )

@@ -15,10 +15,11 @@ from werkzeug.wrappers import Response
 from planner.db import get_session
 from planner.groups.access import group_access, organizer_access
 from planner.models import Routine
-from planner.routines.occurrences import group_upcoming, load_routine, routine_occurrences, utc_now
+from planner.routines.occurrences import group_upcoming, load_routine, routine_occurrences
 from planner.routines.saving import delete_routine, end_series, save_routine
 from planner.scheduling import recurrence
 from planner.scheduling import rules as schedule
+from planner.web.confirm import confirm_page, confirmed
 from planner.web.forms import ActionForm
 from planner.web.helpers import organizer_routine, viewer
 from planner.web.routine_forms import EndSeriesForm
@@ -79,7 +80,7 @@ def delete(slug: str, routine_id: int) -> Response | str:
 
 @bp.route("/g/<slug>/r/<int:routine_id>/end", methods=["POST"])
 @login_required
-def end(slug: str, routine_id: int) -> Response:
+def end(slug: str, routine_id: int) -> Response | str:
     _access, session, routine = organizer_routine(slug, routine_id)
     back = request.form.get("next_key")
     form = EndSeriesForm()
@@ -91,12 +92,24 @@ def end(slug: str, routine_id: int) -> Response:
             for message in errors:
                 flash(message, "error")
         return redirect(target)
+    last = form.last_date.data
+    if not confirmed():
+        return confirm_page(
+            title=f"End “{routine.title}” on {last:%a %-d %b %Y}?",
+            consequences=[
+                f"{last:%a %-d %b %Y} becomes the last date; every later date disappears "
+                "from the group page and from members' calendars.",
+                "Past dates and their answers stay.",
+            ],
+            button="Yes, end the series",
+            back=target,
+        )
     try:
-        end_series(session, routine, form.last_date.data)
+        end_series(session, routine, last)
     except recurrence.RecurrenceError as exc:
         flash(str(exc), "error")
         return redirect(target)
-    flash(f"The series now ends on {form.last_date.data:%A %d %B %Y}.", "success")
+    flash(f"The series now ends on {last:%a %-d %b %Y}.", "success")
     return redirect(url_for("routines.show", slug=slug, routine_id=routine.id))
 
 
@@ -120,7 +133,10 @@ def show(slug: str, routine_id: int) -> str:
     activity = current_app.extensions["planner"].activity(routine.activity_key)
     words = _words(routine)
     end_form = EndSeriesForm(formdata=None)
-    end_form.last_date.data = utc_now().date()
+    # The next date ahead, never a day before the series starts: ending on today's date
+    # before the first meeting would leave nothing at all.
+    first = upcoming[0].original_start if upcoming else routine.start
+    end_form.last_date.data = first.date()
     return render_template(
         "routines/show.html",
         group=access.group,

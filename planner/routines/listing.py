@@ -1,0 +1,100 @@
+"""The group page's list of routines: each with its schedule in words and its next date,
+however far away.
+
+The front page used to show only the next four weeks, so a weekly routine starting in five
+weeks made the group look empty. This list always names every routine that still has a date
+ahead. Loaded in a fixed number of statements (routines, overrides, attendance, the viewer's
+regular rows) whatever the number of routines.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from planner.joining.attendance import Attendance, attendance_for
+from planner.models import Group, Regular, Routine, User
+from planner.routines.occurrences import load_routines, utc_now
+from planner.scheduling import recurrence
+from planner.scheduling import rules as schedule
+from planner.scheduling.series import series_of
+
+# Cancelled dates are skipped to find the next real one, but not forever: a daily routine with
+# a long run of cancellations still shows, with "no date ahead", rather than scanning years.
+LOOKAHEAD = 60
+
+
+@dataclass(frozen=True)
+class RoutineRow:
+    """One routine as the group page lists it."""
+
+    routine: Routine
+    activity: Any
+    words: str
+    next: recurrence.Occurrence | None
+    attendance: Attendance | None
+    regular: bool
+
+
+def next_date(routine: Routine, now: datetime) -> recurrence.Occurrence | None:
+    """The routine's next occurrence that is not cancelled, or None (ended, or unreadable)."""
+    try:
+        ahead = recurrence.next_occurrences(series_of(routine), now, LOOKAHEAD)
+    except recurrence.RecurrenceError:
+        return None
+    return next((o for o in ahead if not o.is_cancelled), None)
+
+
+def words_of(routine: Routine) -> str:
+    try:
+        return schedule.describe(
+            routine.rrule, routine.start, routine.timezone, routine.duration, with_zone=False
+        )
+    except recurrence.RecurrenceError:
+        return "The saved schedule cannot be read."
+
+
+def group_routines(
+    session: Session, group: Group, viewer: User | None, now: datetime | None = None
+) -> list[RoutineRow]:
+    """Routines with a date ahead first (soonest first), then the ones that have ended."""
+    now = now or utc_now()
+    routines = load_routines(session, group.id, since=now)
+    nexts = {r.id: next_date(r, now) for r in routines}
+    keys = [(r.id, o.original_start) for r in routines if (o := nexts[r.id]) is not None]
+    found = attendance_for(session, keys) if keys else {}
+    regular: set[int] = set()
+    if viewer is not None and routines:
+        regular = set(
+            session.scalars(
+                select(Regular.routine_id).where(
+                    Regular.user_id == viewer.id,
+                    Regular.routine_id.in_([r.id for r in routines]),
+                )
+            )
+        )
+    plugins = current_app.extensions["planner"]
+    rows = []
+    for routine in routines:
+        occurrence = nexts[routine.id]
+        rows.append(
+            RoutineRow(
+                routine=routine,
+                activity=plugins.activity(routine.activity_key),
+                words=words_of(routine),
+                next=occurrence,
+                attendance=(
+                    found.get((routine.id, occurrence.original_start)) if occurrence else None
+                ),
+                regular=routine.id in regular,
+            )
+        )
+    rows.sort(
+        key=lambda r: (r.next is None, r.next.start.timestamp() if r.next else 0, r.routine.id)
+    )
+    return rows
