@@ -241,6 +241,11 @@ def _wait(port: int) -> None:
     raise RuntimeError("the benchmark server did not start")
 
 
+def _body(conn: http.client.HTTPConnection, path: str, headers: dict[str, str]) -> bytes:
+    conn.request("GET", path, headers=headers)
+    return conn.getresponse().read()
+
+
 def over_http(config: dict[str, Any], group_id: int, requests: int) -> dict[str, float]:
     from sqlalchemy import update
 
@@ -290,8 +295,11 @@ def over_http(config: dict[str, Any], group_id: int, requests: int) -> dict[str,
         figures = {
             "trivial endpoint ms": timed("/bench/trivial"),
             "warm feed GET ms": timed(feed),
+            "warm feed GET, gzip ms": timed(feed, {"Accept-Encoding": "gzip"}),
             "304 GET ms": timed(feed, {"If-None-Match": etag}, expect=304),
         }
+        figures["feed KB"] = len(_body(conn, feed, {})) / 1024
+        figures["feed KB, gzip"] = len(_body(conn, feed, {"Accept-Encoding": "gzip"})) / 1024
         figures["cold feed GET ms"] = timed(feed, before=bump) if requests else 0.0
         figures["trivial endpoint ms (again)"] = timed("/bench/trivial")
         conn.close()
@@ -300,6 +308,11 @@ def over_http(config: dict[str, Any], group_id: int, requests: int) -> dict[str,
     finally:
         server.terminate()
         server.join(5)
+
+
+#: Further sections of ``make bench``, run after the feed figures: each is called with no
+#: arguments and prints its own figures (the mail bench adds itself here).
+EXTRA_SECTIONS: list[Callable[[], None]] = []
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -336,6 +349,9 @@ def main(argv: list[str] | None = None) -> None:
           "  (>= 3, both with the database load)")
     ratio = figures["naive build without DB load ms"] / figures["cold render without DB load ms"]
     print(f"  naive / cold, no DB     {ratio:5.2f}x  (>= 3)")
+    print(f"  gzip GET / trivial      {figures['warm feed GET, gzip ms'] / trivial:5.2f}x")
+    for section in EXTRA_SECTIONS:
+        section()
 
 
 if __name__ == "__main__":
