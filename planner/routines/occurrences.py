@@ -68,17 +68,17 @@ _OVERRIDE_COLUMNS = (
 )
 
 
-def _routines_and_window_overrides(
-    session: Session, group_id: int, start: datetime, end: datetime
+def routines_in_window(
+    session: Session, group_ids: list[int], start: datetime, end: datetime
 ) -> tuple[list[Routine], dict[int, list[Any]]]:
-    """A group's routines, and as plain rows only the overrides that can touch ``[start, end)``:
+    """The groups' routines, and as plain rows only the overrides that can touch ``[start, end)``:
     those whose original or new start lies in it (widened by a day each side for zones and
     durations). Two statements; a page of a busy group builds no ORM object per override.
     """
     routines = list(
         session.scalars(
             select(Routine)
-            .where(Routine.group_id == group_id)
+            .where(Routine.group_id.in_(group_ids))
             .order_by(Routine.id)
             .execution_options(populate_existing=True)
         )
@@ -189,7 +189,7 @@ def expand_routines(
 ) -> list[tuple[Routine, recurrence.Occurrence]]:
     """All occurrences of ``routines`` in ``[start, end)``, in start order. A routine whose
     stored rule no longer expands (edited by hand in the database) is skipped, not a 500.
-    ``overrides``: rows by routine id (see :func:`_routines_and_window_overrides`); None reads
+    ``overrides``: rows by routine id (see :func:`routines_in_window`); None reads
     each routine's loaded ``overrides``."""
     pairs: list[tuple[Routine, recurrence.Occurrence]] = []
     for routine in routines:
@@ -216,7 +216,7 @@ def group_upcoming(
     joining-in module provides it."""
     now = now or utc_now()
     end = now + timedelta(days=days)
-    routines, overrides = _routines_and_window_overrides(session, group.id, now, end)
+    routines, overrides = routines_in_window(session, [group.id], now, end)
     pairs = expand_routines(routines, now, end, overrides)
     if limit is not None:
         pairs = pairs[:limit]
