@@ -8,8 +8,14 @@ occurrences) in a fresh SQLite file. Measured:
   ``add_missing_timezones()`` with its default 1970-2038 range, ``to_ical()``) from the same
   rows, both with and without the database load;
 * over HTTP, on a real threaded werkzeug server on 127.0.0.1 in a separate process, with one
-  keep-alive connection: a trivial Flask endpoint on the same app (for scale), a warm feed GET
-  (cached bytes), a 304 GET (If-None-Match) and a cold GET (version bumped before each one).
+  keep-alive connection (the load generator is this module's own ``http.client`` loop): a
+  trivial Flask endpoint on the same app (for scale), the feed's bytes sent as a static
+  response, a warm feed GET (cached bytes), the same gzipped, a 304 GET (If-None-Match), a
+  cold GET (version bumped before each one), and the group, routine and occurrence pages;
+  rates are printed as fractions of the trivial endpoint's, measured in the same run.
+
+Not here yet (issue 14): gunicorn -w 2 with 8 connections, Radicale side by side, and
+concurrent answers on PostgreSQL.
 
 Targets (docs/feeds.md): warm and 304 GETs within 2x of the trivial endpoint; cold render at
 least 3x faster than the naive build.
@@ -221,6 +227,15 @@ def _serve(config: dict[str, Any], port: int) -> None:
 
     app = create_app(config)
     app.add_url_rule("/bench/trivial", "bench_trivial", lambda: "ok")
+    # The group feed's bytes as a static file would send them: read once, then only sent.
+    static_body = app.test_client().get(f"/feeds/g/{SLUG}.ics").data
+
+    def static_calendar():
+        from flask import Response
+
+        return Response(static_body, content_type="text/calendar; charset=utf-8")
+
+    app.add_url_rule("/bench/static", "bench_static", static_calendar)
     make_server("127.0.0.1", port, app, threaded=True).serve_forever()
 
 
@@ -239,6 +254,23 @@ def _wait(port: int) -> None:
         except OSError:
             time.sleep(0.05)
     raise RuntimeError("the benchmark server did not start")
+
+
+def _first_occurrence_path(config: dict[str, Any]) -> str:
+    """The next occurrence of the first routine (its page is the occurrence page figure)."""
+    from planner import create_app
+    from planner.db import get_session
+    from planner.models import Routine
+    from planner.routines.occurrences import routine_occurrences
+
+    app = create_app(config)
+    with app.app_context():
+        routine = get_session().get(Routine, 1)
+        assert routine is not None
+        upcoming, _ = routine_occurrences(routine)
+        path = f"/g/{SLUG}/r/{routine.id}/{upcoming[0].key}"
+    app.extensions["planner_db"].engine.dispose()
+    return path
 
 
 def _body(conn: http.client.HTTPConnection, path: str, headers: dict[str, str]) -> bytes:
@@ -298,6 +330,15 @@ def over_http(config: dict[str, Any], group_id: int, requests: int) -> dict[str,
             "warm feed GET, gzip ms": timed(feed, {"Accept-Encoding": "gzip"}),
             "304 GET ms": timed(feed, {"If-None-Match": etag}, expect=304),
         }
+        figures["static bytes of the feed ms"] = timed("/bench/static")
+        page_figures = {
+            "group page ms": f"/g/{SLUG}",
+            "routine page ms": f"/g/{SLUG}/r/1",
+            "occurrence page ms": _first_occurrence_path(config),
+        }
+        for name, path in page_figures.items():
+            get(path)  # warm up
+            figures[name] = timed(path)
         figures["feed KB"] = len(_body(conn, feed, {})) / 1024
         figures["feed KB, gzip"] = len(_body(conn, feed, {"Accept-Encoding": "gzip"})) / 1024
         figures["cold feed GET ms"] = timed(feed, before=bump) if requests else 0.0
@@ -350,6 +391,22 @@ def main(argv: list[str] | None = None) -> None:
     ratio = figures["naive build without DB load ms"] / figures["cold render without DB load ms"]
     print(f"  naive / cold, no DB     {ratio:5.2f}x  (>= 3)")
     print(f"  gzip GET / trivial      {figures['warm feed GET, gzip ms'] / trivial:5.2f}x")
+    print("Rates as a fraction of the bare endpoint's (one keep-alive connection, same run):")
+    for name in (
+        "static bytes of the feed ms",
+        "warm feed GET ms",
+        "warm feed GET, gzip ms",
+        "304 GET ms",
+        "group page ms",
+        "routine page ms",
+        "occurrence page ms",
+    ):
+        print(f"  {name[:-3]:<28} {trivial / figures[name]:6.3f}x")
+    static = figures["static bytes of the feed ms"]
+    print(f"  warm feed / static bytes     {static / figures['warm feed GET ms']:6.3f}x"
+          "  (>= 0.8 per byte served: same bytes)")
+    print(f"  gzip feed / static bytes     {static / figures['warm feed GET, gzip ms']:6.3f}x"
+          "  (>= 2)")
     for section in EXTRA_SECTIONS:
         section()
 
