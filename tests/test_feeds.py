@@ -702,6 +702,8 @@ def test_feeds_are_gzipped_once_for_clients_that_ask(client, db, public):
     cache.set(key, gzip.compress(b"BEGIN:VCALENDAR\r\nX-FROM-CACHE:yes\r\nEND:VCALENDAR\r\n"))
     again = client.get(path, headers={"Accept-Encoding": "gzip"})
     assert b"X-FROM-CACHE" in gzip.decompress(again.data)  # compressed once, then reused
+    refused = client.get(path, headers={"Accept-Encoding": "gzip;q=0, identity"})
+    assert "Content-Encoding" not in refused.headers and refused.data == plain.data
 
 
 def test_a_garbled_cache_entry_is_rendered_over(client, db, public):

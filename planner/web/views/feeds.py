@@ -118,7 +118,7 @@ def serve(
         headers["Referrer-Policy"] = "no-referrer"
     if _not_modified(validators):
         return Response(status=304, headers=headers)
-    compressed = "gzip" in request.accept_encodings
+    compressed = request.accept_encodings["gzip"] > 0  # "gzip;q=0" refuses it
     body = feed.body(validators.etag, compressed)
     if compressed:
         headers["Content-Encoding"] = "gzip"
