@@ -227,15 +227,16 @@ def _serve(config: dict[str, Any], port: int) -> None:
 
     app = create_app(config)
     app.add_url_rule("/bench/trivial", "bench_trivial", lambda: "ok")
-    # The group feed's bytes as a static file would send them: read once, then only sent.
-    static_body = app.test_client().get(f"/feeds/g/{SLUG}.ics").data
+    static: dict[str, bytes] = {}
 
     def static_calendar():
         from flask import Response
 
-        return Response(static_body, content_type="text/calendar; charset=utf-8")
+        return Response(static["body"], content_type="text/calendar; charset=utf-8")
 
     app.add_url_rule("/bench/static", "bench_static", static_calendar)
+    # The group feed's bytes as a static file would send them: read once, then only sent.
+    static["body"] = app.test_client().get(f"/feeds/g/{SLUG}.ics").data
     make_server("127.0.0.1", port, app, threaded=True).serve_forever()
 
 
