@@ -100,7 +100,7 @@ def test_the_wheel_carries_templates_static_files_and_migrations(installed: Path
         "planner/migrations/script.py.mako",
         "planner/migrations/versions/0001_initial_schema.py",
         "planner_templates/base.html",
-        "planner_plugins/ical.py",
+        "planner_plugins/ical/__init__.py",
     ):
         assert expected in names
     assert not any(name.startswith(("tests/", "examples/")) for name in names)
