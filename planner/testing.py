@@ -18,16 +18,25 @@ from __future__ import annotations
 
 import os
 import secrets
-import shutil
-import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 # Fixtures defined there, found by pytest on this plugin module; light to import like this one.
+from planner.testing_db import (  # the two session fixtures are found here by pytest
+    PG_ENV,
+    _admin_engine,
+    _build_tables,
+    _cached_plugins,
+    _planner_schema_pool,  # noqa: F401
+    _planner_sqlite_template,  # noqa: F401
+    _SchemaPool,
+    in_ci,  # noqa: F401  (public: planner.testing.in_ci)
+    schema_url,
+    skip_or_fail,
+)
 from planner.testing_world import (
     answer,
     fetch_feed,
@@ -47,7 +56,6 @@ if TYPE_CHECKING:
 
     from planner.models import User
 
-PG_ENV = "PLANNER_TEST_DATABASE_URL"
 BACKENDS_ENV = "PLANNER_TEST_BACKENDS"
 BACKENDS = ("sqlite", "postgres")
 __all__ = [
@@ -113,32 +121,11 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     metafunc.parametrize("planner_database_url", params, indirect=True)
 
 
-def in_ci() -> bool:
-    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
-
-
-def skip_or_fail(reason: str) -> None:
-    """Skip outside CI; in CI a missing PostgreSQL or Chromium must fail the run."""
-    if in_ci():
-        pytest.fail(f"{reason} (CI=true: this may not skip)")
-    pytest.skip(reason)
-
-
 def postgres_url() -> str:
     url = os.environ.get(PG_ENV)
     if not url:
         skip_or_fail(f"PostgreSQL tests need {PG_ENV}")
     return url  # type: ignore[return-value]
-
-
-def schema_url(base_url: str, schema: str) -> str:
-    """The base URL with ``search_path`` pinned to ``schema`` (works across processes too)."""
-    from sqlalchemy.engine import make_url
-
-    url = make_url(base_url)
-    return url.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(
-        hide_password=False
-    )
 
 
 # -- the app and its database -----------------------------------------------------------------
@@ -180,112 +167,6 @@ def planner_database_url(request: pytest.FixtureRequest, tmp_path: Any) -> Itera
         with admin.begin() as conn:
             conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
         admin.dispose()
-
-
-def _admin_engine(base: str) -> Engine:
-    from planner.db import make_engine
-
-    return make_engine(base)
-
-
-class _SchemaPool:
-    """PostgreSQL schemas with every table, reused across a session's tests.
-
-    A released schema is emptied (DELETE in reverse dependency order, every sequence back to
-    1, so ids match a fresh database); one that cannot be emptied (a test changed its tables or
-    left a lock) is dropped instead of being handed out again. URLs built by the pool are
-    remembered so ``planner_app`` knows not to build the tables again.
-    """
-
-    def __init__(self) -> None:
-        self.free: list[str] = []
-        self.built: set[str] = set()
-        self.schemas: dict[str, str] = {}
-        self.admin: Engine | None = None
-
-    def _engine(self, base: str) -> Engine:
-        if self.admin is None:
-            self.admin = _admin_engine(base)
-        return self.admin
-
-    def acquire(self, base: str) -> str:
-        if self.free:
-            return self.free.pop()
-        import planner.models  # noqa: F401  (every table on Base.metadata)
-        from planner.db import Base, make_engine
-
-        schema = f"p_{secrets.token_hex(6)}"
-        try:
-            with self._engine(base).begin() as conn:
-                conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-        except Exception as exc:  # server down or unreachable
-            skip_or_fail(f"PostgreSQL at {PG_ENV} is unreachable: {exc}")
-        url = schema_url(base, schema)
-        engine = make_engine(url)
-        try:
-            Base.metadata.create_all(engine)
-        finally:
-            engine.dispose()
-        self.built.add(url)
-        self.schemas[url] = schema
-        return url
-
-    def release(self, url: str) -> None:
-        from planner.db import Base
-
-        schema = self.schemas[url]
-        tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
-        # One round trip: a statement each would cost more than building the tables anew.
-        script = "SET LOCAL lock_timeout = '2s';"
-        script += "".join(f'DELETE FROM "{schema}"."{name}";' for name in tables)
-        script += (
-            "SELECT setval(quote_ident(n.nspname) || '.' || quote_ident(c.relname), 1, false) "
-            "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-            f"WHERE c.relkind = 'S' AND n.nspname = '{schema}'"
-        )
-        assert self.admin is not None
-        try:
-            with self.admin.begin() as conn:
-                conn.exec_driver_sql(script)
-        except Exception:
-            self.drop(url)
-            return
-        self.free.append(url)
-
-    def drop(self, url: str) -> None:
-        assert self.admin is not None
-        schema = self.schemas.pop(url)
-        self.built.discard(url)
-        with self.admin.begin() as conn:
-            conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-
-    def close(self) -> None:
-        for url in list(self.schemas):
-            self.drop(url)
-        if self.admin is not None:
-            self.admin.dispose()
-
-
-@pytest.fixture(scope="session")
-def _planner_schema_pool() -> Iterator[_SchemaPool]:
-    pool = _SchemaPool()
-    try:
-        yield pool
-    finally:
-        pool.close()
-
-
-@pytest.fixture(scope="session")
-def _planner_sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """A SQLite file with every table, built once per session and copied for each test."""
-    import planner.models  # noqa: F401  (every table on Base.metadata)
-    from planner.db import Base, make_engine
-
-    path = tmp_path_factory.mktemp("planner-template") / "template.sqlite3"
-    engine = make_engine(f"sqlite:///{path}")
-    Base.metadata.create_all(engine)
-    engine.dispose()
-    return str(path)
 
 
 @pytest.fixture
@@ -341,65 +222,6 @@ def planner_app(
     with app.app_context():
         yield app
     app.extensions["planner_db"].engine.dispose()
-
-
-def _build_tables(request: pytest.FixtureRequest, url: str) -> None:
-    """Every table: a copy of the session's template file for a new SQLite file, nothing for a
-    pooled PostgreSQL schema, ``create_all`` for anything else (a URL a test chose itself)."""
-    from sqlalchemy.engine import make_url
-
-    from planner.db import Base, make_engine
-
-    parsed = make_url(url)
-    backend = parsed.get_backend_name()
-    pooled = "_planner_schema_pool" in request.fixturenames
-    if backend == "postgresql" and pooled and url in _pool(request).built:
-        return
-    if backend == "sqlite" and parsed.database not in (None, "", ":memory:"):
-        target = Path(parsed.database)
-        if not target.exists() and target.parent.is_dir():
-            shutil.copyfile(request.getfixturevalue("_planner_sqlite_template"), target)
-            return
-    engine = make_engine(url)
-    Base.metadata.create_all(engine)
-    engine.dispose()
-
-
-def _pool(request: pytest.FixtureRequest) -> _SchemaPool:
-    pool: _SchemaPool = request.getfixturevalue("_planner_schema_pool")
-    return pool
-
-
-_PLUGIN_CACHE: dict[tuple[str, ...], Any] = {}
-_PLUGIN_SETTINGS = ("DISABLED_PLUGINS", "PLUGINS", "EXTRA_PLUGINS")
-
-
-@contextmanager
-def _cached_plugins() -> Iterator[None]:
-    """Load the plugins once per session while ``create_app`` runs, not once per test.
-
-    Only the default set is shared: a test that disables, allows or adds plugins, or puts a
-    distribution on ``sys.path``, gets its own load (and the warnings it logs). The cache is
-    keyed by ``sys.path``, so a plugin installed by a test is never missed.
-    """
-    from planner.plugins import manager
-
-    real = manager.load
-
-    def load(config: dict[str, Any]) -> Any:
-        if any(config.get(name) for name in _PLUGIN_SETTINGS):
-            return real(config)
-        key = tuple(sys.path)
-        found = _PLUGIN_CACHE.get(key)
-        if found is None:
-            found = _PLUGIN_CACHE[key] = real(config)
-        return found
-
-    manager.load = load
-    try:
-        yield
-    finally:
-        manager.load = real
 
 
 @pytest.fixture
