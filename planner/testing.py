@@ -145,7 +145,7 @@ def planner_database_url(request: pytest.FixtureRequest, tmp_path: Any) -> Itera
         yield f"sqlite:///{tmp_path / 'test.sqlite3'}"
         return
     base = postgres_url()
-    if "planner_app" in request.fixturenames:
+    if "planner_app" in getattr(request.node, "fixturenames", ()):
         pool: _SchemaPool = request.getfixturevalue("_planner_schema_pool")
         url = pool.acquire(base)
         try:

@@ -57,18 +57,21 @@ def _admin_engine(base: str) -> Engine:
     return make_engine(base)
 
 
+# URLs of pooled schemas that have every table (this process's pools): planner_app skips them.
+_BUILT: set[str] = set()
+
+
 class _SchemaPool:
     """PostgreSQL schemas with every table, reused across a session's tests.
 
     A released schema is emptied (DELETE in reverse dependency order, every sequence back to
     1, so ids match a fresh database); one that cannot be emptied (a test changed its tables or
     left a lock) is dropped instead of being handed out again. URLs built by the pool are
-    remembered so ``planner_app`` knows not to build the tables again.
+    remembered (``_BUILT``) so ``planner_app`` knows not to build the tables again.
     """
 
     def __init__(self) -> None:
         self.free: list[str] = []
-        self.built: set[str] = set()
         self.schemas: dict[str, str] = {}
         self.admin: Engine | None = None
 
@@ -95,7 +98,7 @@ class _SchemaPool:
             Base.metadata.create_all(engine)
         finally:
             engine.dispose()
-        self.built.add(url)
+        _BUILT.add(url)
         self.schemas[url] = schema
         return url
 
@@ -124,7 +127,7 @@ class _SchemaPool:
     def drop(self, url: str) -> None:
         assert self.admin is not None
         schema = self.schemas.pop(url)
-        self.built.discard(url)
+        _BUILT.discard(url)
         with self.admin.begin() as conn:
             conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
@@ -166,8 +169,7 @@ def _build_tables(request: pytest.FixtureRequest, url: str) -> None:
 
     parsed = make_url(url)
     backend = parsed.get_backend_name()
-    pooled = "_planner_schema_pool" in request.fixturenames
-    if backend == "postgresql" and pooled and url in _pool(request).built:
+    if backend == "postgresql" and url in _BUILT:
         return
     if backend == "sqlite" and parsed.database not in (None, "", ":memory:"):
         target = Path(parsed.database)
@@ -177,11 +179,6 @@ def _build_tables(request: pytest.FixtureRequest, url: str) -> None:
     engine = make_engine(url)
     Base.metadata.create_all(engine)
     engine.dispose()
-
-
-def _pool(request: pytest.FixtureRequest) -> _SchemaPool:
-    pool: _SchemaPool = request.getfixturevalue("_planner_schema_pool")
-    return pool
 
 
 _PLUGIN_CACHE: dict[tuple[str, ...], Any] = {}
