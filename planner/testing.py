@@ -25,6 +25,18 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 # Fixtures defined there, found by pytest on this plugin module; light to import like this one.
+from planner.testing_db import (  # the two session fixtures are found here by pytest
+    PG_ENV,
+    _admin_engine,
+    _build_tables,
+    _cached_plugins,
+    _planner_schema_pool,  # noqa: F401
+    _planner_sqlite_template,  # noqa: F401
+    _SchemaPool,
+    in_ci,  # noqa: F401  (public: planner.testing.in_ci)
+    schema_url,
+    skip_or_fail,
+)
 from planner.testing_world import (
     answer,
     fetch_feed,
@@ -44,7 +56,6 @@ if TYPE_CHECKING:
 
     from planner.models import User
 
-PG_ENV = "PLANNER_TEST_DATABASE_URL"
 BACKENDS_ENV = "PLANNER_TEST_BACKENDS"
 BACKENDS = ("sqlite", "postgres")
 __all__ = [
@@ -110,17 +121,6 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     metafunc.parametrize("planner_database_url", params, indirect=True)
 
 
-def in_ci() -> bool:
-    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
-
-
-def skip_or_fail(reason: str) -> None:
-    """Skip outside CI; in CI a missing PostgreSQL or Chromium must fail the run."""
-    if in_ci():
-        pytest.fail(f"{reason} (CI=true: this may not skip)")
-    pytest.skip(reason)
-
-
 def postgres_url() -> str:
     url = os.environ.get(PG_ENV)
     if not url:
@@ -128,36 +128,36 @@ def postgres_url() -> str:
     return url  # type: ignore[return-value]
 
 
-def schema_url(base_url: str, schema: str) -> str:
-    """The base URL with ``search_path`` pinned to ``schema`` (works across processes too)."""
-    from sqlalchemy.engine import make_url
-
-    url = make_url(base_url)
-    return url.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(
-        hide_password=False
-    )
-
-
 # -- the app and its database -----------------------------------------------------------------
 
 
 @pytest.fixture
 def planner_database_url(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]:
-    """An empty database (no tables) on the backend this copy of the test runs on."""
+    """An empty database (no tables) on the backend this copy of the test runs on.
+
+    When the test also uses ``planner_app`` (which would build every table at once anyway) a
+    PostgreSQL copy gets a schema from this session's pool instead: built once, emptied and
+    its sequences reset after each test, which costs a fraction of CREATE SCHEMA, create_all
+    and DROP SCHEMA per test. ``planner_app`` sees it is built and skips ``create_all``.
+    """
     backend = getattr(request, "param", "sqlite")
     if backend == "sqlite":
         yield f"sqlite:///{tmp_path / 'test.sqlite3'}"
         return
-    from sqlalchemy import text
-
-    from planner.db import make_engine
-
     base = postgres_url()
+    if "planner_app" in getattr(request.node, "fixturenames", ()):
+        pool: _SchemaPool = request.getfixturevalue("_planner_schema_pool")
+        url = pool.acquire(base)
+        try:
+            yield url
+        finally:
+            pool.release(url)
+        return
     schema = f"t_{secrets.token_hex(6)}"
-    admin = make_engine(base)
+    admin = _admin_engine(base)
     try:
         with admin.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+            conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
     except Exception as exc:  # server down or unreachable
         admin.dispose()
         skip_or_fail(f"PostgreSQL at {PG_ENV} is unreachable: {exc}")
@@ -165,7 +165,7 @@ def planner_database_url(request: pytest.FixtureRequest, tmp_path: Any) -> Itera
         yield schema_url(base, schema)
     finally:
         with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+            conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
         admin.dispose()
 
 
@@ -199,17 +199,17 @@ def planner_app_config(planner_database_url: str, tmp_path: Any) -> dict[str, An
 
 
 @pytest.fixture
-def planner_app(planner_app_config: dict[str, Any]) -> Iterator[Flask]:
+def planner_app(
+    request: pytest.FixtureRequest, planner_app_config: dict[str, Any]
+) -> Iterator[Flask]:
     """The real app on a fresh database with every table, inside an app context."""
     from flask import g
 
     from planner import create_app
-    from planner.db import Base, make_engine
 
-    app = create_app(planner_app_config)
-    engine = make_engine(app.config["DATABASE_URL"])
-    Base.metadata.create_all(engine)
-    engine.dispose()
+    with _cached_plugins():
+        app = create_app(planner_app_config)
+    _build_tables(request, app.config["DATABASE_URL"])
 
     # Requests reuse this fixture's app context (so tests and views share one session), and
     # with it ``g``: forget the per-request caches that would leak one client's login or CSRF

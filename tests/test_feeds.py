@@ -96,7 +96,10 @@ def test_private_group_feed_through_a_members_token(client, db, private, member)
 
 @pytest.mark.parametrize(
     "token",
-    ["", "x", "not a token", "../../etc", "A" * 200, "%00", secrets.token_urlsafe(24)],
+    # A stable id for the random one: parallel workers must collect the same test names.
+    ["", "x", "not a token", "../../etc", "A" * 200, "%00", pytest.param(
+        secrets.token_urlsafe(24), id="unknown-token"
+    )],
 )
 def test_wrong_or_malformed_tokens_are_404(client, db, private, token):
     add_routine(db, private, title="Secret supper")
@@ -259,7 +262,7 @@ def test_rendered_bytes_are_cached_per_version(client, db, public):
     client.get(url)
     cache = feed_cache()
     assert isinstance(cache, MemoryCache)
-    [key] = list(cache._items)
+    [key] = [k for k in cache._items if k.startswith("b:")]
     cache.set(key, b"BEGIN:VCALENDAR\r\nX-FROM-CACHE:yes\r\nEND:VCALENDAR\r\n")
     assert b"X-FROM-CACHE" in client.get(url).data
     bump_group_version(db, public.id)
@@ -307,7 +310,7 @@ class TestWithRedis:
         url = f"/feeds/g/{public.slug}.ics"
         body = client.get(url).data
         assert isinstance(feed_cache(), RedisCache)
-        keys = [k for k in redis_client.scan_iter("planner:feed:*")]
+        keys = [k for k in redis_client.scan_iter("planner:feed:b:*")]
         assert keys and any(redis_client.get(k) == body for k in keys)
         # Another worker (a second app on the same database and Redis) serves those bytes.
         for key in keys:
@@ -637,3 +640,78 @@ def test_occurrence_page_partial_links_the_single_ics(app, client, db, public):
     href = f"/feeds/g/{public.slug}/r/{routine.id}/{occurrence.key}.ics"
     assert f'href="{href}"' in html
     assert summaries(client.get(href)) == {"Open supper"}
+
+
+# -- per-feed ETags and compression ----------------------------------------------------------
+
+
+def _etag(client, path):
+    response = client.get(path)
+    assert response.status_code == 200
+    return response.headers["ETag"]
+
+
+def test_an_answer_changes_only_the_feeds_it_shows_in(
+    client, make_user, make_group, make_routine, answer
+):
+    owner, member = make_user("Owner"), make_user("Mia")
+    group = make_group(owner, members=[member])
+    routine = make_routine(group, "gathering")
+    group_path = f"/feeds/g/{group.slug}.ics"
+    personal_path = f"/feeds/t/{member.feed_token}/me.ics"
+    group_before, personal_before = _etag(client, group_path), _etag(client, personal_path)
+
+    answer(member, routine, "going")
+
+    assert _etag(client, group_path) == group_before
+    assert client.get(group_path, headers={"If-None-Match": group_before}).status_code == 304
+    personal_after = _etag(client, personal_path)
+    assert personal_after != personal_before
+    assert b"SUMMARY" in client.get(personal_path).data  # the occurrence is in it now
+
+
+def test_an_edit_changes_the_group_feeds_etag(client, db, make_user, make_group, make_routine):
+    group = make_group(make_user())
+    routine = make_routine(group, "gathering", title="Supper")
+    path = f"/feeds/g/{group.slug}.ics"
+    before = _etag(client, path)
+    routine.title = "Late supper"
+    bump_group_version(db, group.id)
+    db.commit()
+    assert _etag(client, path) != before
+    assert b"Late supper" in client.get(path).data
+
+
+def test_feeds_are_gzipped_once_for_clients_that_ask(client, db, public):
+    import gzip
+
+    add_routine(db, public, title="Open supper")
+    path = f"/feeds/g/{public.slug}.ics"
+    plain = client.get(path)
+    assert "Content-Encoding" not in plain.headers
+    assert "Accept-Encoding" in plain.vary
+    packed = client.get(path, headers={"Accept-Encoding": "gzip, deflate, br"})
+    assert packed.headers["Content-Encoding"] == "gzip"
+    assert "Accept-Encoding" in packed.vary
+    assert packed.headers["ETag"] == plain.headers["ETag"]
+    assert gzip.decompress(packed.data) == plain.data
+    assert len(packed.data) < len(plain.data)
+    cache = feed_cache()
+    assert isinstance(cache, MemoryCache)
+    [key] = [k for k in cache._items if k.startswith("z:")]
+    cache.set(key, gzip.compress(b"BEGIN:VCALENDAR\r\nX-FROM-CACHE:yes\r\nEND:VCALENDAR\r\n"))
+    again = client.get(path, headers={"Accept-Encoding": "gzip"})
+    assert b"X-FROM-CACHE" in gzip.decompress(again.data)  # compressed once, then reused
+    refused = client.get(path, headers={"Accept-Encoding": "gzip;q=0, identity"})
+    assert "Content-Encoding" not in refused.headers and refused.data == plain.data
+
+
+def test_a_garbled_cache_entry_is_rendered_over(client, db, public):
+    add_routine(db, public, title="Open supper")
+    path = f"/feeds/g/{public.slug}.ics"
+    client.get(path)
+    cache = feed_cache()
+    assert isinstance(cache, MemoryCache)
+    for key in [k for k in cache._items if k.startswith("v:")]:
+        cache.set(key, b"not a version entry")
+    assert summaries(client.get(path)) == {"Open supper"}

@@ -481,3 +481,21 @@ def test_when_names_the_routine_zone_only_when_it_differs(app):
         )
         assert "Thu 4 Jul 2030, 17:00" in span and "19:00–21:00 Europe/Berlin" in span
         assert timefmt.minutes(90) == "1 hour 30 minutes"
+
+
+def test_kept_time_strings_follow_every_input(app):
+    """The formatted strings are kept per input: the same instant in another zone writes its
+    own ``datetime`` attribute, and another viewer zone its own text."""
+    moment = datetime(2030, 7, 4, 19, 0, tzinfo=BERLIN)
+    same_instant = moment.astimezone(UTC)
+    with app.test_request_context():
+        berlin = str(timefmt.time_range(moment, moment + timedelta(hours=2), None, "UTC"))
+        utc = str(
+            timefmt.time_range(same_instant, same_instant + timedelta(hours=2), None, "UTC")
+        )
+        assert 'datetime="2030-07-04T19:00:00+02:00"' in berlin
+        assert 'datetime="2030-07-04T17:00:00+00:00"' in utc
+        later = moment + timedelta(hours=2)
+        sydney = str(timefmt.time_range(moment, later, None, "Australia/Sydney"))
+        assert "Fri 5 Jul 2030, 03:00" in sydney and "17:00" in berlin
+        assert str(timefmt.when(moment, "Europe/<b>", "UTC")).count("&lt;b&gt;") == 1

@@ -8,8 +8,14 @@ occurrences) in a fresh SQLite file. Measured:
   ``add_missing_timezones()`` with its default 1970-2038 range, ``to_ical()``) from the same
   rows, both with and without the database load;
 * over HTTP, on a real threaded werkzeug server on 127.0.0.1 in a separate process, with one
-  keep-alive connection: a trivial Flask endpoint on the same app (for scale), a warm feed GET
-  (cached bytes), a 304 GET (If-None-Match) and a cold GET (version bumped before each one).
+  keep-alive connection (the load generator is this module's own ``http.client`` loop): a
+  trivial Flask endpoint on the same app (for scale), the feed's bytes sent as a static
+  response, a warm feed GET (cached bytes), the same gzipped, a 304 GET (If-None-Match), a
+  cold GET (version bumped before each one), and the group, routine and occurrence pages;
+  rates are printed as fractions of the trivial endpoint's, measured in the same run.
+
+Not here yet (issue 14): gunicorn -w 2 with 8 connections, Radicale side by side, and
+concurrent answers on PostgreSQL.
 
 Targets (docs/feeds.md): warm and 304 GETs within 2x of the trivial endpoint; cold render at
 least 3x faster than the naive build.
@@ -26,10 +32,12 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
+
+from planner.dev.bench_naive import naive_calendar
 
 ROUTINES = 50
 CHANGED = 10
@@ -92,57 +100,6 @@ def populate(session) -> int:
                 )
     session.commit()
     return group.id
-
-
-def naive_calendar(routines, base_url: str) -> bytes:
-    """What a straightforward icalendar exporter does with the same rows."""
-    from icalendar import Calendar, Event
-
-    now = datetime.now(UTC)
-    cal = Calendar()
-    cal.add("PRODID", "-//naive//EN")
-    cal.add("VERSION", "2.0")
-    cal.add("X-WR-CALNAME", "Reference group")
-    for routine in routines:
-        zone = ZoneInfo(routine.timezone)
-        url = f"{base_url}/g/{SLUG}/r/{routine.id}"
-        master = Event()
-        master.add("UID", f"routine-{routine.id}@naive")
-        master.add("DTSTAMP", now)
-        master.add("SEQUENCE", routine.sequence)
-        master.add("LAST-MODIFIED", routine.updated_at.replace(tzinfo=UTC))
-        master.add("DTSTART", routine.start.replace(tzinfo=zone))
-        master.add("DTEND", (routine.start + routine.duration).replace(tzinfo=zone))
-        master.add("RRULE", dict(item.split("=") for item in routine.rrule.split(";")))
-        master.add("SUMMARY", routine.title)
-        master.add("LOCATION", routine.location)
-        master.add("DESCRIPTION", f"{routine.description}\n\n{url}")
-        master.add("URL", url)
-        master.add("CATEGORIES", ["Gathering"])
-        master.add("STATUS", "CONFIRMED")
-        for override in routine.overrides:
-            if override.status == "cancelled":
-                master.add("EXDATE", override.original_start.replace(tzinfo=zone))
-                continue
-            event = Event()
-            key = override.original_start.strftime("%Y%m%dT%H%M")
-            event.add("UID", f"routine-{routine.id}@naive")
-            event.add("DTSTAMP", now)
-            event.add("SEQUENCE", routine.sequence + override.sequence)
-            event.add("LAST-MODIFIED", override.updated_at.replace(tzinfo=UTC))
-            event.add("RECURRENCE-ID", override.original_start.replace(tzinfo=zone))
-            event.add("DTSTART", override.start.replace(tzinfo=zone))
-            event.add("DTEND", (override.start + routine.duration).replace(tzinfo=zone))
-            event.add("SUMMARY", override.title or routine.title)
-            event.add("LOCATION", routine.location)
-            event.add("DESCRIPTION", f"{override.note}\n\n{routine.description}\n\n{url}/{key}")
-            event.add("URL", f"{url}/{key}")
-            event.add("CATEGORIES", ["Gathering"])
-            event.add("STATUS", "CONFIRMED")
-            cal.add_component(event)
-        cal.add_component(master)
-    cal.add_missing_timezones()
-    return cal.to_ical()
 
 
 def _median_ms(fn: Callable[[], Any], runs: int) -> tuple[float, Any]:
@@ -221,6 +178,16 @@ def _serve(config: dict[str, Any], port: int) -> None:
 
     app = create_app(config)
     app.add_url_rule("/bench/trivial", "bench_trivial", lambda: "ok")
+    static: dict[str, bytes] = {}
+
+    def static_calendar():
+        from flask import Response
+
+        return Response(static["body"], content_type="text/calendar; charset=utf-8")
+
+    app.add_url_rule("/bench/static", "bench_static", static_calendar)
+    # The group feed's bytes as a static file would send them: read once, then only sent.
+    static["body"] = app.test_client().get(f"/feeds/g/{SLUG}.ics").data
     make_server("127.0.0.1", port, app, threaded=True).serve_forever()
 
 
@@ -239,6 +206,28 @@ def _wait(port: int) -> None:
         except OSError:
             time.sleep(0.05)
     raise RuntimeError("the benchmark server did not start")
+
+
+def _first_occurrence_path(config: dict[str, Any]) -> str:
+    """The next occurrence of the first routine (its page is the occurrence page figure)."""
+    from planner import create_app
+    from planner.db import get_session
+    from planner.models import Routine
+    from planner.routines.occurrences import routine_occurrences
+
+    app = create_app(config)
+    with app.app_context():
+        routine = get_session().get(Routine, 1)
+        assert routine is not None
+        upcoming, _ = routine_occurrences(routine)
+        path = f"/g/{SLUG}/r/{routine.id}/{upcoming[0].key}"
+    app.extensions["planner_db"].engine.dispose()
+    return path
+
+
+def _body(conn: http.client.HTTPConnection, path: str, headers: dict[str, str]) -> bytes:
+    conn.request("GET", path, headers=headers)
+    return conn.getresponse().read()
 
 
 def over_http(config: dict[str, Any], group_id: int, requests: int) -> dict[str, float]:
@@ -290,8 +279,20 @@ def over_http(config: dict[str, Any], group_id: int, requests: int) -> dict[str,
         figures = {
             "trivial endpoint ms": timed("/bench/trivial"),
             "warm feed GET ms": timed(feed),
+            "warm feed GET, gzip ms": timed(feed, {"Accept-Encoding": "gzip"}),
             "304 GET ms": timed(feed, {"If-None-Match": etag}, expect=304),
         }
+        figures["static bytes of the feed ms"] = timed("/bench/static")
+        page_figures = {
+            "group page ms": f"/g/{SLUG}",
+            "routine page ms": f"/g/{SLUG}/r/1",
+            "occurrence page ms": _first_occurrence_path(config),
+        }
+        for name, path in page_figures.items():
+            get(path)  # warm up
+            figures[name] = timed(path)
+        figures["feed KB"] = len(_body(conn, feed, {})) / 1024
+        figures["feed KB, gzip"] = len(_body(conn, feed, {"Accept-Encoding": "gzip"})) / 1024
         figures["cold feed GET ms"] = timed(feed, before=bump) if requests else 0.0
         figures["trivial endpoint ms (again)"] = timed("/bench/trivial")
         conn.close()
@@ -300,6 +301,11 @@ def over_http(config: dict[str, Any], group_id: int, requests: int) -> dict[str,
     finally:
         server.terminate()
         server.join(5)
+
+
+#: Further sections of ``make bench``, run after the feed figures: each is called with no
+#: arguments and prints its own figures (the mail bench adds itself here).
+EXTRA_SECTIONS: list[Callable[[], None]] = []
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -336,6 +342,25 @@ def main(argv: list[str] | None = None) -> None:
           "  (>= 3, both with the database load)")
     ratio = figures["naive build without DB load ms"] / figures["cold render without DB load ms"]
     print(f"  naive / cold, no DB     {ratio:5.2f}x  (>= 3)")
+    print(f"  gzip GET / trivial      {figures['warm feed GET, gzip ms'] / trivial:5.2f}x")
+    print("Rates as a fraction of the bare endpoint's (one keep-alive connection, same run):")
+    for name in (
+        "static bytes of the feed ms",
+        "warm feed GET ms",
+        "warm feed GET, gzip ms",
+        "304 GET ms",
+        "group page ms",
+        "routine page ms",
+        "occurrence page ms",
+    ):
+        print(f"  {name[:-3]:<28} {trivial / figures[name]:6.3f}x")
+    static = figures["static bytes of the feed ms"]
+    print(f"  warm feed / static bytes     {static / figures['warm feed GET ms']:6.3f}x"
+          "  (>= 0.8 per byte served: same bytes)")
+    print(f"  gzip feed / static bytes     {static / figures['warm feed GET, gzip ms']:6.3f}x"
+          "  (>= 2)")
+    for section in EXTRA_SECTIONS:
+        section()
 
 
 if __name__ == "__main__":

@@ -228,31 +228,40 @@ def attendance_for(session: Session, keys: list[tuple[int, datetime]]) -> dict[K
     }
     member = and_(Membership.group_id == Routine.group_id, Membership.user_id == User.id)
 
+    # Plain rows, not ORM objects: a busy group's page reads thousands of answers, and building
+    # (and identity-mapping) an instance per row cost more than the rest of the page.
     said: dict[KeyT, list[_Said]] = defaultdict(list)
     rsvp_rows = session.execute(
-        select(Rsvp, User.display_name)
+        select(
+            Rsvp.routine_id,
+            Rsvp.original_start,
+            Rsvp.user_id,
+            User.display_name,
+            Rsvp.status,
+            Rsvp.guests,
+            Rsvp.answered_at,
+            Rsvp.id,
+        )
         .join(User, User.id == Rsvp.user_id)
         .join(Routine, Routine.id == Rsvp.routine_id)
         .join(Membership, member)
         .where(Rsvp.routine_id.in_(routine_ids), Rsvp.original_start.between(lo, hi))
     )
-    for rsvp, name in rsvp_rows:
-        said[(rsvp.routine_id, rsvp.original_start)].append(
-            _Said(rsvp.user_id, name, rsvp.status, rsvp.guests, rsvp.answered_at, 0, rsvp.id)
-        )
+    for rid, start, user_id, name, status, guests, answered_at, row_id in rsvp_rows:
+        said[(rid, start)].append(_Said(user_id, name, status, guests, answered_at, 0, row_id))
 
     regulars: dict[int, list[_Said]] = defaultdict(list)
     regular_rows = session.execute(
-        select(Regular, User.display_name)
+        select(
+            Regular.routine_id, Regular.user_id, User.display_name, Regular.joined_at, Regular.id
+        )
         .join(User, User.id == Regular.user_id)
         .join(Routine, Routine.id == Regular.routine_id)
         .join(Membership, member)
         .where(Regular.routine_id.in_(routine_ids))
     )
-    for regular, name in regular_rows:
-        regulars[regular.routine_id].append(
-            _Said(regular.user_id, name, GOING, 0, regular.joined_at, 1, regular.id, True)
-        )
+    for rid, user_id, name, joined_at, row_id in regular_rows:
+        regulars[rid].append(_Said(user_id, name, GOING, 0, joined_at, 1, row_id, True))
 
     slots_by_routine: dict[int, list[Slot]] = defaultdict(list)
     for slot in session.scalars(

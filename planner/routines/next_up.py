@@ -8,16 +8,15 @@ sees on every visit.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from planner.joining.attendance import attendance_for, closed_reason
-from planner.models import Group, Membership, Override, Routine, User
-from planner.routines.occurrences import Upcoming, expand_routines, utc_now
-from planner.scheduling.series import ZONE_MARGIN
+from planner.models import Group, Membership, User
+from planner.routines.occurrences import Upcoming, expand_routines, routines_in_window, utc_now
 
 DAYS = 14
 LIMIT = 40
@@ -53,20 +52,9 @@ def next_up(session: Session, user: User, now: datetime | None = None) -> list[N
     if not groups:
         return []
     by_id = {g.id: g for g in groups}
-    floor = now.astimezone(UTC).replace(tzinfo=None) - ZONE_MARGIN
-    overrides = Routine.overrides.and_(
-        or_(Override.original_start >= floor, Override.start >= floor)
-    )
-    routines = list(
-        session.scalars(
-            select(Routine)
-            .where(Routine.group_id.in_(by_id))
-            .options(selectinload(overrides))
-            .order_by(Routine.id)
-            .execution_options(populate_existing=True)
-        )
-    )
-    pairs = expand_routines(routines, now, now + timedelta(days=DAYS))[:LIMIT]
+    end = now + timedelta(days=DAYS)
+    routines, overrides = routines_in_window(session, list(by_id), now, end)
+    pairs = expand_routines(routines, now, end, overrides)[:LIMIT]
     found = attendance_for(session, [(r.id, o.original_start) for r, o in pairs])
     plugins = current_app.extensions["planner"]
     items: list[NextUp] = []

@@ -55,6 +55,55 @@ def load_routines(
     return list(session.scalars(statement))
 
 
+_OVERRIDE_COLUMNS = (
+    Override.routine_id,
+    Override.original_start,
+    Override.status,
+    Override.start,
+    Override.duration_minutes,
+    Override.location,
+    Override.title,
+    Override.note,
+    Override.sequence,
+)
+
+
+def routines_in_window(
+    session: Session, group_ids: list[int], start: datetime, end: datetime
+) -> tuple[list[Routine], dict[int, list[Any]]]:
+    """The groups' routines, and as plain rows only the overrides that can touch ``[start, end)``:
+    those whose original or new start lies in it (widened by a day each side for zones and
+    durations). Two statements; a page of a busy group builds no ORM object per override.
+    """
+    routines = list(
+        session.scalars(
+            select(Routine)
+            .where(Routine.group_id.in_(group_ids))
+            .order_by(Routine.id)
+            .execution_options(populate_existing=True)
+        )
+    )
+    by_routine: dict[int, list[Any]] = {r.id: [] for r in routines}
+    if not routines:
+        return routines, by_routine
+    floor = _naive_utc(start) - ZONE_MARGIN
+    ceiling = _naive_utc(end) + ZONE_MARGIN
+    rows = session.execute(
+        select(*_OVERRIDE_COLUMNS)
+        .where(Override.routine_id.in_(list(by_routine)))
+        .where(
+            or_(
+                Override.original_start.between(floor, ceiling),
+                Override.start.between(floor, ceiling),
+            )
+        )
+        .order_by(Override.routine_id, Override.original_start)
+    )
+    for row in rows:
+        by_routine[row.routine_id].append(row)
+    return routines, by_routine
+
+
 class HasId(Protocol):
     """A group as a page or a feed poll holds it: a model row or a light ``GroupRow``."""
 
@@ -133,14 +182,20 @@ class Upcoming:
 
 
 def expand_routines(
-    routines: list[Routine], start: datetime, end: datetime
+    routines: list[Routine],
+    start: datetime,
+    end: datetime,
+    overrides: dict[int, list[Any]] | None = None,
 ) -> list[tuple[Routine, recurrence.Occurrence]]:
     """All occurrences of ``routines`` in ``[start, end)``, in start order. A routine whose
-    stored rule no longer expands (edited by hand in the database) is skipped, not a 500."""
+    stored rule no longer expands (edited by hand in the database) is skipped, not a 500.
+    ``overrides``: rows by routine id (see :func:`routines_in_window`); None reads
+    each routine's loaded ``overrides``."""
     pairs: list[tuple[Routine, recurrence.Occurrence]] = []
     for routine in routines:
+        rows = None if overrides is None else overrides.get(routine.id, [])
         try:
-            occurrences = recurrence.expand(series_of(routine), start, end)
+            occurrences = recurrence.expand(series_of(routine, overrides=rows), start, end)
         except recurrence.RecurrenceError:
             continue
         pairs.extend((routine, occurrence) for occurrence in occurrences)
@@ -161,8 +216,8 @@ def group_upcoming(
     joining-in module provides it."""
     now = now or utc_now()
     end = now + timedelta(days=days)
-    routines = load_routines(session, group.id, since=now)
-    pairs = expand_routines(routines, now, end)
+    routines, overrides = routines_in_window(session, [group.id], now, end)
+    pairs = expand_routines(routines, now, end, overrides)
     if limit is not None:
         pairs = pairs[:limit]
     attendance = attendance_for(

@@ -9,15 +9,17 @@ turned into "13:00" for someone reading from New York.
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Flask, g
 from flask_login import current_user
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 UTC = ZoneInfo("UTC")
 
 
+@lru_cache(maxsize=512)
 def zone(name: str | None) -> ZoneInfo:
     """A zone by name; an empty or unknown one (old data, a removed zone) reads as UTC."""
     if not name:
@@ -30,8 +32,9 @@ def zone(name: str | None) -> ZoneInfo:
 
 def viewer_zone_name(fallback: str | None = None) -> str:
     """The zone to show times in: the account's, else the page's group's, else ``fallback``."""
-    if current_user and current_user.is_authenticated and current_user.timezone:
-        return current_user.timezone
+    user = current_user._get_current_object()  # one proxy lookup, not three
+    if user and user.is_authenticated and user.timezone:
+        return str(user.timezone)
     return g.get("viewer_timezone") or fallback or "UTC"
 
 
@@ -47,6 +50,13 @@ def _clock(dt: datetime) -> str:
     return f"{dt:%H:%M}"
 
 
+# A page lists the same occurrences for every visitor in a zone, request after request: the
+# strings below are pure functions of (times, routine zone, viewer zone), so they are kept.
+# Built with f-strings (only the zone name needs escaping: the rest are digits and month names),
+# because Markup.format costs more than everything else here together.
+FORMATTED_CACHE = 8192
+
+
 def when(dt: datetime | None, routine_zone: str | None = None, fallback: str | None = None):
     """``Thu 12 Mar 2026, 19:00`` in the viewer's zone, with the routine's time named when its
     zone differs: ``Thu 12 Mar 2026, 13:00 (19:00 Europe/Berlin)``."""
@@ -54,15 +64,20 @@ def when(dt: datetime | None, routine_zone: str | None = None, fallback: str | N
         return ""
     if dt.tzinfo is None:  # stored columns are naive UTC (invite expiry, comment times)
         dt = dt.replace(tzinfo=UTC)
-    viewer = viewer_zone_name(fallback)
+    return _when(dt, dt.utcoffset(), routine_zone, viewer_zone_name(fallback))
+
+
+@lru_cache(maxsize=FORMATTED_CACHE)
+def _when(dt: datetime, _offset: object, routine_zone: str | None, viewer: str) -> Markup:
+    # ``_offset`` is only part of the key: equal instants in two zones write different
+    # ``datetime`` attributes.
     shown = dt.astimezone(zone(viewer))
-    text = f"{_day(shown)}, {_clock(shown)}"
-    html = Markup('<time datetime="{}">{}</time>').format(dt.isoformat(), text)
+    html = f'<time datetime="{dt.isoformat()}">{_day(shown)}, {_clock(shown)}</time>'
     if routine_zone and routine_zone != viewer:
         local = dt.astimezone(zone(routine_zone))
         other = _clock(local) if local.date() == shown.date() else f"{_day(local)}, {_clock(local)}"
-        html += Markup(' <span class="zone">({} {})</span>').format(other, routine_zone)
-    return html
+        html += f' <span class="zone">({other} {escape(routine_zone)})</span>'
+    return Markup(html)
 
 
 def time_range(
@@ -77,21 +92,27 @@ def time_range(
         return ""
     if end is None:
         return when(start, routine_zone, fallback)
-    viewer = viewer_zone_name(fallback)
+    offsets = (start.utcoffset(), end.utcoffset())
+    return _range(start, end, offsets, routine_zone, viewer_zone_name(fallback))
+
+
+@lru_cache(maxsize=FORMATTED_CACHE)
+def _range(
+    start: datetime, end: datetime, _offsets: object, routine_zone: str | None, viewer: str
+) -> Markup:
     vz = zone(viewer)
     s, e = start.astimezone(vz), end.astimezone(vz)
     tail = _clock(e) if s.date() == e.date() else f"{_day(e)}, {_clock(e)}"
-    html = Markup('<time datetime="{}">{}, {}</time>–<time datetime="{}">{}</time>').format(
-        start.isoformat(), _day(s), _clock(s), end.isoformat(), tail
+    html = (
+        f'<time datetime="{start.isoformat()}">{_day(s)}, {_clock(s)}</time>–'
+        f'<time datetime="{end.isoformat()}">{tail}</time>'
     )
     if routine_zone and routine_zone != viewer:
         rz = zone(routine_zone)
         ls, le = start.astimezone(rz), end.astimezone(rz)
         head = _clock(ls) if ls.date() == s.date() else f"{_day(ls)}, {_clock(ls)}"
-        html += Markup(' <span class="zone">({}–{} {})</span>').format(
-            head, _clock(le), routine_zone
-        )
-    return html
+        html += f' <span class="zone">({head}–{_clock(le)} {escape(routine_zone)})</span>'
+    return Markup(html)
 
 
 def relative_day(dt: datetime | date | None, fallback: str | None = None, now=None) -> str:

@@ -38,6 +38,7 @@ from werkzeug.http import http_date, parse_date, parse_etags
 from planner.db import get_session
 from planner.feeds import sources as feed_sources
 from planner.feeds.cache import feed_cache
+from planner.feeds.delivery import FeedBytes
 from planner.feeds.ics import CalendarFormat, formats_from
 from planner.feeds.tokens import TOKEN_PATTERN, install_redaction, new_token
 from planner.groups import membership
@@ -94,17 +95,22 @@ def _not_modified(validators: feed_sources.Validators) -> bool:
 
 def serve(
     fmt: CalendarFormat,
-    validators: feed_sources.Validators,
+    version: feed_sources.Validators,
     build: Callable[[], feed_sources.Feed],
     *,
     filename: str,
     private: bool,
     attachment: bool = False,
 ) -> Response:
+    """``version`` names the data the feed is built from; the ETag sent is the hash of the
+    feed's content at that version (:mod:`planner.feeds.delivery`)."""
+    feed = FeedBytes(feed_cache(), fmt.key, version, _base_url(), build, fmt.render)
+    validators = feed.validators()
     headers = {
         "ETag": validators.header,
         "Last-Modified": http_date(validators.last_modified),
         "Cache-Control": ("private" if private else "public") + ", no-cache",
+        "Vary": "Accept-Encoding",
         "X-Content-Type-Options": "nosniff",
     }
     if private:
@@ -112,13 +118,10 @@ def serve(
         headers["Referrer-Policy"] = "no-referrer"
     if _not_modified(validators):
         return Response(status=304, headers=headers)
-    base = _base_url()
-    key = f"{fmt.key}:{validators.etag}:{base}"
-    cache = feed_cache()
-    body = cache.get(key)
-    if body is None:
-        body = fmt.render(build())
-        cache.set(key, body)
+    compressed = request.accept_encodings["gzip"] > 0  # "gzip;q=0" refuses it
+    body = feed.body(validators.etag, compressed)
+    if compressed:
+        headers["Content-Encoding"] = "gzip"
     disposition = "attachment" if attachment else "inline"
     headers["Content-Disposition"] = f'{disposition}; filename="{filename}.{fmt.extension}"'
     return Response(body, status=200, headers=headers, content_type=fmt.media_type)

@@ -1,0 +1,129 @@
+"""What a poll gets: a per-feed ETag that follows the feed's bytes, and bytes compressed once.
+
+The validators of :mod:`planner.feeds.poll` name a *version* (the group's counter, the window's
+day, the plugins). One version counter serves every feed of a group, so on its own it would
+change the group feed's ETag when only a member's answer changed, which makes every calendar
+app subscribed to the group download it again for nothing. Here a version is mapped, once, to
+the hash of what its feed really holds (the rendered bytes without DTSTAMP, which changes on
+every render), and that hash is the ETag. An answer therefore re-renders the group feed once
+per version (per process, or once for all with Redis) and then answers 304 to every client
+that holds the unchanged ETag, while the answering member's personal feed, whose bytes did
+change, gets a new one.
+
+Compressed bytes are kept beside the plain ones in the byte cache under the content hash, so
+gzip costs one compression per distinct feed content, not one per request.
+
+Cache entries, all in :mod:`planner.feeds.cache` (never invalidated: keys name what they hold):
+
+* ``v:<fmt>:<version etag>:<base>`` -> ``<content etag> <last modified, epoch seconds>``;
+* ``b:<fmt>:<content etag>:<base>`` -> the bytes; ``z:...`` -> the same, gzipped;
+* ``m:<fmt>:<content etag>:<base>`` -> when that content was first seen (Last-Modified).
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from planner.feeds.cache import FeedCache
+from planner.feeds.model import Feed
+from planner.feeds.poll import FEED_SCHEMA, Validators
+
+# Level 6 (zlib's default) gets within a few percent of 9 at a third of the time; it runs
+# once per feed content, so either would do, but a cold poll waits for it.
+GZIP_LEVEL = 6
+
+
+def content_etag(body: bytes, stamp: datetime) -> str:
+    """The hash of a rendering, DTSTAMP left out (as ``20261201T221300Z`` in iCalendar and
+    ``2026-12-01T22:13:00Z`` in jCal): two renders of the same content hash alike."""
+    moment = stamp.astimezone(UTC).replace(microsecond=0)
+    stripped = body
+    for shape in ("%Y%m%dT%H%M%SZ", "%Y-%m-%dT%H:%M:%SZ"):
+        stripped = stripped.replace(moment.strftime(shape).encode(), b"")
+    digest = hashlib.sha256(FEED_SCHEMA.encode() + b"\0" + stripped)
+    return digest.hexdigest()[:32]
+
+
+class FeedBytes:
+    """One feed at one version for one base URL: its content ETag, bytes and gzipped bytes.
+
+    ``build`` makes the :class:`Feed` and ``render`` turns it into bytes; both run at most once
+    per instance and only when the cache does not already know the answer.
+    """
+
+    def __init__(
+        self,
+        cache: FeedCache,
+        fmt_key: str,
+        version: Validators,
+        base: str,
+        build: Callable[[], Feed],
+        render: Callable[[Feed], bytes],
+    ):
+        self.cache = cache
+        self.fmt_key = fmt_key
+        self.version = version
+        self.base = base
+        self.build = build
+        self.render = render
+        self._body: bytes | None = None
+
+    def _key(self, kind: str, token: str) -> str:
+        return f"{kind}:{self.fmt_key}:{token}:{self.base}"
+
+    def _render(self) -> tuple[bytes, str]:
+        feed = self.build()
+        body = self.render(feed)
+        etag = content_etag(body, feed.stamp)
+        self._body = body
+        self.cache.set(self._key("b", etag), body)
+        return body, etag
+
+    def validators(self) -> Validators:
+        """The content ETag; renders once when this version was never seen (by this process,
+        or by any with Redis). Last-Modified is the version's."""
+        version_key = self._key("v", self.version.etag)
+        known = _parse(self.cache.get(version_key))
+        if known is not None:
+            return known
+        _, etag = self._render()
+        # Content seen before under another version (an answer the feed does not show): keep
+        # its Last-Modified, so If-Modified-Since polls get their 304 as well.
+        first_seen = self.cache.get(self._key("m", etag))
+        stamp = int(self.version.last_modified.timestamp())
+        if first_seen is None:
+            self.cache.set(self._key("m", etag), str(stamp).encode())
+        else:
+            stamp = int(first_seen)
+        self.cache.set(version_key, f"{etag} {stamp}".encode())
+        modified = datetime.fromtimestamp(stamp, UTC)
+        return Validators(etag=etag, last_modified=modified)
+
+    def body(self, etag: str, compressed: bool) -> bytes:
+        """The bytes for ``etag``, gzipped when ``compressed``: from the cache, else rendered
+        (an evicted entry) and kept."""
+        if compressed:
+            packed = self.cache.get(self._key("z", etag))
+            if packed is not None:
+                return packed
+        plain = self._body if self._body is not None else self.cache.get(self._key("b", etag))
+        if plain is None:
+            plain, _ = self._render()
+        if not compressed:
+            return plain
+        packed = gzip.compress(plain, compresslevel=GZIP_LEVEL, mtime=0)
+        self.cache.set(self._key("z", etag), packed)
+        return packed
+
+
+def _parse(value: bytes | None) -> Validators | None:
+    """A ``v:`` entry, or None when absent or not one (never a 500 over a cache entry)."""
+    if value is None:
+        return None
+    etag, _, stamp = value.decode("ascii", "replace").partition(" ")
+    if len(etag) != 32 or not stamp.isdigit():
+        return None
+    return Validators(etag=etag, last_modified=datetime.fromtimestamp(int(stamp), UTC))
