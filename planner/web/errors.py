@@ -1,15 +1,35 @@
-"""Friendly error pages; a reason given to ``abort(code, reason)`` is shown to the person."""
+"""Friendly error pages; a reason given to ``abort(code, reason)`` is shown to the person.
+
+A database that is down, locked past the busy timeout or answering nonsense is a 503 with
+``Retry-After``, never a 500: the request's transaction is gone, so nothing was half-saved and
+trying again is safe. That page is rendered straight from its template, without context
+processors or ``current_user``: the usual error page asks the database who is logged in, which is
+how a logged-in visitor used to get the bare "Internal Server Error" when the database was down.
+"""
 
 from __future__ import annotations
 
-from flask import Flask, make_response, render_template, request
+import logging
+
+from flask import Flask, current_app, g, make_response, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
 
 BUSY_MESSAGE = (
     "Many people are answering this occurrence right now and yours could not be saved. "
     "Nothing was changed: please try again in a moment."
 )
+
+UNAVAILABLE_MESSAGE = (
+    "The planner cannot reach its database right now, or it is too busy to save this. "
+    "Nothing was changed: please try again in a minute."
+)
+#: Seconds a client (or a calendar app) is asked to wait before trying again.
+RETRY_AFTER = "5"
 
 TITLES = {
     400: "That request did not make sense",
@@ -33,6 +53,14 @@ def init_app(app: Flask) -> None:
         response.headers["Retry-After"] = "2"
         return response
 
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    @app.errorhandler(PoolTimeout)
+    def _database(error: Exception):
+        log.warning("database unavailable: %s", str(error).splitlines()[0] if str(error) else error)
+        _drop_session()
+        return unavailable()
+
     @app.errorhandler(CSRFError)
     def _csrf(error: CSRFError):
         reason = (
@@ -50,6 +78,35 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(500)
     def _server(_error):
         return _render(500, None)
+
+
+def _drop_session() -> None:
+    """Close the broken session now, so teardown does not touch the database again."""
+    session = g.pop("db_session", None)
+    if session is not None:
+        try:
+            session.close()
+        except Exception:  # noqa: BLE001 - the connection is already broken; nothing to save
+            log.debug("closing a broken session failed", exc_info=True)
+
+
+def unavailable():
+    """The 503 page, built without the database."""
+    title = TITLES[503]
+    if request.accept_mimetypes.best == "text/plain" or request.path.endswith(".ics"):
+        body = f"503 {title}\n{UNAVAILABLE_MESSAGE}\n"
+        response = make_response(body, 503, {"Content-Type": "text/plain"})
+    else:
+        html = current_app.jinja_env.get_template("unavailable.html").render(
+            title=title,
+            reason=UNAVAILABLE_MESSAGE,
+            static_url=url_for("static", filename="app.css"),
+            home_url=url_for("home.index"),
+        )
+        response = make_response(html, 503)
+    response.headers["Retry-After"] = RETRY_AFTER
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def _custom(error: HTTPException) -> bool:
