@@ -135,12 +135,12 @@ def get_session() -> Session:
     """The current app context's session, created on first use."""
     if "db_session" not in g:
         found = database()
-        if has_request_context() and request.method not in READ_METHODS:
-            if found.engine.dialect.name == "sqlite":
-                writing = found.engine.execution_options(sqlite_begin="IMMEDIATE")
-                g.db_session = found.sessions(bind=writing)
-                return g.db_session
-        g.db_session = found.sessions()
+        writes = has_request_context() and request.method not in READ_METHODS
+        if writes and found.engine.dialect.name == "sqlite":
+            writing = found.engine.execution_options(sqlite_begin="IMMEDIATE")
+            g.db_session = found.sessions(bind=writing)
+        else:
+            g.db_session = found.sessions()
     return g.db_session
 
 

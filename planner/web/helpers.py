@@ -8,6 +8,7 @@ this module, the forms and the domain packages.
 from __future__ import annotations
 
 from typing import Any
+
 from flask import request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm

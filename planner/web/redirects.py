@@ -34,7 +34,7 @@ def safe_path(target: object) -> str | None:
     if not _plain(target) or not target.startswith("/") or target.startswith("//"):
         return None
     decoded = unquote(target)
-    if not all(32 < ord(ch) for ch in decoded) or "\\" in decoded or decoded.startswith("//"):
+    if not all(ord(ch) > 32 for ch in decoded) or "\\" in decoded or decoded.startswith("//"):
         return None
     parts = urlsplit(target)
     if parts.scheme or parts.netloc:

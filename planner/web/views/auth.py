@@ -4,8 +4,9 @@ Login starts a fresh session (``session.clear()`` then ``login_user``) so nothin
 login survives it, and stamps the session with a fingerprint of the password hash and with the
 account's session token. Signed cookies cannot be revoked by themselves, so the token is checked
 against the database on every request: logging out gives the account a new one, which ends every
-session of that account, a copied cookie included (and on every device: one token per account). ``next`` only ever redirects within this site. An invite
-opened while logged out is remembered across the login and joined right after.
+session of that account, a copied cookie included (and on every device: one token per account).
+``next`` only ever redirects within this site. An invite opened while logged out is remembered
+across the login and joined right after.
 """
 
 from __future__ import annotations

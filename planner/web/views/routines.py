@@ -21,8 +21,8 @@ from planner.scheduling import recurrence
 from planner.scheduling import rules as schedule
 from planner.web.forms import ActionForm
 from planner.web.helpers import organizer_routine, viewer
-from planner.web.routine_forms import EndSeriesForm
 from planner.web.redirects import is_key
+from planner.web.routine_forms import EndSeriesForm
 from planner.web.routine_page import build_form_page, render_form, values_of
 
 bp = Blueprint("routines", __name__)
