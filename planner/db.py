@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask, current_app, g, has_request_context, request
-from sqlalchemy import Connection, Engine, MetaData, create_engine, event
+from sqlalchemy import Connection, Engine, MetaData, create_engine, event, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
@@ -80,7 +80,11 @@ def make_engine(
     if url.startswith("postgresql"):
         connect_args = kwargs.setdefault("connect_args", {})
         connect_args.setdefault("connect_timeout", max(1, round(connect_timeout)))
-        connect_args.setdefault("options", f"-c statement_timeout={int(statement_timeout * 1000)}")
+        # Appended to what the URL's own ``options`` say (a search_path, say), never instead.
+        given = make_url(url).query.get("options", "")
+        limit = f"-c statement_timeout={int(statement_timeout * 1000)}"
+        given = given if isinstance(given, str) else " ".join(given)
+        connect_args.setdefault("options", f"{given} {limit}".strip())
     return create_engine(url, **kwargs)
 
 
