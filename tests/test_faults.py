@@ -132,3 +132,43 @@ def test_database_fault_is_a_503_within_seconds(app, make_user, tmp_path, fault,
         if cookie:
             broken.config["SECRET_KEY"] = app.config["SECRET_KEY"]
         check_unavailable(broken, cookie)
+
+
+class TestLockedSqlite:
+    """A write that cannot get SQLite's lock within the busy timeout is a 503 that saved
+    nothing, never a 500."""
+
+    @pytest.fixture
+    def app_config(self, app_config):
+        return {**app_config, "DATABASE_BUSY_TIMEOUT": 0.5}
+
+    @pytest.mark.planner_backends("sqlite")
+    def test_a_write_behind_a_held_lock_is_a_503_and_saves_nothing(
+        self, app, db, database_url, as_user, make_user
+    ):
+        import sqlite3
+
+        from sqlalchemy.engine import make_url
+
+        from planner.models import User
+
+        user = make_user("Nina")
+        user_id = user.id
+        client = as_user(user)
+        db.commit()
+        holder = sqlite3.connect(make_url(database_url).database, isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")  # another process in the middle of a long write
+        try:
+            started = time.monotonic()
+            response = client.post("/account", data={"display_name": "Renamed",
+                                                      "timezone": "UTC"})
+            elapsed = time.monotonic() - started
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+        assert response.status_code == 503
+        assert response.headers["Retry-After"].isdigit()
+        assert "try again" in response.get_data(as_text=True)
+        assert elapsed < LIMIT
+        db.rollback()
+        assert db.get(User, user_id).display_name == "Nina"

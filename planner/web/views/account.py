@@ -76,8 +76,8 @@ def end_all_sessions() -> Response:
     end_sessions(get_session(), _me())
     logout_user()
     session.clear()
-    flash("You are logged out on every device. Log in again here to continue.", "info")
-    return redirect(url_for("auth.login"))
+    flash("You are logged out on every device. Log in again to continue.", "info")
+    return redirect(url_for("home.index"))
 
 
 @bp.get("/my-data.json")
