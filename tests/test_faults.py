@@ -104,6 +104,8 @@ def check_unavailable(app, cookie: str | None) -> None:
         assert "cannot reach its database" in body and "</html>" in body
         assert "Internal Server Error" not in body
         assert response.headers["Content-Security-Policy"]
+    missing = client.get("/no-such-page")  # the 404 page asks who is logged in
+    assert missing.status_code == (503 if cookie else 404)
     text = client.get("/groups", headers={"Accept": "text/plain"})
     assert text.status_code == 503 and text.content_type.startswith("text/plain")
 

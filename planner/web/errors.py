@@ -18,6 +18,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
+DATABASE_ERRORS = (OperationalError, InterfaceError, PoolTimeout)
 
 BUSY_MESSAGE = (
     "Many people are answering this occurrence right now and yours could not be saved. "
@@ -56,7 +57,7 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(OperationalError)
     @app.errorhandler(InterfaceError)
     @app.errorhandler(PoolTimeout)
-    def _database(error: Exception):
+    def _database(error: Exception):  # one handler per class: Flask looks them up by type
         log.warning("database unavailable: %s", str(error).splitlines()[0] if str(error) else error)
         _drop_session()
         return unavailable()
@@ -119,7 +120,12 @@ def _render(code: int, reason: str | None, error: HTTPException | None = None):
     title = TITLES.get(code, "Error")
     if wants_text:
         return f"{code} {title}\n{reason or ''}\n", code, {"Content-Type": "text/plain"}
-    response = render_template("error.html", code=code, title=title, reason=reason), code
+    try:
+        response = render_template("error.html", code=code, title=title, reason=reason), code
+    except DATABASE_ERRORS as failure:  # the page asks who is logged in, and the database is down
+        log.warning("database unavailable while rendering a %s page: %s", code, failure)
+        _drop_session()
+        return unavailable()
     if error is not None and hasattr(error, "get_headers"):
         headers = [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"]
         return response[0], code, headers
