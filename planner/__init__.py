@@ -34,7 +34,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     from planner import config, db
     from planner.plugins import manager as plugins
-    from planner.web import converters, errors, templating
+    from planner.web import converters, errors, headers, templating
     from planner.web import guard as request_guard
     from planner.web.extensions import csrf, limiter, login_manager
     from planner.web.views import BLUEPRINTS
@@ -56,6 +56,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     login_manager.init_app(app)
     limiter.init_app(app)
     request_guard.init_app(app)
+    headers.init_app(app)
     app.extensions["planner"] = loaded = plugins.load(app.config)
     converters.init_app(app)
 

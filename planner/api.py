@@ -15,6 +15,8 @@ move, as they did when planner's flat modules moved into rooms. A plugin that im
   serializers the built-in ``ical`` format uses, :func:`to_ics` and :func:`to_jcal`.
 - Routes and state of one's own: :func:`member_routine`, :func:`is_member`,
   :func:`update_details`, :func:`occurrence_number`.
+- Going back where a form was sent from: :func:`safe_redirect` (and :func:`safe_path`), the
+  same check every core view uses, so a plugin's ``next`` field cannot redirect off-site.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from planner.routines.details import update_details
 from planner.scheduling.recurrence import Occurrence
 from planner.scheduling.series import occurrence_number
 from planner.web.plugin_support import is_member, member_routine
+from planner.web.redirects import safe_path, safe_redirect
 
 __all__ = [
     "ActivityContext",
@@ -53,6 +56,8 @@ __all__ = [
     "is_member",
     "member_routine",
     "occurrence_number",
+    "safe_path",
+    "safe_redirect",
     "to_ics",
     "to_jcal",
     "update_details",

@@ -17,6 +17,10 @@ if TYPE_CHECKING:
 
 DEFAULTS: dict[str, Any] = {
     "DATABASE_URL": None,  # None: SQLite file ``planner.sqlite3`` in the instance folder
+    # Seconds: a write waits this long for SQLite's lock, then answers 503 with Retry-After.
+    "DATABASE_BUSY_TIMEOUT": 5,
+    "DATABASE_CONNECT_TIMEOUT": 5,  # seconds to reach PostgreSQL before answering 503
+    "DATABASE_STATEMENT_TIMEOUT": 30,  # seconds any one PostgreSQL statement may run
     "REDIS_URL": None,  # shared rate-limit counters and feed byte caches across workers
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
@@ -33,10 +37,20 @@ DEFAULTS: dict[str, Any] = {
     "FEED_UID_DOMAIN": "planner",  # right-hand side of UIDs; never derived from host or key
     "FEED_CACHE_MAX_BYTES": 64 * 1024 * 1024,  # in-process feed byte cache (without Redis)
     "RATELIMIT_ENABLED": True,
-    "AUTH_RATE_LIMIT": "10 per minute;100 per hour",  # log-in and sign-up attempts per address
+    # Log-in attempts per address: roomy, since a group on one café Wi-Fi shares an address.
+    "AUTH_RATE_LIMIT": "100 per 10 minutes;300 per hour",
+    # Wrong passwords per account, whatever the address: stops guessing one person's password.
+    "LOGIN_ACCOUNT_RATE_LIMIT": "10 per minute;50 per hour",
+    # Sign-ups per address: a group of 30 signing up together at its first meeting fits.
+    "SIGNUP_RATE_LIMIT": "40 per 10 minutes;100 per day",
     # In-process counters on one box; create_app switches to Redis when REDIS_URL is set.
     "RATELIMIT_STORAGE_URI": "memory://",
     "RATELIMIT_HEADERS_ENABLED": True,
+    # Redis down: count in memory (a logged warning) rather than refuse log-ins with a 500.
+    "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+    "RATELIMIT_SWALLOW_ERRORS": True,
+    # Give up on Redis within a second, so a dead cache never holds a request.
+    "RATELIMIT_STORAGE_OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
     "PREFERRED_URL_SCHEME": "http",
     # Reverse proxies in front of the app whose X-Forwarded-* headers are trusted (0: none).
     # Without it, behind a proxy every client shares the proxy's address for rate limits.

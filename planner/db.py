@@ -2,6 +2,14 @@
 
 The request owns the session: it is created on first use inside an app context and closed on
 teardown, so no state outlives a request and any number of workers can share one database.
+
+On SQLite a request that may write (any method but GET, HEAD and OPTIONS) begins its
+transaction ``IMMEDIATE``. A deferred transaction that reads and then writes cannot wait for the
+lock: SQLite refuses its upgrade at once ("database is locked"), whatever the busy timeout, so
+concurrent sign-ups and joins failed. Taking the write lock at the first statement makes such a
+request queue behind the busy timeout instead. When even that runs out the error is an
+:class:`~sqlalchemy.exc.OperationalError`, which the error pages turn into a 503 with
+``Retry-After``: the transaction was rolled back, so nothing was half-saved.
 """
 
 from __future__ import annotations
@@ -11,8 +19,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Flask, current_app, g
-from sqlalchemy import Connection, Engine, MetaData, create_engine, event
+from flask import Flask, current_app, g, has_request_context, request
+from sqlalchemy import Connection, Engine, MetaData, create_engine, event, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
@@ -35,21 +43,52 @@ class Database:
     sessions: sessionmaker[Session]
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
-    """Create an engine with the per-backend settings the app relies on."""
+#: Seconds, unless the config says otherwise (``DATABASE_*_TIMEOUT``).
+BUSY_TIMEOUT = 5
+CONNECT_TIMEOUT = 5
+STATEMENT_TIMEOUT = 30
+#: Methods that never write: their transactions stay deferred (readers never wait on SQLite).
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def make_engine(
+    url: str,
+    *,
+    busy_timeout: float = BUSY_TIMEOUT,
+    connect_timeout: float = CONNECT_TIMEOUT,
+    statement_timeout: float = STATEMENT_TIMEOUT,
+    **kwargs: Any,
+) -> Engine:
+    """Create an engine with the per-backend settings the app relies on.
+
+    Every wait is bounded, so a database that is down, locked or not a database at all gives an
+    error within seconds instead of hanging a worker: the busy timeout on SQLite, and on
+    PostgreSQL a connect timeout, a statement timeout and a ping before a pooled connection is
+    reused (a restarted server otherwise fails the first request of every worker).
+    """
     if url.startswith("sqlite"):
         # NullPool: every request gets a fresh connection, so PRAGMAs and BEGIN modes never
         # leak between threads; opening a SQLite file costs microseconds.
         kwargs.setdefault("poolclass", NullPool)
-        kwargs.setdefault("connect_args", {"timeout": 30, "check_same_thread": False})
+        kwargs.setdefault(
+            "connect_args", {"timeout": busy_timeout, "check_same_thread": False}
+        )
         engine = create_engine(url, **kwargs)
-        _configure_sqlite(engine)
+        _configure_sqlite(engine, int(busy_timeout * 1000))
         return engine
     kwargs.setdefault("pool_pre_ping", True)
+    if url.startswith("postgresql"):
+        connect_args = kwargs.setdefault("connect_args", {})
+        connect_args.setdefault("connect_timeout", max(1, round(connect_timeout)))
+        # Appended to what the URL's own ``options`` say (a search_path, say), never instead.
+        given = make_url(url).query.get("options", "")
+        limit = f"-c statement_timeout={int(statement_timeout * 1000)}"
+        given = given if isinstance(given, str) else " ".join(given)
+        connect_args.setdefault("options", f"{given} {limit}".strip())
     return create_engine(url, **kwargs)
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _configure_sqlite(engine: Engine, busy_ms: int) -> None:
     """WAL, foreign keys, and SQLAlchemy's documented pysqlite transaction recipe.
 
     pysqlite's own transaction handling defers BEGIN until the first write, which makes
@@ -63,7 +102,7 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
@@ -74,7 +113,13 @@ def _configure_sqlite(engine: Engine) -> None:
 
 
 def init_app(app: Flask) -> None:
-    engine = make_engine(app.config["DATABASE_URL"], **app.config.get("ENGINE_OPTIONS", {}))
+    engine = make_engine(
+        app.config["DATABASE_URL"],
+        busy_timeout=float(app.config["DATABASE_BUSY_TIMEOUT"]),
+        connect_timeout=float(app.config["DATABASE_CONNECT_TIMEOUT"]),
+        statement_timeout=float(app.config["DATABASE_STATEMENT_TIMEOUT"]),
+        **app.config.get("ENGINE_OPTIONS", {}),
+    )
     app.extensions["planner_db"] = Database(
         engine=engine, sessions=sessionmaker(bind=engine, expire_on_commit=False)
     )
@@ -93,7 +138,13 @@ def database(app: Flask | None = None) -> Database:
 def get_session() -> Session:
     """The current app context's session, created on first use."""
     if "db_session" not in g:
-        g.db_session = database().sessions()
+        found = database()
+        writes = has_request_context() and request.method not in READ_METHODS
+        if writes and found.engine.dialect.name == "sqlite":
+            writing = found.engine.execution_options(sqlite_begin="IMMEDIATE")
+            g.db_session = found.sessions(bind=writing)
+        else:
+            g.db_session = found.sessions()
     return g.db_session
 
 

@@ -45,6 +45,9 @@ class User(UserMixin, Base):
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     # Secret part of the personal/private feed URLs; NULL means revoked.
     feed_token: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # Every session cookie carries it; a new value (log-out, new password, "log out everywhere")
+    # refuses every cookie issued before, copied ones included. NULL: no session may exist.
+    session_token: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     memberships: Mapped[list[Membership]] = relationship(

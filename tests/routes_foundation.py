@@ -49,6 +49,8 @@ ROUTES: list[RouteCase] = [
         access="login",
         data={"current": "password", "password": "a new password!", "confirm": "a new password!"},
     ),
+    RouteCase("account.my_data", "GET", "/account/my-data.json", access="login"),
+    RouteCase("account.end_all_sessions", "POST", "/account/sessions/end", access="login"),
     RouteCase("account.delete", "GET", "/account/delete", access="login"),
     RouteCase(
         "account.delete",

@@ -101,6 +101,29 @@ RRULES = (
     "RRULE:FREQ=DAILY\nEXDATE:20261203",
     "FREQ=DAILY;WKST=XX",
 )
+#: Redirect targets a browser would read as another site, or that break a header: tab, CR and
+#: LF (dropped or refused inside URLs), NUL, backslashes (read as ``/``), encoded slashes and
+#: tabs, the full-width solidus, and a megabyte (a 400 KB ``Location`` was once seen).
+MEGA = "/" + "x" * 1_000_000
+NEXT_JUNK = (
+    "//evil.example",
+    "https://evil.example/",
+    "/\\evil",
+    "/%0d%0aSet-Cookie:x",
+    "/\t/evil.example/",
+    "/\r\n/x",
+    "/\n/evil.example",
+    "/\x00/evil.example",
+    "\\\\evil.example",
+    "/\\/evil.example",
+    "/%09/evil.example",
+    "/%2F/evil.example",
+    "/%5C/evil.example",
+    "/\uff0fevil.example",
+    "\uff0f\uff0fevil.example",
+    " //evil.example",
+    MEGA,
+)
 #: Extra junk by the last part of a field's name (``details-booking_url`` -> ``booking_url``).
 NAME_VALUES: dict[str, tuple[str, ...]] = {
     "rrule": RRULES,
@@ -109,8 +132,8 @@ NAME_VALUES: dict[str, tuple[str, ...]] = {
     "start_date": ("9999-12-31", "0001-01-01"),
     "until": ("9999-12-31", "0001-01-01"),
     "last_date": ("9999-12-31", "0001-01-01"),
-    "next": ("//evil.example", "https://evil.example/", "/\\evil", "/%0d%0aSet-Cookie:x"),
-    "next_key": ("99991231T2359", "00010101T0000", "20261301T1900", "../../etc"),
+    "next": NEXT_JUNK,
+    "next_key": ("99991231T2359", "00010101T0000", "20261301T1900", "../../etc", *NEXT_JUNK),
     "status": ("going", "maybe", "no", "waitlist", "GOING"),
     "guests": NUMBER_JUNK,
 }
@@ -414,6 +437,8 @@ class Harness:
         if 300 <= status < 400 or status == 304:
             if status != 304 and not outcome.location:
                 self.failures.append(f"{where}: {status} without a Location")
+            elif off_site(outcome.location):
+                self.failures.append(f"{where}: {status} to {outcome.location[:80]!r}")
             return
         if not outcome.body.strip():
             self.failures.append(f"{where}: {status} with an empty body")
@@ -758,6 +783,12 @@ QUERY_JUNK = (
     "next=https://evil.example/",
     "next=/%0d%0aSet-Cookie:x=1",
     "next=" + "/x" * 1_500,
+    "next=/%09/evil.example",
+    "next=/%0a/evil.example",
+    "next=/%00/evil.example",
+    "next=/%5Cevil.example",
+    "next=%EF%BC%8F%EF%BC%8Fevil.example",
+    "next=/" + "x" * 100_000,
     "page=1&page=2&days=7&days=x",
     "x=%00",
     "%00=1",
@@ -923,10 +954,30 @@ def test_directory_page_beyond_any_offset_is_404(client):
     assert client.get("/groups?page=-3").status_code == 200
 
 
+def off_site(location: str) -> bool:
+    """True when a browser following ``location`` could leave this site (or the header is
+    malformed): another host, a scheme-relative path, or characters browsers drop or rewrite."""
+    if len(location) > 4000 or any(ord(ch) < 33 or ord(ch) > 126 for ch in location):
+        return True
+    parts = urlsplit(location.replace("\\", "/"))
+    if parts.netloc not in ("", "localhost", "planner.test"):
+        return True
+    return parts.path.startswith("//")
+
+
+def test_safe_path_refuses_every_hostile_target():
+    from planner.api import safe_path
+
+    for target in NEXT_JUNK:
+        assert safe_path(target) is None, repr(target[:40])
+    assert safe_path("/g/club/r/1/20261203T1900#answers") == "/g/club/r/1/20261203T1900#answers"
+    assert safe_path("/groups?page=2") == "/groups?page=2"
+
+
 @pytest.mark.parametrize(
     "target",
     ["//evil.example/", "https://evil.example/", "/\\evil.example", "/%0d%0aSet-Cookie:x=1",
-     "javascript:alert(1)", "/" + "x" * 3000, ""],
+     "javascript:alert(1)", "/" + "x" * 3000, "", *(t for t in NEXT_JUNK if "\x00" not in t)],
 )
 def test_login_next_never_leaves_the_site(client, make_user, target):
     user = make_user("Nina")

@@ -31,15 +31,39 @@ def password_stamp(user: User) -> str:
     return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
 
 
+def new_session_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def issue_session_token(db: Session, user: User) -> str:
+    """The account's session token, created on first log-in (rows older than the column)."""
+    if user.session_token is None:
+        user.session_token = new_session_token()
+        db.commit()
+    return user.session_token
+
+
+def end_sessions(db: Session, user: User) -> str:
+    """Refuse every session cookie of ``user`` issued so far; returns the new token (for the
+    session that asked, when it stays logged in)."""
+    user.session_token = new_session_token()
+    db.commit()
+    return user.session_token
+
+
 def sign_up(db: Session, email: str, display_name: str, password: str, timezone: str) -> User:
     """A new account; raises :class:`EmailTaken` (also when the same address signed up a
     moment ago in another request)."""
+    # Hashed before the first query: on SQLite that query takes the write lock, and argon2's
+    # deliberate slowness must not be spent holding it while other sign-ups wait.
+    password_hash = hash_password(password)
     if db.scalar(select(User.id).where(User.email == email)) is not None:
         raise EmailTaken
     user = User(
         email=email,
         display_name=display_name,
-        password_hash=hash_password(password),
+        password_hash=password_hash,
+        session_token=new_session_token(),
         timezone=timezone,
         feed_token=secrets.token_urlsafe(24),
     )
@@ -65,6 +89,9 @@ def _dummy_hash() -> str:
 def authenticate(db: Session, email: str, password: str) -> User | None:
     """The account with this email and password, or None; an old hash is upgraded on the way."""
     user: User | None = db.scalar(select(User).where(User.email == email))
+    # End the (write-locked, on SQLite) transaction before argon2 runs, so concurrent log-ins
+    # do not queue behind each other's password checks.
+    db.commit()
     if user is None:
         check_password(_dummy_hash(), password)
         return None
@@ -81,6 +108,7 @@ def change_password(db: Session, user: User, current: str, new: str) -> bool:
     if not check_password(user.password_hash, current):
         return False
     user.password_hash = hash_password(new)
+    user.session_token = new_session_token()  # every other device logs in again
     db.commit()
     return True
 

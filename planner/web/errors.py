@@ -1,15 +1,36 @@
-"""Friendly error pages; a reason given to ``abort(code, reason)`` is shown to the person."""
+"""Friendly error pages; a reason given to ``abort(code, reason)`` is shown to the person.
+
+A database that is down, locked past the busy timeout or answering nonsense is a 503 with
+``Retry-After``, never a 500: the request's transaction is gone, so nothing was half-saved and
+trying again is safe. That page is rendered straight from its template, without context
+processors or ``current_user``: the usual error page asks the database who is logged in, which is
+how a logged-in visitor used to get the bare "Internal Server Error" when the database was down.
+"""
 
 from __future__ import annotations
 
-from flask import Flask, make_response, render_template, request
+import logging
+
+from flask import Flask, current_app, g, make_response, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+DATABASE_ERRORS = (OperationalError, InterfaceError, PoolTimeout)
 
 BUSY_MESSAGE = (
     "Many people are answering this occurrence right now and yours could not be saved. "
     "Nothing was changed: please try again in a moment."
 )
+
+UNAVAILABLE_MESSAGE = (
+    "The planner cannot reach its database right now, or it is too busy to save this. "
+    "Nothing was changed: please try again in a minute."
+)
+#: Seconds a client (or a calendar app) is asked to wait before trying again.
+RETRY_AFTER = "5"
 
 TITLES = {
     400: "That request did not make sense",
@@ -33,6 +54,14 @@ def init_app(app: Flask) -> None:
         response.headers["Retry-After"] = "2"
         return response
 
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    @app.errorhandler(PoolTimeout)
+    def _database(error: Exception):  # one handler per class: Flask looks them up by type
+        log.warning("database unavailable: %s", str(error).splitlines()[0] if str(error) else error)
+        _drop_session()
+        return unavailable()
+
     @app.errorhandler(CSRFError)
     def _csrf(error: CSRFError):
         reason = (
@@ -52,6 +81,35 @@ def init_app(app: Flask) -> None:
         return _render(500, None)
 
 
+def _drop_session() -> None:
+    """Close the broken session now, so teardown does not touch the database again."""
+    session = g.pop("db_session", None)
+    if session is not None:
+        try:
+            session.close()
+        except Exception:  # noqa: BLE001 - the connection is already broken; nothing to save
+            log.debug("closing a broken session failed", exc_info=True)
+
+
+def unavailable():
+    """The 503 page, built without the database."""
+    title = TITLES[503]
+    if request.accept_mimetypes.best == "text/plain" or request.path.endswith(".ics"):
+        body = f"503 {title}\n{UNAVAILABLE_MESSAGE}\n"
+        response = make_response(body, 503, {"Content-Type": "text/plain"})
+    else:
+        html = current_app.jinja_env.get_template("unavailable.html").render(
+            title=title,
+            reason=UNAVAILABLE_MESSAGE,
+            static_url=url_for("static", filename="app.css"),
+            home_url=url_for("home.index"),
+        )
+        response = make_response(html, 503)
+    response.headers["Retry-After"] = RETRY_AFTER
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def _custom(error: HTTPException) -> bool:
     """True when the view passed its own reason (werkzeug's defaults are too technical)."""
     return error.description != type(error).description
@@ -62,7 +120,12 @@ def _render(code: int, reason: str | None, error: HTTPException | None = None):
     title = TITLES.get(code, "Error")
     if wants_text:
         return f"{code} {title}\n{reason or ''}\n", code, {"Content-Type": "text/plain"}
-    response = render_template("error.html", code=code, title=title, reason=reason), code
+    try:
+        response = render_template("error.html", code=code, title=title, reason=reason), code
+    except DATABASE_ERRORS as failure:  # the page asks who is logged in, and the database is down
+        log.warning("database unavailable while rendering a %s page: %s", code, failure)
+        _drop_session()
+        return unavailable()
     if error is not None and hasattr(error, "get_headers"):
         headers = [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"]
         return response[0], code, headers

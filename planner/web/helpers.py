@@ -8,9 +8,8 @@ this module, the forms and the domain packages.
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
 
-from flask import redirect, request, url_for
+from flask import request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import Session
@@ -22,11 +21,14 @@ from planner.groups.access import GroupAccess, member_access, organizer_access
 from planner.models import Routine, User
 from planner.routines.occurrences import load_routine, occurrence_or_404
 from planner.scheduling import recurrence
+from planner.web.redirects import safe_redirect
 
 #: The session key of an invite opened while logged out, joined right after login.
 PENDING_INVITE = "pending_invite"
 #: The session key of the password fingerprint (:func:`planner.accounts.people.password_stamp`).
 AUTH_STAMP = "auth_stamp"
+#: The session key of the account's session token (``User.session_token``).
+SESSION_TOKEN = "session_token"
 
 
 class NextForm(FlaskForm):
@@ -44,22 +46,9 @@ def viewer() -> User | None:
     return user
 
 
-def safe_next(target: str | None) -> str | None:
-    """``target`` when it is a path on this site, else None (no open redirects)."""
-    if not target or len(target) > 2000:
-        return None
-    if "\\" in target or any(ord(ch) < 32 for ch in target):
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return None
-    return target
-
-
 def back(form: FlaskForm, fallback: str) -> Response:
     """Back where the button was pressed (its ``next`` field), else ``fallback``."""
-    target = safe_next(form.next.data if "next" in form else None)
-    return redirect(target or fallback, 303)
+    return safe_redirect(form.next.data if "next" in form else None, fallback)
 
 
 def expired(form: FlaskForm) -> bool:

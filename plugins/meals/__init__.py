@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, render_template, request, url_for
 from flask_login import current_user
 from icalendar import Event
 from markupsafe import Markup
@@ -30,6 +30,7 @@ from planner.api import (
     is_member,
     member_routine,
     occurrence_number,
+    safe_redirect,
     update_details,
 )
 
@@ -179,10 +180,7 @@ def hosting(slug: str, routine_id: int) -> Response:
         flash("You're in the host rotation. Thank you!", "success")
     else:
         flash("You've left the host rotation.", "success")
-    back = request.form.get("next", "")
-    if not back.startswith("/") or back.startswith("//") or "\\" in back:
-        back = url_for("home.index")
-    return redirect(back, code=303)
+    return safe_redirect(request.form.get("next"), url_for("home.index"))
 
 
 @hookimpl

@@ -96,4 +96,29 @@ def new_context(browser, **options):
     settings = {"viewport": PHONE, "timezone_id": "Europe/Berlin", "locale": "en-GB", **options}
     ctx = browser.new_context(**settings)
     ctx.set_default_timeout(10_000)
+    watch_csp(ctx)
     return ctx
+
+
+#: Reported by the page itself: the browser fires ``securitypolicyviolation`` for every blocked
+#: script, style or frame, so a template that slips inline code back in fails the suite.
+CSP_REPORTER = """
+document.addEventListener("securitypolicyviolation", (e) => {
+  console.error("CSP violation: " + e.violatedDirective + " blocked " + (e.blockedURI || "inline")
+    + " at " + e.sourceFile + ":" + e.lineNumber);
+});
+"""
+
+
+def watch_csp(ctx) -> None:
+    """Collect CSP violations of every page of ``ctx`` in ``ctx.csp_violations``."""
+    violations: list[str] = []
+    ctx.csp_violations = violations
+    ctx.add_init_script(CSP_REPORTER)
+
+    def on_console(message) -> None:
+        text = message.text
+        if "CSP violation" in text or "Content Security Policy" in text:
+            violations.append(f"{message.page.url if message.page else '?'}: {text}")
+
+    ctx.on("console", on_console)

@@ -1,12 +1,17 @@
 """Sign up, log in, log out; and how a request finds its logged-in person.
 
 Login starts a fresh session (``session.clear()`` then ``login_user``) so nothing planted before
-login survives it, and stamps the session with a fingerprint of the password hash: changing the
-password ends every other session. ``next`` only ever redirects within this site. An invite
-opened while logged out is remembered across the login and joined right after.
+login survives it, and stamps the session with a fingerprint of the password hash and with the
+account's session token. Signed cookies cannot be revoked by themselves, so the token is checked
+against the database on every request: logging out gives the account a new one, which ends every
+session of that account, a copied cookie included (and on every device: one token per account).
+``next`` only ever redirects within this site. An invite opened while logged out is remembered
+across the login and joined right after.
 """
 
 from __future__ import annotations
+
+from hmac import compare_digest
 
 from flask import (
     Blueprint,
@@ -21,13 +26,21 @@ from flask import (
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from planner.accounts.people import EmailTaken, authenticate, password_stamp, sign_up
+from planner.accounts.people import (
+    EmailTaken,
+    authenticate,
+    end_sessions,
+    issue_session_token,
+    password_stamp,
+    sign_up,
+)
 from planner.db import get_session
 from planner.groups.invites import join_by_token
 from planner.models import User
 from planner.web.extensions import limiter, login_manager
 from planner.web.forms import LoginForm, SignupForm, status
-from planner.web.helpers import AUTH_STAMP, PENDING_INVITE, safe_next
+from planner.web.helpers import AUTH_STAMP, PENDING_INVITE, SESSION_TOKEN, viewer
+from planner.web.redirects import safe_path
 
 bp = Blueprint("auth", __name__)
 
@@ -36,9 +49,33 @@ WRONG_LOGIN = "That email and password do not match an account."
 
 
 def auth_limit() -> str:
-    """Per-address limit on login and sign-up attempts; PLANNER_AUTH_RATE_LIMIT changes it."""
+    """Per-address limit on log-in attempts (PLANNER_AUTH_RATE_LIMIT)."""
     limit: str = current_app.config["AUTH_RATE_LIMIT"]
     return limit
+
+
+def account_limit() -> str:
+    """Per-account limit on wrong passwords (PLANNER_LOGIN_ACCOUNT_RATE_LIMIT)."""
+    limit: str = current_app.config["LOGIN_ACCOUNT_RATE_LIMIT"]
+    return limit
+
+
+def signup_limit() -> str:
+    """Per-address limit on sign-ups (PLANNER_SIGNUP_RATE_LIMIT)."""
+    limit: str = current_app.config["SIGNUP_RATE_LIMIT"]
+    return limit
+
+
+def account_key() -> str:
+    """The account a log-in is for, as typed: guessing one password from many addresses still
+    meets one counter."""
+    email = request.form.get("email", "").strip().lower()[:254]
+    return f"account:{email}"
+
+
+def refused(response: Response) -> bool:
+    """Only refused attempts count against an account, so logging in often is never limited."""
+    return response.status_code >= 400
 
 
 @login_manager.user_loader
@@ -49,6 +86,9 @@ def load_user(user_id: str) -> User | None:
         return None
     if user is None or session.get(AUTH_STAMP) != password_stamp(user):
         return None
+    token = session.get(SESSION_TOKEN)
+    if not token or not user.session_token or not compare_digest(token, user.session_token):
+        return None
     return user
 
 
@@ -58,12 +98,13 @@ def start_session(user: User) -> None:
     session.clear()
     login_user(user)
     session[AUTH_STAMP] = password_stamp(user)
+    session[SESSION_TOKEN] = issue_session_token(get_session(), user)
     if pending:
         session[PENDING_INVITE] = pending
 
 
 def next_target() -> str | None:
-    return safe_next(request.form.get("next") or request.args.get("next"))
+    return safe_path(request.form.get("next") or request.args.get("next"))
 
 
 def after_login(user: User) -> Response:
@@ -78,7 +119,7 @@ def after_login(user: User) -> Response:
 
 
 @bp.route("/signup", methods=["GET", "POST"])
-@limiter.limit(auth_limit, methods=["POST"])
+@limiter.limit(signup_limit, methods=["POST"])
 def signup() -> Response | tuple[str, int]:
     if current_user.is_authenticated:
         return redirect(next_target() or url_for("home.index"))
@@ -105,6 +146,9 @@ def signup() -> Response | tuple[str, int]:
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(auth_limit, methods=["POST"])
+@limiter.limit(
+    account_limit, methods=["POST"], key_func=account_key, deduct_when=refused, scope="account"
+)
 def login() -> Response | tuple[str, int]:
     if current_user.is_authenticated:
         return redirect(next_target() or url_for("home.index"))
@@ -122,6 +166,9 @@ def login() -> Response | tuple[str, int]:
 
 @bp.route("/logout", methods=["POST"])
 def logout() -> Response:
+    person = viewer()
+    if person is not None:
+        end_sessions(get_session(), person)
     logout_user()
     session.clear()
     flash("You are logged out.", "info")

@@ -46,6 +46,7 @@ from planner.groups.access import group_access
 from planner.models import Group, User
 from planner.routines.occurrences import load_routine, occurrence_or_404
 from planner.web.helpers import viewer
+from planner.web.redirects import safe_path
 
 bp = Blueprint("feeds", __name__)
 FORMATS_KEY = "planner_calendar_formats"
@@ -362,11 +363,7 @@ def _set_token(value: str | None) -> None:
 
 
 def _back() -> str:
-    target = request.form.get("next", "")
-    # Only our own pages: a path, never another site.
-    if target.startswith("/") and not target.startswith("//"):
-        return target
-    return url_for("account.profile")
+    return safe_path(request.form.get("next")) or url_for("account.profile")
 
 
 @bp.post("/feeds/token/regenerate")

@@ -40,15 +40,18 @@ def show(token: str) -> tuple[str, int]:
         is_member = membership.is_member(db, group.id, current_user.id)
     elif reason is None:
         session[PENDING_INVITE] = token  # joined right after sign-up or log-in
+    if reason and not is_member:
+        # A dead link is no longer a key to the group: it says why, and nothing about the group
+        # (a revoked link of a private group must not keep showing its name and members).
+        return render_template("groups/invite_unusable.html", reason=reason), 410
     return render_template(
         "groups/invite.html",
         invite=invite,
         group=group,
-        reason=None if is_member else reason,
         is_member=is_member,
         members=member_counts(db, [group.id]).get(group.id, 0),
         action=ActionForm(),
-    ), (410 if reason and not is_member else 200)
+    ), 200
 
 
 @bp.route("/invite/<token>", methods=["POST"])

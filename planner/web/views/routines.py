@@ -22,6 +22,7 @@ from planner.scheduling import rules as schedule
 from planner.web.confirm import confirm_page, confirmed
 from planner.web.forms import ActionForm
 from planner.web.helpers import organizer_routine, viewer
+from planner.web.redirects import is_key
 from planner.web.routine_forms import EndSeriesForm
 from planner.web.routine_page import build_form_page, render_form, values_of
 
@@ -85,7 +86,7 @@ def end(slug: str, routine_id: int) -> Response | str:
     back = request.form.get("next_key")
     form = EndSeriesForm()
     target = url_for("routines.show", slug=slug, routine_id=routine.id)
-    if back:
+    if back and is_key(back):  # a key, never free text copied into Location
         target = url_for("events.show", slug=slug, routine_id=routine.id, key=back)
     if not form.validate():
         for errors in form.errors.values():
