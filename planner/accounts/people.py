@@ -105,8 +105,11 @@ def sole_owned_groups(db: Session, user_id: int) -> list[Group]:
     )
 
 
-def delete_account(db: Session, user: User) -> None:
-    """Delete ``user``; the caller has checked :func:`sole_owned_groups` and the password."""
+def delete_account(db: Session, user: User, commit: bool = True) -> None:
+    """Delete ``user``; the caller has checked :func:`sole_owned_groups` and the password.
+
+    ``commit=False`` leaves the transaction open for a caller that must add to it (the
+    promotion mails of :func:`planner.joining.departures.delete_account`)."""
     group_ids = select(Membership.group_id).where(Membership.user_id == user.id)
     # Their answers leave the groups' feeds and pages: mark those groups changed.
     db.execute(
@@ -116,4 +119,5 @@ def delete_account(db: Session, user: User) -> None:
         .execution_options(synchronize_session=False)
     )
     db.execute(delete(User).where(User.id == user.id))
-    db.commit()
+    if commit:
+        db.commit()

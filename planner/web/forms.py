@@ -188,6 +188,18 @@ class LoginForm(FlaskForm):
     )
 
 
+class ForgotForm(FlaskForm):
+    email = EmailField(
+        "Email",
+        filters=[_lower_strip],
+        validators=[DataRequired("Enter your email address."), Length(max=254)],
+    )
+
+
+class ResetForm(FlaskForm):
+    password, confirm = new_password_fields("New password", "New password again")
+
+
 class ProfileForm(FlaskForm):
     display_name = display_name_field()
     timezone = TimezoneField("Your timezone")

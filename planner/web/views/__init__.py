@@ -9,6 +9,7 @@ from planner.web.views import (
     groups,
     home,
     invites,
+    reset,
     routines,
     rsvps,
     slots,
@@ -17,6 +18,7 @@ from planner.web.views import (
 BLUEPRINTS = [
     home.bp,
     auth.bp,
+    reset.bp,
     account.bp,
     groups.bp,
     invites.bp,

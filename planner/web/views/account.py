@@ -11,10 +11,10 @@ from flask import Blueprint, flash, redirect, render_template, session, url_for
 from flask_login import login_required, logout_user
 from werkzeug.wrappers import Response
 
-from planner.accounts import people
 from planner.accounts.passwords import check_password
 from planner.accounts.people import change_password, password_stamp, sole_owned_groups
 from planner.db import get_session
+from planner.joining import departures
 from planner.models import User
 from planner.web.forms import DeleteAccountForm, PasswordForm, ProfileForm, status
 from planner.web.helpers import AUTH_STAMP, viewer
@@ -75,7 +75,7 @@ def delete_account() -> Response | tuple[str, int]:
         elif not check_password(user.password_hash, form.password.data):
             form.password.errors.append("That is not your password.")
         else:
-            people.delete_account(db, user)
+            departures.delete_account(db, user)
             logout_user()
             session.clear()
             flash("Your account is deleted. Thank you for the time together.", "info")

@@ -18,7 +18,7 @@ from flask import (
     session,
     url_for,
 )
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user, logout_user
 from werkzeug.wrappers import Response
 
 from planner.accounts.people import EmailTaken, authenticate, password_stamp, sign_up
@@ -28,6 +28,7 @@ from planner.models import User
 from planner.web.extensions import limiter, login_manager
 from planner.web.forms import LoginForm, SignupForm, status
 from planner.web.helpers import AUTH_STAMP, PENDING_INVITE, safe_next
+from planner.web.login_session import start_session
 
 bp = Blueprint("auth", __name__)
 
@@ -50,16 +51,6 @@ def load_user(user_id: str) -> User | None:
     if user is None or session.get(AUTH_STAMP) != password_stamp(user):
         return None
     return user
-
-
-def start_session(user: User) -> None:
-    """A fresh session for ``user``, keeping only a pending invite across the reset."""
-    pending = session.get(PENDING_INVITE)
-    session.clear()
-    login_user(user)
-    session[AUTH_STAMP] = password_stamp(user)
-    if pending:
-        session[PENDING_INVITE] = pending
 
 
 def next_target() -> str | None:
