@@ -22,14 +22,12 @@ from planner.models import Regular, Routine, Rsvp, User
 def _keys(db: Session, user: User, now: datetime) -> list[KeyT]:
     # Answers a day back still cover every zone's "today"; older ones cannot promote anyone.
     since = now.replace(tzinfo=None) - timedelta(days=1)
-    keys: set[KeyT] = {
-        (r, k)
-        for r, k in db.execute(
-            select(Rsvp.routine_id, Rsvp.original_start).where(
-                Rsvp.user_id == user.id, Rsvp.original_start >= since
-            )
-        ).tuples()
-    }
+    answered = db.execute(
+        select(Rsvp.routine_id, Rsvp.original_start).where(
+            Rsvp.user_id == user.id, Rsvp.original_start >= since
+        )
+    )
+    keys: set[KeyT] = {(row[0], row[1]) for row in answered}
     regular_of = select(Regular.routine_id).where(Regular.user_id == user.id)
     for routine in db.scalars(select(Routine).where(Routine.id.in_(regular_of))):
         keys.update((routine.id, k) for k in _upcoming_keys(routine, now))
