@@ -74,7 +74,8 @@ class Inbox:
     envelopes: list[tuple[str, list[str]]] = field(default_factory=list)
     reply: str = "250 OK"
     arrived: threading.Condition = field(default_factory=threading.Condition)
-    hold: threading.Event | None = None  # when set, the handler waits for it to be set again
+    hold: threading.Event | None = None  # the handler of message number ``hold_at`` waits
+    hold_at: int = 0  # for this event (after keeping the message, before answering)
     held: threading.Event = field(default_factory=threading.Event)
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's name
@@ -84,7 +85,7 @@ class Inbox:
                 self.messages.append(message)  # type: ignore[arg-type]
                 self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
                 self.arrived.notify_all()
-        if self.hold is not None:
+        if self.hold is not None and len(self.messages) == self.hold_at:
             self.held.set()
             import asyncio
 

@@ -269,3 +269,58 @@ def test_huey_on_redis_delivers_too(redis_app_config, smtp):
             consumer.stop(graceful=True)
             queued.huey.flush()
     app.extensions["planner_db"].engine.dispose()
+
+
+def test_a_worker_killed_mid_batch_loses_nothing_and_doubles_at_most_the_one_in_flight(
+    app, db, smtp, clock, tmp_path
+):
+    """``planner worker`` (huey's consumer, a separate process) is SIGKILLed while the server
+    holds its third message; a restarted consumer delivers every row once the lease is over."""
+    import signal
+    import subprocess
+    import sys
+    import threading
+    from pathlib import Path
+
+    put(app, db, *(draft(n) for n in range(1, 7)))
+    smtp.inbox.hold, smtp.inbox.hold_at = threading.Event(), 3
+    env = {
+        **os.environ,
+        "PLANNER_DATABASE_URL": app.config["DATABASE_URL"],
+        "PLANNER_INSTANCE_PATH": app.instance_path,
+        "PLANNER_SECRET_KEY": app.config["SECRET_KEY"],
+        "PLANNER_SMTP_URL": app.config["SMTP_URL"],
+        "PLANNER_SMTP_CA_FILE": app.config["SMTP_CA_FILE"],
+        "PLANNER_MAIL_BATCH_SIZE": "10",
+    }
+    env.pop("PLANNER_REDIS_URL", None)
+    with open(tmp_path / "worker.log", "wb") as log:
+        worker = subprocess.Popen(
+            [str(Path(sys.executable).parent / "planner"), "worker", "--workers", "1"],
+            env=env, stdout=log, stderr=subprocess.STDOUT,
+        )
+        try:
+            get_queue(app).deliver()  # the nudge a commit sends: the worker process takes it
+            assert smtp.inbox.held.wait(60), (tmp_path / "worker.log").read_text()
+            worker.send_signal(signal.SIGKILL)
+            worker.wait(30)
+        finally:
+            if worker.poll() is None:
+                worker.kill()
+            smtp.inbox.hold.set()
+    states = [r.state for r in rows(db)]
+    assert states[:2] == ["sent", "sent"] and "sent" not in states[2:]
+    assert len(smtp.inbox.messages) == 3  # the third arrived, but was never stamped
+
+    smtp.inbox.hold = None
+    # The killed worker claimed on its own (real) clock a few seconds after ours started.
+    clock.advance(seconds=app.config["MAIL_LEASE_SECONDS"] + 120)
+    consumer = start_in_threads(app)
+    try:
+        get_queue(app).deliver()
+        received = smtp.inbox.wait_for(7)
+    finally:
+        consumer.stop(graceful=True)
+    assert {r.state for r in rows(db)} == {"sent"}
+    counts = {n: [m["To"] for m in received].count(f"person{n}@example.org") for n in range(1, 7)}
+    assert counts == {1: 1, 2: 1, 3: 2, 4: 1, 5: 1, 6: 1}

@@ -337,6 +337,10 @@ def main(argv: list[str] | None = None) -> None:
     ratio = figures["naive build without DB load ms"] / figures["cold render without DB load ms"]
     print(f"  naive / cold, no DB     {ratio:5.2f}x  (>= 3)")
 
+    from planner.dev import bench_mail  # self-contained: its own database and SMTP server
+
+    bench_mail.main_section()
+
 
 if __name__ == "__main__":
     main()

@@ -129,7 +129,10 @@ def deliver_due(
     backend = backend or make_backend(app)
     batch = int(app.config["MAIL_BATCH_SIZE"])
     lease = timedelta(seconds=int(app.config["MAIL_LEASE_SECONDS"]))
-    session = database(app).sessions()
+    # One connection for the whole run: with SQLite's NullPool, a session per commit would
+    # close the file's last connection after every message, and SQLite checkpoints the WAL then.
+    connection = database(app).engine.connect()
+    session = Session(bind=connection, expire_on_commit=False)
     try:
         while limit is None or report.handled < limit:
             moment = now or clock(app)
@@ -147,6 +150,7 @@ def deliver_due(
                 setattr(report, outcome, getattr(report, outcome) + 1)
     finally:
         session.close()
+        connection.close()
         if own_backend:
             backend.close()
     return report
