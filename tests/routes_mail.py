@@ -19,6 +19,10 @@ NEW_PASSWORD = {"password": "a brand new password", "confirm": "a brand new pass
 BAD = dict(anonymous=400, outsider=400, member=400, organizer=400, owner=400)
 
 ROUTES: list[RouteCase] = [
+    RouteCase(
+        "invites.mail", "POST", "/g/{slug}/invites/mail", access="organizer",
+        data={"addresses": "friend@example.org", "note": "Come along!"},
+    ),
     RouteCase("reset.forgot", "GET", "/password/forgot", access="public"),
     RouteCase(
         "reset.forgot", "POST", "/password/forgot", access="public",

@@ -125,7 +125,7 @@ def _nudge_after_commit(session: Session) -> None:
 
         nudge(app)
 
-    def _after_rollback(_session: Session) -> None:
+    def _after_rollback(_session: Session, _previous: object) -> None:
         session.info.pop("mail_nudge", None)
         if event.contains(session, "after_commit", _after_commit):
             event.remove(session, "after_commit", _after_commit)

@@ -287,6 +287,18 @@ class ActionForm(FlaskForm):
     """A button with nothing but its CSRF token: join, leave, remove, revoke, restore, delete."""
 
 
+class InviteMailForm(FlaskForm):
+    addresses = TextAreaField(
+        "E-mail addresses",
+        validators=[DataRequired("Paste at least one e-mail address."), Length(max=20_000)],
+        description="Up to 50, separated by commas, spaces or new lines.",
+    )
+    note = StringField(
+        "A short note (optional)",
+        validators=[Optional(), Length(max=500, message="Keep the note to 500 characters.")],
+    )
+
+
 class InviteForm(FlaskForm):
     expires_in_days = IntegerField(
         "Expires after (days)",
