@@ -45,6 +45,9 @@ class User(UserMixin, Base):
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     # Secret part of the personal/private feed URLs; NULL means revoked.
     feed_token: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # NULL until the address is confirmed by mail; only sign-up starts unverified (people made
+    # by the demo, tests or an admin count as verified). Unverified: no mail but account mail.
+    email_verified_at: Mapped[datetime | None] = mapped_column(DateTime, default=utcnow)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     memberships: Mapped[list[Membership]] = relationship(

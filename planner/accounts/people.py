@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
 from planner.accounts.passwords import check_password, hash_password, needs_rehash
+from planner.accounts.verification import queue_verification
 from planner.enums import Role
 from planner.models import Group, Membership, User, utcnow
 
@@ -45,6 +46,12 @@ def sign_up(db: Session, email: str, display_name: str, password: str, timezone:
     )
     db.add(user)
     try:
+        db.flush()
+        # The column's default marks accounts verified (demo, tests, admins); sign-up is the
+        # one way in that starts unconfirmed (SQLAlchemy applies a default over a None).
+        user.email_verified_at = None
+        db.flush()
+        queue_verification(db, user)  # in the sign-up's own transaction
         db.commit()
     except IntegrityError:
         db.rollback()

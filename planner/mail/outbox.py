@@ -17,14 +17,17 @@ from email.headerregistry import Address
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import event
+from sqlalchemy import event, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from planner.models import OutboxMessage, utcnow
+from planner.models import OutboxMessage, User, utcnow
 
 log = logging.getLogger(__name__)
+
+#: What an account with an unconfirmed address still gets: mail about the account itself.
+ACCOUNT_KINDS = frozenset({"verify", "reset", "email-change", "email-notice"})
 
 
 class MailInputError(ValueError):
@@ -71,14 +74,22 @@ def check_address(value: str) -> str:
 def queue(session: Session, draft: Draft) -> None:
     """Add ``draft`` to the outbox in the caller's transaction (committed by the caller).
 
-    Plugins' ``mail_queued`` hooks run first and may edit the draft. A draft whose dedupe key is
-    already in the outbox is skipped silently: that mail is queued (or sent) already.
+    Mail for an account whose address is unconfirmed is dropped unless it is account mail
+    (:data:`ACCOUNT_KINDS`). Plugins' ``mail_queued`` hooks run first and may edit the draft.
+    A draft whose dedupe key is already in the outbox is skipped silently: that mail is queued
+    (or sent) already.
     """
     check_address(draft.recipient)
     check_header_text(draft.subject, "subject")
     for name, value in draft.headers.items():
         check_header_text(name, "header name")
         check_header_text(value, "header")
+    if draft.user_id is not None and draft.kind not in ACCOUNT_KINDS:
+        verified = session.scalar(select(User.email_verified_at).where(User.id == draft.user_id))
+        if verified is None:
+            log.info("not queueing %s mail: %s has not confirmed the address", draft.kind,
+                     draft.recipient)
+            return
     plugins = current_app.extensions.get("planner")
     if plugins is not None:
         plugins.hook.mail_queued(draft=draft)

@@ -196,6 +196,18 @@ class ForgotForm(FlaskForm):
     )
 
 
+class EmailChangeForm(FlaskForm):
+    email = EmailField(
+        "New e-mail address",
+        filters=[_lower_strip],
+        validators=[DataRequired("Enter the new address."), Length(max=254)],
+    )
+    password = PasswordField(
+        "Your password",
+        validators=[DataRequired("Enter your password to confirm."), Length(max=PASSWORD_MAX)],
+    )
+
+
 class ResetForm(FlaskForm):
     password, confirm = new_password_fields("New password", "New password again")
 

@@ -4,7 +4,8 @@ Revision ID: 0003_mail
 Revises: 4f712feae718
 Create Date: 2026-12-01 22:30:00
 
-Self-contained: one new table, so the merge can re-chain it after any other migration.
+Self-contained (a new table and one new users column), so the merge can re-chain it after
+any other migration.
 """
 from typing import Sequence, Union
 
@@ -43,9 +44,14 @@ def upgrade() -> None:
     )
     op.create_index('ix_outbox_due', 'outbox', ['state', 'due_at'], unique=False)
     op.create_index(op.f('ix_outbox_user_id'), 'outbox', ['user_id'], unique=False)
+    op.add_column('users', sa.Column('email_verified_at', sa.DateTime(), nullable=True))
+    # Accounts from before verification existed keep getting their mail.
+    op.execute("UPDATE users SET email_verified_at = created_at")
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('users') as batch:
+        batch.drop_column('email_verified_at')
     op.drop_index(op.f('ix_outbox_user_id'), table_name='outbox')
     op.drop_index('ix_outbox_due', table_name='outbox')
     op.drop_table('outbox')

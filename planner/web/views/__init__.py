@@ -13,12 +13,14 @@ from planner.web.views import (
     routines,
     rsvps,
     slots,
+    verify,
 )
 
 BLUEPRINTS = [
     home.bp,
     auth.bp,
     reset.bp,
+    verify.bp,
     account.bp,
     groups.bp,
     invites.bp,

@@ -16,7 +16,7 @@ from planner.accounts.people import change_password, password_stamp, sole_owned_
 from planner.db import get_session
 from planner.joining import departures
 from planner.models import User
-from planner.web.forms import DeleteAccountForm, PasswordForm, ProfileForm, status
+from planner.web.forms import ActionForm, DeleteAccountForm, PasswordForm, ProfileForm, status
 from planner.web.helpers import AUTH_STAMP, viewer
 
 bp = Blueprint("account", __name__, url_prefix="/account")
@@ -39,7 +39,9 @@ def profile() -> Response | tuple[str, int]:
         get_session().commit()
         flash("Your profile is saved.", "success")
         return redirect(url_for("account.profile"))
-    return render_template("account/profile.html", form=form, user=user), status(form)
+    return render_template(
+        "account/profile.html", form=form, user=user, action=ActionForm()
+    ), status(form)
 
 
 @bp.route("/password", methods=["GET", "POST"])
