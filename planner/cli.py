@@ -154,8 +154,16 @@ def _run_with_consumer() -> click.Command:
         app = info.load_app()
         reloader_parent = kwargs.get("reload") and os.environ.get("WERKZEUG_RUN_MAIN") != "true"
         if app.config["MAIL_IN_PROCESS"] and not reloader_parent:
+            import logging
+
             from planner.mail.queue import start_in_threads
 
+            mail_log = logging.getLogger("planner.mail")
+            if not mail_log.handlers:  # say where each .eml file goes, beside werkzeug's log
+                handler = logging.StreamHandler()
+                handler.setFormatter(logging.Formatter("mail: %(message)s"))
+                mail_log.addHandler(handler)
+                mail_log.setLevel(logging.INFO)
             start_in_threads(app)
             click.echo(f"Mail: consumer running in this process; files in {app.instance_path}/mail"
                        if not app.config.get("SMTP_URL") else "Mail: consumer running, via SMTP")
