@@ -247,3 +247,10 @@ def test_a_deleted_account_mails_who_takes_the_place(app, db, twelve):
     assert response.status_code in (302, 303)
     rows = outbox(db, "promoted")
     assert [r.recipient for r in rows] == ["m11@example.org"]
+
+
+@pytest.mark.parametrize("how", ["withdraw", "maybe"])
+def test_a_withdrawal_or_a_maybe_mails_the_first_waiting(app, db, twelve, how):
+    group, routine, people, clients, path = twelve
+    clients[people[3].id].post(path, data={"status": how})
+    assert [r.recipient for r in outbox(db, "promoted")] == ["m11@example.org"]
