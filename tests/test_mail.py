@@ -324,3 +324,20 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_doubles_at_most_the_one_in_
     assert {r.state for r in rows(db)} == {"sent"}
     counts = {n: [m["To"] for m in received].count(f"person{n}@example.org") for n in range(1, 7)}
     assert counts == {1: 1, 2: 1, 3: 2, 4: 1, 5: 1, 6: 1}
+
+
+def test_queries_per_message_do_not_grow_with_the_backlog(app, db, smtp):
+    from planner.testing import count_statements
+
+    def per_message(backlog: int, deliver: int) -> float:
+        put(app, db, *(draft(n) for n in range(backlog, 2 * backlog)))
+        with count_statements(app) as statements:
+            sent = delivery.deliver_due(app, limit=deliver).sent
+        assert sent == deliver
+        return len(statements) / sent
+
+    app.config["MAIL_BATCH_SIZE"] = 10
+    small = per_message(20, 10)
+    large = per_message(400, 10)
+    assert small == large
+    assert small <= 2.5  # one update (plus its BEGIN) a message; the claim is per batch
