@@ -86,11 +86,16 @@ def claim(session: Session, now: datetime, lease: timedelta, limit: int) -> list
         .limit(limit)
     )
     if session.get_bind().dialect.name == "postgresql":
-        inner = inner.with_for_update(skip_locked=True)
+        # A CTE, not ``IN (subquery)``: PostgreSQL may run a LIMIT ... SKIP LOCKED subquery of
+        # an UPDATE more than once and so claim more than ``limit`` rows; a CTE runs once.
+        picked = inner.with_for_update(skip_locked=True).cte("picked")
+        chosen: Any = OutboxMessage.id == picked.c.id
+    else:
+        chosen = OutboxMessage.id.in_(inner.scalar_subquery())
     ids = list(
         session.scalars(
             update(OutboxMessage)
-            .where(OutboxMessage.id.in_(inner.scalar_subquery()), _claimable(now))
+            .where(chosen, _claimable(now))
             .values(claimed_until=now + lease)
             .returning(OutboxMessage.id)
             .execution_options(synchronize_session=False)
