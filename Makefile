@@ -22,7 +22,7 @@ $(STAMP): $(BIN)/python pyproject.toml $(EXAMPLES)
 run: $(STAMP)
 	$(BIN)/planner db upgrade
 	$(BIN)/planner demo --if-empty
-	$(BIN)/planner run --host 127.0.0.1 --port 5000
+	PLANNER_MAIL_IN_PROCESS=true $(BIN)/planner run --host 127.0.0.1 --port 5000
 
 $(NODE_STAMP):
 	@if command -v npm >/dev/null 2>&1; then \

@@ -13,6 +13,8 @@ move, as they did when planner's flat modules moved into rooms. A plugin that im
   ``StrEnum``: ``Status.GOING == "going"``) and the :class:`Role` a member has.
 - Calendar formats: :class:`CalendarFormat`, the :class:`Feed` it renders, and the two
   serializers the built-in ``ical`` format uses, :func:`to_ics` and :func:`to_jcal`.
+- Mail: the :class:`MailDraft` ``mail_queued`` sees, :class:`MailTemporaryError` for
+  ``deliver_mail``.
 - Routes and state of one's own: :func:`member_routine`, :func:`is_member`,
   :func:`update_details`, :func:`occurrence_number`.
 - Going back where a form was sent from: :func:`safe_redirect` (and :func:`safe_path`), the
@@ -24,6 +26,8 @@ from __future__ import annotations
 from planner.enums import Role, Status
 from planner.feeds.ics import CalendarFormat, Feed, to_ics, to_jcal
 from planner.joining.attendance import Attendance, ClaimInfo, Person
+from planner.mail.backends import Temporary as MailTemporaryError
+from planner.mail.outbox import Draft as MailDraft
 from planner.plugins.activity import (
     ActivityContext,
     ActivityType,
@@ -46,6 +50,8 @@ __all__ = [
     "ClaimInfo",
     "DetailsForm",
     "Feed",
+    "MailDraft",
+    "MailTemporaryError",
     "Occurrence",
     "Person",
     "Role",

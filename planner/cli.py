@@ -97,6 +97,87 @@ def demo_command(if_empty: bool) -> None:
             click.echo(f"  {login_email(key):<22} password {PASSWORD}  ({name})")
 
 
+@cli.command("worker")
+@click.option("--workers", default=2, show_default=True, help="Worker threads.")
+@with_appcontext
+def worker_command(workers: int) -> None:
+    """Run the job queue's consumer: delivers the outbox, sweeps it every minute."""
+    import logging
+
+    from planner.mail.queue import consumer
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    consumer(current_app._get_current_object(), workers=workers).run()  # type: ignore[attr-defined]
+
+
+@cli.command("outbox")
+@click.option("--limit", default=30, show_default=True)
+@click.option("--deliver", is_flag=True, help="Deliver due rows now, in this process.")
+@with_appcontext
+def outbox_command(limit: int, deliver: bool) -> None:
+    """Recent mail: state, attempts, the last SMTP error, the .eml file."""
+    from planner.db import get_session
+    from planner.mail.delivery import deliver_due, recent
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if deliver:
+        report = deliver_due(app)
+        click.echo(f"Delivered: {report.sent} sent, {report.retried} to retry, "
+                   f"{report.failed} failed.")
+    rows = recent(get_session(), limit)
+    if not rows:
+        click.echo("The outbox is empty.")
+    for row in rows:
+        when = (row.sent_at or row.due_at).strftime("%Y-%m-%d %H:%M")
+        click.echo(f"#{row.id} {row.state:<6} {when} {row.kind:<12} {row.recipient}  "
+                   f"attempts {row.attempts}  {row.subject}")
+        if row.last_error:
+            click.echo(f"    error: {row.last_error}")
+        if row.path:
+            click.echo(f"    file: {row.path}")
+
+
+def _run_with_consumer() -> click.Command:
+    """Flask's ``run``, starting huey's consumer in threads first when MAIL_IN_PROCESS is set,
+    so ``make run`` delivers mail with nothing else running."""
+    import functools
+    import os
+
+    from flask.cli import run_command
+
+    original = run_command.callback
+    assert original is not None
+
+    @functools.wraps(original)
+    def callback(**kwargs: object) -> object:
+        info = click.get_current_context().ensure_object(ScriptInfo)
+        app = info.load_app()
+        reloader_parent = kwargs.get("reload") and os.environ.get("WERKZEUG_RUN_MAIN") != "true"
+        if app.config["MAIL_IN_PROCESS"] and not reloader_parent:
+            import logging
+
+            from planner.mail.queue import start_in_threads
+
+            mail_log = logging.getLogger("planner.mail")
+            if not mail_log.handlers:  # say where each .eml file goes, beside werkzeug's log
+                handler = logging.StreamHandler()
+                handler.setFormatter(logging.Formatter("mail: %(message)s"))
+                mail_log.addHandler(handler)
+                mail_log.setLevel(logging.INFO)
+            start_in_threads(app)
+            click.echo(f"Mail: consumer running in this process; files in {app.instance_path}/mail"
+                       if not app.config.get("SMTP_URL") else "Mail: consumer running, via SMTP")
+        return original(**kwargs)
+
+    return click.Command(
+        "run", callback=callback, params=run_command.params, help=run_command.help,
+        short_help=run_command.short_help,
+    )
+
+
+cli.add_command(_run_with_consumer())
+
+
 def main() -> None:
     """Build the app once: plugins add their subcommands to it, and every command then runs
     against that same app instead of Flask building a second one."""

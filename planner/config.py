@@ -55,6 +55,19 @@ DEFAULTS: dict[str, Any] = {
     # Reverse proxies in front of the app whose X-Forwarded-* headers are trusted (0: none).
     # Without it, behind a proxy every client shares the proxy's address for rate limits.
     "TRUSTED_PROXIES": 0,
+    # Mail (docs/mail.md). Without SMTP_URL, mail is written as .eml files to instance/mail/.
+    "SMTP_URL": None,  # smtp://user:pass@host:587 (STARTTLS) or smtps://user:pass@host:465
+    "SMTP_CA_FILE": None,  # extra CA bundle to trust for the SMTP server's certificate
+    "MAIL_FROM": "planner <planner@localhost>",
+    "SITE_URL": "http://127.0.0.1:5000",  # the address links in mail point to
+    "SITE_NAME": "planner",
+    "MAIL_RETRY_SECONDS": 60,  # first retry after this; doubles per attempt (capped at 6 h)
+    "MAIL_MAX_ATTEMPTS": 8,  # then the row is marked failed
+    "MAIL_LEASE_SECONDS": 300,  # a crashed worker's claimed rows are picked up after this
+    "MAIL_BATCH_SIZE": 100,
+    "MAIL_IN_PROCESS": False,  # `planner run` also runs the queue consumer in threads
+    "RESET_RATE_LIMIT": "5 per hour",  # "Forgot your password?" requests per client address
+    "INVITE_MAIL_RATE_LIMIT": "200 per day",  # invite mails per group
 }
 
 SECRET_FILE = "secret_key"

@@ -48,6 +48,9 @@ class User(UserMixin, Base):
     # Every session cookie carries it; a new value (log-out, new password, "log out everywhere")
     # refuses every cookie issued before, copied ones included. NULL: no session may exist.
     session_token: Mapped[str | None] = mapped_column(String(64))
+    # NULL until the address is confirmed by mail; only sign-up starts unverified (people made
+    # by the demo, tests or an admin count as verified). Unverified: no mail but account mail.
+    email_verified_at: Mapped[datetime | None] = mapped_column(DateTime, default=utcnow)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     memberships: Mapped[list[Membership]] = relationship(
@@ -313,3 +316,39 @@ class Comment(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     user: Mapped[User | None] = relationship()
+
+
+class OutboxMessage(Base):
+    """One e-mail that should go out, written in the transaction of the change that causes it.
+
+    The worker (:mod:`planner.mail.delivery`) is the only reader: it claims due rows with a
+    lease, sends them and stamps ``sent_at``. The unique ``dedupe_key`` is what makes "queued
+    twice" impossible even when two requests race: the second insert is skipped.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "state", "due_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(64))
+    recipient: Mapped[str] = mapped_column(String(254))
+    # NULL for mail to an address that has no account yet (an invite).
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    dedupe_key: Mapped[str] = mapped_column(String(255), unique=True)
+    subject: Mapped[str] = mapped_column(String(255))
+    body_text: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str] = mapped_column(Text, default="")
+    headers: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    # queued -> sent | failed
+    state: Mapped[str] = mapped_column(String(16), default="queued")
+    due_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # A worker's lease: rows claimed and not sent before it ends are picked up again.
+    claimed_until: Mapped[datetime | None] = mapped_column(DateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # Where the .eml backend wrote it (no SMTP configured), for `planner outbox`.
+    path: Mapped[str] = mapped_column(String(500), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

@@ -15,11 +15,15 @@ import pytest
 from click.testing import CliRunner
 from icalendar import Event
 from markupsafe import Markup
+from sqlalchemy import select
 
 from planner import create_app, hookimpl
+from planner.api import MailDraft
 from planner.enums import Answer, Status, Visibility
 from planner.joining.attendance import Attendance, ClaimInfo, Person
-from planner.models import Routine
+from planner.mail.delivery import deliver_due
+from planner.mail.outbox import queue
+from planner.models import OutboxMessage, Routine
 from planner.plugins.manager import notify
 from planner.scheduling.recurrence import Occurrence
 
@@ -57,6 +61,17 @@ class Recorder:
                 {"user": user.id, "at": original_start, "status": status, "previous": previous},
             )
         )
+
+    @hookimpl
+    def mail_queued(self, draft):
+        draft.body_text += "\n-- sent with the recorder\n"
+        self.calls.append(("mail_queued", {"kind": draft.kind, "to": draft.recipient}))
+
+    @hookimpl
+    def deliver_mail(self, message, kind, recipient):
+        self.calls.append(("deliver_mail", {"kind": kind, "to": recipient,
+                                            "subject": message["Subject"]}))
+        return True if kind == "chat" else None
 
     @hookimpl
     def register_calendar_formats(self):
@@ -341,3 +356,31 @@ def test_create_app_with_a_plugin_object(app_config):
     app = create_app(app_config)
     assert "recorder" in app.extensions["planner"].info
     app.extensions["planner_db"].engine.dispose()
+
+
+def test_hook_mail_queued(app, club, db, client):
+    """The real "Forgot your password?" form queues a mail; the plugin saw and edited it."""
+    response = client.post("/password/forgot", data={"email": club.member.email})
+    assert response.status_code in (302, 303)
+    assert ("mail_queued", {"kind": "reset", "to": club.member.email}) in RECORDER.calls
+    db.commit()
+    row = db.scalar(select(OutboxMessage).where(OutboxMessage.kind == "reset"))
+    assert row is not None and row.body_text.endswith("-- sent with the recorder\n")
+
+
+def test_hook_deliver_mail(app, club, db):
+    """A plugin taking "chat" mail replaces e-mail for it; other mail still becomes a file."""
+    with app.test_request_context():
+        for kind in ("chat", "notice"):
+            queue(db, MailDraft(kind=kind, recipient=club.member.email, subject=f"A {kind}",
+                                body_text="hello", dedupe_key=f"hook:{kind}"))
+        db.commit()
+    report = deliver_due(app)
+    assert report.sent == 2
+    db.commit()
+    rows = {r.kind: r for r in db.scalars(select(OutboxMessage))}
+    assert rows["chat"].state == rows["notice"].state == "sent"
+    assert rows["chat"].path == "" and rows["notice"].path.endswith(".eml")
+    assert ("deliver_mail", {"kind": "chat", "to": club.member.email, "subject": "A chat"}) in (
+        RECORDER.calls
+    )

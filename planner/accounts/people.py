@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
 from planner.accounts.passwords import check_password, hash_password, needs_rehash
+from planner.accounts.verification import queue_verification
 from planner.enums import Role
 from planner.models import Group, Membership, User, utcnow
 
@@ -69,6 +70,12 @@ def sign_up(db: Session, email: str, display_name: str, password: str, timezone:
     )
     db.add(user)
     try:
+        db.flush()
+        # The column's default marks accounts verified (demo, tests, admins); sign-up is the
+        # one way in that starts unconfirmed (SQLAlchemy applies a default over a None).
+        user.email_verified_at = None
+        db.flush()
+        queue_verification(db, user)  # in the sign-up's own transaction
         db.commit()
     except IntegrityError:
         db.rollback()
@@ -133,8 +140,11 @@ def sole_owned_groups(db: Session, user_id: int) -> list[Group]:
     )
 
 
-def delete_account(db: Session, user: User) -> None:
-    """Delete ``user``; the caller has checked :func:`sole_owned_groups` and the password."""
+def delete_account(db: Session, user: User, commit: bool = True) -> None:
+    """Delete ``user``; the caller has checked :func:`sole_owned_groups` and the password.
+
+    ``commit=False`` leaves the transaction open for a caller that must add to it (the
+    promotion mails of :func:`planner.joining.departures.delete_account`)."""
     group_ids = select(Membership.group_id).where(Membership.user_id == user.id)
     # Their answers leave the groups' feeds and pages: mark those groups changed.
     db.execute(
@@ -144,4 +154,5 @@ def delete_account(db: Session, user: User) -> None:
         .execution_options(synchronize_session=False)
     )
     db.execute(delete(User).where(User.id == user.id))
-    db.commit()
+    if commit:
+        db.commit()

@@ -362,6 +362,10 @@ def main(argv: list[str] | None = None) -> None:
     for section in EXTRA_SECTIONS:
         section()
 
+    from planner.dev import bench_mail  # self-contained: its own database and SMTP server
+
+    bench_mail.main_section()
+
 
 if __name__ == "__main__":
     main()

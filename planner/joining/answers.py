@@ -41,6 +41,7 @@ from planner.joining.panel import (
     comments_of,
     occurrence_context,
 )
+from planner.joining.promotions import queue_promotions
 from planner.models import Regular, Routine, Rsvp, User, bump_group_version, utcnow
 from planner.scheduling import recurrence
 from planner.scheduling.series import series_of
@@ -74,6 +75,7 @@ __all__ = [
     "occurrence_context",
     "occurrence_lock",
     "set_regular",
+    "settle",
     "snapshot",
 ]
 
@@ -242,6 +244,7 @@ def answer(
         if outcome.changes:
             # Feeds show attendance (a sports match turns CONFIRMED); same transaction.
             bump_group_version(session, routine.group_id)
+            queue_promotions(session, routine, outcome.changes)
     outcome.message = _message(outcome.status, outcome.position, outcome.guests)
     notify_changes(session, routine, outcome.changes)
     return outcome
@@ -296,6 +299,7 @@ def set_regular(
                 changes.extend(_diff(before[(routine.id, k)], after[(routine.id, k)], None, False))
         if changed:
             bump_group_version(session, routine.group_id)
+        queue_promotions(session, routine, changes)
     if join:
         message = (
             "You're a regular now: you're going to every occurrence unless you say otherwise."
@@ -341,7 +345,23 @@ def snapshot(
     return attendance_for(session, [(routine.id, k) for k in keys])
 
 
+def settle(
+    session: Session, routine: Routine, before: dict[KeyT, Attendance]
+) -> list[Change]:
+    """Inside the edit's transaction: what changed since :func:`snapshot`, with the promoted
+    people's mails queued; pass the result to :func:`notify_changes` after commit."""
+    session.flush()
+    after = attendance_for(session, list(before))
+    changes: list[Change] = []
+    for key, old in before.items():
+        if key in after:
+            changes.extend(_diff(old, after[key], None, False))
+    queue_promotions(session, routine, changes)
+    return changes
+
+
 def announce(session: Session, routine: Routine, before: dict[KeyT, Attendance]) -> None:
+    """After commit, for callers that queue no mail: notify what changed since the snapshot."""
     after = attendance_for(session, list(before))
     changes: list[Change] = []
     for key, old in before.items():

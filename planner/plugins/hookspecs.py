@@ -153,3 +153,27 @@ def rsvp_changed(
         ``declined``, ``waitlisted``), or ``None`` when the answer was withdrawn.
     :param previous: the effective status before the change, or ``None``.
     """
+
+
+# -- mail -----------------------------------------------------------------------------------
+
+
+@hookspec
+def mail_queued(draft: Any) -> None:
+    """A mail is about to be written to the outbox, inside the transaction that causes it.
+
+    :param draft: a mutable :class:`planner.api.MailDraft` (``kind``, ``recipient``,
+        ``subject``, ``body_text``, ``body_html``, ``headers``, ``dedupe_key``). A plugin may
+        edit it (add a footer, a header); raising stops the change that caused the mail.
+    """
+
+
+@hookspec(firstresult=True)
+def deliver_mail(message: Any, kind: str, recipient: str) -> bool | None:
+    """A worker is about to deliver ``message`` (an :class:`email.message.EmailMessage`).
+
+    Return ``True`` when the plugin delivered it itself (a chat bridge replacing e-mail): the
+    configured SMTP or ``.eml`` delivery is skipped and the row counts as sent. Return ``None``
+    to let delivery go on (a plugin adding a channel beside e-mail). Raise
+    ``planner.api.MailTemporaryError`` to have the row retried with backoff.
+    """

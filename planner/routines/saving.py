@@ -126,8 +126,9 @@ def save_routine(
         if routine.activity_key != previous_key and not routine.slots:
             _add_default_slots(session, routine, values.activity)
         new_version(session, routine)
+        changes = answers.settle(session, routine, before)
     notify("routine_saved", routine=routine, created=False)
-    answers.announce(session, routine, before)
+    answers.notify_changes(session, routine, changes)
     return routine
 
 

@@ -188,6 +188,30 @@ class LoginForm(FlaskForm):
     )
 
 
+class ForgotForm(FlaskForm):
+    email = EmailField(
+        "Email",
+        filters=[_lower_strip],
+        validators=[DataRequired("Enter your email address."), Length(max=254)],
+    )
+
+
+class EmailChangeForm(FlaskForm):
+    email = EmailField(
+        "New e-mail address",
+        filters=[_lower_strip],
+        validators=[DataRequired("Enter the new address."), Length(max=254)],
+    )
+    password = PasswordField(
+        "Your password",
+        validators=[DataRequired("Enter your password to confirm."), Length(max=PASSWORD_MAX)],
+    )
+
+
+class ResetForm(FlaskForm):
+    password, confirm = new_password_fields("New password", "New password again")
+
+
 class ProfileForm(FlaskForm):
     display_name = display_name_field()
     timezone = TimezoneField("Your timezone")
@@ -273,6 +297,18 @@ class RoleForm(FlaskForm):
 
 class ActionForm(FlaskForm):
     """A button with nothing but its CSRF token: join, leave, remove, revoke, restore, delete."""
+
+
+class InviteMailForm(FlaskForm):
+    addresses = TextAreaField(
+        "E-mail addresses",
+        validators=[DataRequired("Paste at least one e-mail address."), Length(max=20_000)],
+        description="Up to 50, separated by commas, spaces or new lines.",
+    )
+    note = StringField(
+        "A short note (optional)",
+        validators=[Optional(), Length(max=500, message="Keep the note to 500 characters.")],
+    )
 
 
 class InviteForm(FlaskForm):

@@ -9,14 +9,18 @@ from planner.web.views import (
     groups,
     home,
     invites,
+    reset,
     routines,
     rsvps,
     slots,
+    verify,
 )
 
 BLUEPRINTS = [
     home.bp,
     auth.bp,
+    reset.bp,
+    verify.bp,
     account.bp,
     groups.bp,
     invites.bp,

@@ -12,7 +12,7 @@ from flask import Blueprint, abort, flash, jsonify, redirect, render_template, s
 from flask_login import login_required, logout_user
 from werkzeug.wrappers import Response
 
-from planner.accounts import export, people
+from planner.accounts import export
 from planner.accounts.passwords import check_password
 from planner.accounts.people import (
     change_password,
@@ -21,6 +21,7 @@ from planner.accounts.people import (
     sole_owned_groups,
 )
 from planner.db import get_session
+from planner.joining import departures
 from planner.models import User
 from planner.web.forms import ActionForm, DeleteAccountForm, PasswordForm, ProfileForm, status
 from planner.web.helpers import AUTH_STAMP, SESSION_TOKEN, viewer
@@ -108,7 +109,7 @@ def delete_account() -> Response | tuple[str, int]:
         elif not check_password(user.password_hash, form.password.data):
             form.password.errors.append("That is not your password.")
         else:
-            people.delete_account(db, user)
+            departures.delete_account(db, user)
             logout_user()
             session.clear()
             flash("Your account is deleted. Thank you for the time together.", "info")

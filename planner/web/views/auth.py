@@ -23,14 +23,13 @@ from flask import (
     session,
     url_for,
 )
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user, logout_user
 from werkzeug.wrappers import Response
 
 from planner.accounts.people import (
     EmailTaken,
     authenticate,
     end_sessions,
-    issue_session_token,
     password_stamp,
     sign_up,
 )
@@ -40,6 +39,7 @@ from planner.models import User
 from planner.web.extensions import limiter, login_manager
 from planner.web.forms import LoginForm, SignupForm, status
 from planner.web.helpers import AUTH_STAMP, PENDING_INVITE, SESSION_TOKEN, viewer
+from planner.web.login_session import start_session
 from planner.web.redirects import safe_path
 
 bp = Blueprint("auth", __name__)
@@ -90,17 +90,6 @@ def load_user(user_id: str) -> User | None:
     if not token or not user.session_token or not compare_digest(token, user.session_token):
         return None
     return user
-
-
-def start_session(user: User) -> None:
-    """A fresh session for ``user``, keeping only a pending invite across the reset."""
-    pending = session.get(PENDING_INVITE)
-    session.clear()
-    login_user(user)
-    session[AUTH_STAMP] = password_stamp(user)
-    session[SESSION_TOKEN] = issue_session_token(get_session(), user)
-    if pending:
-        session[PENDING_INVITE] = pending
 
 
 def next_target() -> str | None:

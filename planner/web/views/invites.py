@@ -7,16 +7,27 @@ means is :mod:`planner.groups.invites`.
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from planner.db import get_session
-from planner.groups import invites, membership
+from planner.groups import invite_mail, invites, membership
 from planner.groups.access import GroupAccess, organizer_access
 from planner.groups.membership import member_counts
 from planner.models import Invite, utcnow
-from planner.web.forms import ActionForm, InviteForm, status
+from planner.web.extensions import limiter
+from planner.web.forms import ActionForm, InviteForm, InviteMailForm, status
 from planner.web.helpers import PENDING_INVITE, viewer
 
 bp = Blueprint("invites", __name__)
@@ -71,16 +82,21 @@ def accept(token: str) -> Response:
 # --- organizers --------------------------------------------------------------------------------
 
 
-def _render_manage(access: GroupAccess, form: InviteForm) -> tuple[str, int]:
+def _render_manage(
+    access: GroupAccess, form: InviteForm, mail_form: InviteMailForm | None = None
+) -> tuple[str, int]:
+    mail_form = mail_form or InviteMailForm(formdata=None)
+    code = status(mail_form) if mail_form.errors else status(form)
     return render_template(
         "groups/invites.html",
         group=access.group,
         access=access,
         form=form,
+        mail_form=mail_form,
         invites=invites.group_invites(get_session(), access.group.id),
         now=utcnow(),
         action=ActionForm(),
-    ), status(form)
+    ), code
 
 
 @bp.route("/g/<slug>/invites")
@@ -115,3 +131,40 @@ def revoke(slug: str, invite_id: int) -> Response:
     invites.revoke_invite(db, invite)
     flash("The invite link is revoked; it no longer lets anyone in.", "info")
     return redirect(url_for("invites.manage", slug=slug))
+
+
+def _invite_mail_limit() -> str:
+    limit: str = current_app.config["INVITE_MAIL_RATE_LIMIT"]
+    return limit
+
+
+def _addresses_in_request() -> int:
+    """The rate limit counts mails, not requests: a paste of 50 costs 50."""
+    text = request.form.get("addresses", "")
+    return max(1, min(len(invite_mail._SEPARATORS.split(text.strip())), invite_mail.MAX_ADDRESSES))
+
+
+@bp.route("/g/<slug>/invites/mail", methods=["POST"])
+@limiter.limit(
+    _invite_mail_limit, key_func=lambda: f"invite-mail:{(request.view_args or {}).get('slug')}",
+    cost=_addresses_in_request,
+)
+def mail(slug: str) -> Response | tuple[str, int]:
+    access = organizer_access(slug)
+    form = InviteMailForm()
+    if form.validate_on_submit():
+        try:
+            result = invite_mail.invite_by_email(
+                get_session(), access.group, current_user, form.addresses.data, form.note.data
+            )
+        except invite_mail.InviteMailError as error:
+            form.addresses.errors.append(str(error))
+        else:
+            if result.mailed:
+                flash(f"Invite mails are on their way to {len(result.mailed)} "
+                      f"address{'es' if len(result.mailed) != 1 else ''}.", "success")
+            if result.skipped_members:
+                flash("Already members, so not invited: " + ", ".join(result.skipped_members)
+                      + ".", "info")
+            return redirect(url_for("invites.manage", slug=slug))
+    return _render_manage(access, InviteForm(formdata=None), form)

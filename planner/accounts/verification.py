@@ -1,0 +1,136 @@
+"""Confirming addresses by mail: at sign-up, on request (resend), and when changing it.
+
+Links are signed (itsdangerous, one salt per purpose) and carry the address they confirm, so a
+link for an address the account no longer has does nothing. Until an address is confirmed the
+account works, but only account mail (verification, reset, the change notices) goes to it:
+:data:`planner.mail.outbox.ACCOUNT_KINDS` is what :func:`planner.mail.outbox.queue` lets
+through.
+
+Changing the address needs the password; the confirmation goes to the new address and a notice
+to the old one, and the address only changes when the new one's link is opened.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import current_app
+from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from planner.accounts.passwords import check_password
+from planner.mail.delivery import clock
+from planner.mail.outbox import Draft, check_address, queue
+from planner.mail.render import render, site_link
+from planner.models import User, utcnow
+
+VERIFY_SALT, CHANGE_SALT = "verify-email", "change-email"
+VERIFY_MAX_AGE = 7 * 24 * 3600
+CHANGE_MAX_AGE = 24 * 3600
+
+
+class VerificationError(ValueError):
+    """A link or request that cannot be used; ``str()`` is for the page."""
+
+
+def _serializer(salt: str) -> URLSafeTimedSerializer:
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+
+    class ClockSigner(TimestampSigner):
+        def get_timestamp(self) -> int:
+            return int((clock(app) - datetime(1970, 1, 1)).total_seconds())
+
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=salt, signer=ClockSigner)
+
+
+def _minute() -> str:
+    return clock(current_app._get_current_object()).strftime("%Y%m%d%H%M")  # type: ignore[attr-defined]
+
+
+def queue_verification(db: Session, user: User) -> None:
+    """Queue the "confirm your address" mail in the caller's transaction."""
+    token = _serializer(VERIFY_SALT).dumps({"u": user.id, "e": user.email})
+    url = site_link("verify.confirm", token=token)
+    text, html = render("verify", name=user.display_name, url=url)
+    queue(db, Draft(
+        kind="verify", recipient=user.email, user_id=user.id,
+        subject=f"Confirm your address for {current_app.config['SITE_NAME']}",
+        body_text=text, body_html=html,
+        dedupe_key=f"verify:{user.id}:{user.email}:{_minute()}",
+    ))
+
+
+def resend(db: Session, user: User) -> bool:
+    """False when there is nothing to confirm."""
+    if user.email_verified_at is not None:
+        return False
+    queue_verification(db, user)
+    db.commit()
+    return True
+
+
+def _load(salt: str, token: str, max_age: int) -> dict[str, object]:
+    try:
+        data = _serializer(salt).loads(token, max_age=max_age)
+    except SignatureExpired:
+        raise VerificationError("This confirmation link has expired. Ask for a new one.") from None
+    except BadSignature:
+        raise VerificationError("This confirmation link is not valid.") from None
+    if not isinstance(data, dict):
+        raise VerificationError("This confirmation link is not valid.")
+    return data
+
+
+def confirm(db: Session, token: str) -> User:
+    data = _load(VERIFY_SALT, token, VERIFY_MAX_AGE)
+    user = db.get(User, data.get("u"))
+    if user is None or user.email != data.get("e"):
+        raise VerificationError("This link is for an address the account no longer has.")
+    if user.email_verified_at is None:
+        user.email_verified_at = utcnow()
+        db.commit()
+    return user
+
+
+def request_change(db: Session, user: User, new_email: str, password: str) -> None:
+    """Mail a confirmation to ``new_email`` and a notice to the current address."""
+    if not check_password(user.password_hash, password):
+        raise VerificationError("That is not your password.")
+    new_email = check_address(new_email.strip()).lower()
+    if new_email == user.email:
+        raise VerificationError("That is already your address.")
+    if db.scalar(select(User.id).where(User.email == new_email)) is not None:
+        raise VerificationError("Another account already uses that address.")
+    token = _serializer(CHANGE_SALT).dumps({"u": user.id, "old": user.email, "new": new_email})
+    url = site_link("verify.change", token=token)
+    site = current_app.config["SITE_NAME"]
+    text, html = render("email_change", name=user.display_name, url=url, new=new_email)
+    queue(db, Draft(
+        kind="email-change", recipient=new_email, user_id=user.id,
+        subject=f"Confirm your new address for {site}", body_text=text, body_html=html,
+        dedupe_key=f"email-change:{user.id}:{new_email}:{_minute()}",
+    ))
+    text, html = render("email_notice", name=user.display_name, new=new_email)
+    queue(db, Draft(
+        kind="email-notice", recipient=user.email, user_id=user.id,
+        subject=f"Your {site} address is being changed", body_text=text, body_html=html,
+        dedupe_key=f"email-notice:{user.id}:{new_email}:{_minute()}",
+    ))
+    db.commit()
+
+
+def confirm_change(db: Session, token: str) -> User:
+    data = _load(CHANGE_SALT, token, CHANGE_MAX_AGE)
+    user = db.get(User, data.get("u"))
+    if user is None or user.email != data.get("old"):
+        raise VerificationError("This link was already used, or the address changed since.")
+    user.email = str(data.get("new"))
+    user.email_verified_at = utcnow()
+    try:
+        db.commit()
+    except IntegrityError:
+        db.rollback()
+        raise VerificationError("Another account took that address in the meantime.") from None
+    return user
