@@ -1,6 +1,6 @@
 """The outbox, delivery and the queue against real parts: aiosmtpd with STARTTLS and AUTH on
-127.0.0.1, ``.eml`` files, huey's own consumer on its SQLite storage (and on Redis when
-``PLANNER_REDIS_URL`` is given), and the app's database on both backends. Time moves through an
+127.0.0.1, ``.eml`` files, huey's own consumer on its SQLite storage (and on Redis at
+``PLANNER_TEST_REDIS_URL``, default db 14 on 127.0.0.1), and the app's database on both backends. Time moves through an
 injected clock (``CLOCK``), never by sleeping."""
 
 from __future__ import annotations
@@ -239,11 +239,16 @@ def test_huey_consumer_in_threads_delivers_what_a_request_queued(app, db, smtp):
 
 @pytest.fixture
 def redis_app_config(app_config):
-    url = os.environ.get("PLANNER_REDIS_URL")
-    if not url:
+    # Its own Redis database (the feed cache tests use 15), never the operator's PLANNER_REDIS_URL.
+    url = os.environ.get("PLANNER_TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
+    import redis
+
+    try:
+        redis.Redis.from_url(url).ping()
+    except redis.RedisError as exc:
         from planner.testing import skip_or_fail
 
-        skip_or_fail("the Redis queue test needs PLANNER_REDIS_URL")
+        skip_or_fail(f"the Redis queue test needs Redis at {url}: {exc}")
     return {**app_config, "REDIS_URL": url, "FEED_UID_DOMAIN": f"t{os.getpid()}"}
 
 
