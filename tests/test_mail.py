@@ -1,7 +1,7 @@
 """The outbox, delivery and the queue against real parts: aiosmtpd with STARTTLS and AUTH on
 127.0.0.1, ``.eml`` files, huey's own consumer on its SQLite storage (and on Redis at
-``PLANNER_TEST_REDIS_URL``, default db 14 on 127.0.0.1), and the app's database on both backends. Time moves through an
-injected clock (``CLOCK``), never by sleeping."""
+``PLANNER_TEST_REDIS_URL``, default db 14 on 127.0.0.1), and the app's database on both
+backends. Time moves through an injected clock (``CLOCK``), never by sleeping."""
 
 from __future__ import annotations
 
