@@ -222,6 +222,21 @@ class Override(Base):
     routine: Mapped[Routine] = relationship(back_populates="overrides")
 
 
+#: What an override says about its occurrence, for reads that want plain rows rather than
+#: ORM objects (pages and feeds that expand many routines at once).
+OVERRIDE_COLUMNS = (
+    Override.routine_id,
+    Override.original_start,
+    Override.status,
+    Override.start,
+    Override.duration_minutes,
+    Override.location,
+    Override.title,
+    Override.note,
+    Override.sequence,
+)
+
+
 class Regular(Base):
     """A member who goes to every occurrence of a routine unless they answer otherwise."""
 

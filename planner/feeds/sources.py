@@ -32,7 +32,7 @@ from planner.feeds.poll import (
     window,
 )
 from planner.joining.attendance import Attendance, attendance_for
-from planner.models import Group, Override, Regular, Routine, Rsvp, User
+from planner.models import OVERRIDE_COLUMNS, Group, Override, Regular, Routine, Rsvp, User
 from planner.scheduling import recurrence
 from planner.scheduling.series import ZONE_MARGIN, series_of
 
@@ -85,18 +85,7 @@ def _text_join(*parts: str | None) -> str:
     return "\n\n".join(p.strip() for p in parts if p and p.strip())
 
 
-_OVERRIDE_COLUMNS = (
-    Override.routine_id,
-    Override.original_start,
-    Override.status,
-    Override.start,
-    Override.duration_minutes,
-    Override.location,
-    Override.title,
-    Override.note,
-    Override.sequence,
-    Override.updated_at,
-)
+_OVERRIDE_COLUMNS = (*OVERRIDE_COLUMNS, Override.updated_at)  # LAST-MODIFIED
 
 
 def load_series_rows(

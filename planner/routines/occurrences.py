@@ -17,7 +17,18 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from planner.joining.attendance import attendance_for
-from planner.models import Claim, Comment, Group, Override, Regular, Routine, Rsvp, Slot, User
+from planner.models import (
+    OVERRIDE_COLUMNS,
+    Claim,
+    Comment,
+    Group,
+    Override,
+    Regular,
+    Routine,
+    Rsvp,
+    Slot,
+    User,
+)
 from planner.scheduling import recurrence
 from planner.scheduling.series import ZONE_MARGIN, series_of
 
@@ -55,17 +66,6 @@ def load_routines(
     return list(session.scalars(statement))
 
 
-_OVERRIDE_COLUMNS = (
-    Override.routine_id,
-    Override.original_start,
-    Override.status,
-    Override.start,
-    Override.duration_minutes,
-    Override.location,
-    Override.title,
-    Override.note,
-    Override.sequence,
-)
 
 
 def routines_in_window(
@@ -89,7 +89,7 @@ def routines_in_window(
     floor = _naive_utc(start) - ZONE_MARGIN
     ceiling = _naive_utc(end) + ZONE_MARGIN
     rows = session.execute(
-        select(*_OVERRIDE_COLUMNS)
+        select(*OVERRIDE_COLUMNS)
         .where(Override.routine_id.in_(list(by_routine)))
         .where(
             or_(
