@@ -9,7 +9,8 @@ One huey instance per app (``app.extensions["planner_huey"]``), its tasks closin
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -22,11 +23,39 @@ from planner.mail.delivery import Report, deliver_due
 log = logging.getLogger(__name__)
 
 
+#: A periodic job: called with the app (inside an app context) once a minute; returns how many
+#: things it did (for the log). Higher rooms register theirs with :func:`add_job`, so ``mail``
+#: never imports them.
+Job = Callable[[Flask], int]
+
+
 @dataclass
 class Queue:
     huey: Huey
     deliver: Any  # huey TaskWrapper: deliver() enqueues, deliver.call_local() runs here
     sweep: Any
+    jobs: dict[str, Any] = field(default_factory=dict)  # name -> huey periodic TaskWrapper
+
+
+def add_job(app: Flask, name: str, job: Job) -> None:
+    """Run ``job(app)`` every minute on the queue's consumer (reminder scans, notice flushes).
+
+    Call it while building the app, before the queue is first used. A job must be idempotent and
+    read the time from the injected clock: the minute sweep may run it late, twice, or on two
+    workers at once.
+    """
+    if "planner_huey" in app.extensions:
+        raise RuntimeError(f"job {name!r} added after the queue was built")
+    app.extensions.setdefault("planner_jobs", {})[name] = job
+
+
+def run_jobs(app: Flask) -> dict[str, int]:
+    """Run every registered job once, here and now (tests drive the clock and call this)."""
+    done: dict[str, int] = {}
+    for name, job in app.extensions.get("planner_jobs", {}).items():
+        with app.app_context():
+            done[name] = job(app)
+    return done
 
 
 def make_queue(app: Flask) -> Queue:
@@ -50,7 +79,22 @@ def make_queue(app: Flask) -> Queue:
         with app.app_context():
             return _run(app)
 
-    return Queue(huey=huey, deliver=deliver, sweep=sweep)
+    queue = Queue(huey=huey, deliver=deliver, sweep=sweep)
+    for job_name, job in app.extensions.get("planner_jobs", {}).items():
+        queue.jobs[job_name] = _periodic(app, huey, job_name, job)
+    return queue
+
+
+def _periodic(app: Flask, huey: Huey, name: str, job: Job) -> Any:
+    @huey.periodic_task(crontab(minute="*"), name=name)  # type: ignore[untyped-decorator]
+    def run() -> int:
+        with app.app_context():
+            done = job(app)
+        if done:
+            log.info("%s: %s", name, done)
+        return done
+
+    return run
 
 
 def _run(app: Flask) -> int:
