@@ -49,12 +49,12 @@ WEEKDAY_CHOICES = choices([
 ])
 REPEAT_CHOICES = choices([
     ("once", "Once"),
-    ("daily", "Every day (or every few days)"),
-    ("weekly", "Every week (or every few weeks) on chosen days"),
-    ("monthly_day", "Every month on a day of the month"),
-    ("monthly_nth", "Every month on a weekday, like the first Saturday"),
+    ("daily", "Every day"),
+    ("weekly", "Every week"),
+    ("monthly_day", "Monthly, on a date"),
+    ("monthly_nth", "Monthly, on a weekday"),
     ("yearly", "Every year"),
-    ("advanced", "Advanced: a repeat rule (RRULE)"),
+    ("advanced", "Advanced (RRULE)"),
 ])
 ENDS_CHOICES = choices(
     [("never", "Never"), ("until", "On a date"), ("count", "After a number of times")]
@@ -100,7 +100,7 @@ def duration_field(label: str = "Duration (minutes)", optional: bool = False) ->
     return IntegerField(
         label,
         validators=[first, _duration],
-        description="For example 120 for two hours; at most 7 days.",
+        description="120 is two hours; at most 7 days.",
     )
 
 

@@ -166,6 +166,9 @@ def _describe_into(page: FormPage, form: RoutineForm) -> None:
         return
     page.rule = rule
     _preview_into(page, form)
+    # Before anything is submitted the schedule in words is enough; the list of dates comes
+    # with "Preview", so the untouched form stays within two phone screens.
+    page.preview = None
 
 
 def _preview_into(page: FormPage, form: RoutineForm) -> None:

@@ -66,13 +66,15 @@ def create_routine(
     """A weekly routine from the group page's "New routine" button; returns its page URL.
 
     ``kind`` is the label in "Kind of activity"; the details fields appear after "Show the
-    fields for this kind", as they do without JavaScript.
+    fields for this kind" (shown once the kind changes), as they do without JavaScript.
     """
     page.goto(group_url)
     page.get_by_role("link", name="New routine").click()
     kinds = page.get_by_label("Kind of activity")
     kinds.select_option(kinds.locator("option", has_text=kind).get_attribute("value"))
-    page.get_by_role("button", name="Show the fields for this kind").click()
+    show = page.get_by_role("button", name="Show the fields for this kind")
+    if show.is_visible():  # with JavaScript it shows only once the kind differs from the fields
+        show.click()
     page.get_by_label("Title").fill(title)
     page.get_by_label("First date").fill(first.isoformat())
     page.get_by_label("Starts at").fill(time)

@@ -138,3 +138,59 @@ def test_the_confirm_page_passes_axe_and_fits_a_phone(owner, demo_server, axe_so
     assert horizontal_overflow(page) <= 0
     page.get_by_role("link", name="Keep it as it is").click()  # nothing was cancelled
     expect(page.locator("h1 .badge.cancelled")).to_have_count(0)
+
+
+def _form_height(page) -> float:
+    """From the form's top to the bottom of its Save button, in CSS pixels."""
+    return page.evaluate(
+        """() => {
+          const form = document.querySelector("form.routine-form").getBoundingClientRect();
+          const save = document.querySelector("button[name=save]").getBoundingClientRect();
+          return save.bottom - form.top;
+        }"""
+    )
+
+
+def test_a_simple_weekly_routine_form_fits_two_phone_screens(live_server, person):
+    """The advanced parts (raw RRULE, places, the end, the zone) fold away; with and without
+    JavaScript the untouched form reaches Save within two 375x812 screens."""
+    for script in (True, False):
+        page = person(java_script_enabled=script)
+        email = f"form-{'js' if script else 'nojs'}@example.org"
+        sign_up(page, live_server.url("/signup"), email, "Fran Form")
+        slug = create_group(page, live_server.url("/groups/new"), f"Form {script}")
+        page.goto(live_server.url(f"/g/{slug}/routines/new"))
+        assert page.viewport_size == PHONE
+        for folded in ("Places and guests", "When it ends", "Every other week, month…"):
+            assert page.locator("details.more", has_text=folded).get_attribute("open") is None
+        expect(page.get_by_label("Repeat rule", exact=False)).to_be_hidden()
+        height = _form_height(page)
+        assert height <= 2 * PHONE["height"], (script, height)
+        assert horizontal_overflow(page) == 0
+
+
+def test_the_meal_how_it_works_choices_are_radios_in_a_row_each(live_server, person):
+    page = person()
+    sign_up(page, live_server.url("/signup"), "mara@example.org", "Mara Meal")
+    slug = create_group(page, live_server.url("/groups/new"), "Soup Night")
+    page.goto(live_server.url(f"/g/{slug}/routines/new"))
+    kinds = page.get_by_label("Kind of activity")
+    kinds.select_option(kinds.locator("option", has_text="Shared meal").get_attribute("value"))
+    page.get_by_role("button", name="Show the fields for this kind").click()
+    group = page.get_by_role("group", name="How it works")
+    expect(group).to_be_visible()
+    radios = group.get_by_role("radio")
+    assert radios.count() >= 2
+    assert page.locator("ul input[type=radio], li input[type=radio]").count() == 0
+    for i in range(radios.count()):
+        radio = radios.nth(i)
+        label = page.locator(f"label[for='{radio.get_attribute('id')}']")
+        dot, text = radio.bounding_box(), label.bounding_box()
+        # the control sits left of its own label, on the same line, not as a list bullet
+        assert dot["x"] + dot["width"] <= text["x"], (dot, text)
+        assert abs((dot["y"] + dot["height"] / 2) - (text["y"] + text["height"] / 2)) < 12
+    # Choosing one by its label works, as radios do.
+    last_label = page.locator(f"label[for='{radios.nth(1).get_attribute('id')}']")
+    last_label.click()
+    expect(radios.nth(1)).to_be_checked()
+    expect(radios.nth(0)).not_to_be_checked()

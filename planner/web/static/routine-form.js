@@ -5,6 +5,15 @@
   "use strict";
   var form = document.querySelector("form.routine-form");
   if (!form) return;
+  // "Show the fields for this kind" matters only once the kind differs from the fields shown.
+  var kind = form.querySelector("select[name=activity]");
+  var kindButton = form.querySelector("[data-kind-button]");
+  var shown = form.querySelector("input[name=shown_activity]");
+  if (kind && kindButton && shown) {
+    var sync = function () { kindButton.hidden = kind.value === shown.value; };
+    kind.addEventListener("change", sync);
+    sync();
+  }
   var followed = form.querySelector("[data-followed-weekday]");
   var date = form.querySelector("input[name=start_date]");
   var boxes = Array.prototype.slice.call(form.querySelectorAll("input[name=weekdays]"));
