@@ -12,10 +12,8 @@ mail, so it goes to unverified addresses too: it proves the address as well as v
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from flask import current_app
-from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -24,6 +22,7 @@ from planner.accounts.people import password_stamp
 from planner.mail.delivery import clock
 from planner.mail.outbox import Draft, queue
 from planner.mail.render import render, site_link
+from planner.mail.signing import serializer
 from planner.models import User
 
 SALT = "password-reset"
@@ -35,17 +34,7 @@ class ResetError(ValueError):
 
 
 def _serializer() -> URLSafeTimedSerializer:
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-
-    class ClockSigner(TimestampSigner):
-        """Signs with the app's clock, so tests expire links by moving time, not sleeping."""
-
-        def get_timestamp(self) -> int:
-            return int((clock(app) - datetime(1970, 1, 1)).total_seconds())
-
-    return URLSafeTimedSerializer(
-        current_app.config["SECRET_KEY"], salt=SALT, signer=ClockSigner
-    )
+    return serializer(SALT)
 
 
 def make_token(user: User) -> str:

@@ -12,10 +12,8 @@ to the old one, and the address only changes when the new one's link is opened.
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from flask import current_app
-from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -24,6 +22,7 @@ from planner.accounts.passwords import check_password
 from planner.mail.delivery import clock
 from planner.mail.outbox import Draft, check_address, queue
 from planner.mail.render import render, site_link
+from planner.mail.signing import serializer
 from planner.models import User, utcnow
 
 VERIFY_SALT, CHANGE_SALT = "verify-email", "change-email"
@@ -36,13 +35,7 @@ class VerificationError(ValueError):
 
 
 def _serializer(salt: str) -> URLSafeTimedSerializer:
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-
-    class ClockSigner(TimestampSigner):
-        def get_timestamp(self) -> int:
-            return int((clock(app) - datetime(1970, 1, 1)).total_seconds())
-
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=salt, signer=ClockSigner)
+    return serializer(salt)
 
 
 def _minute() -> str:
