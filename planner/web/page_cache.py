@@ -26,7 +26,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from flask import current_app, g, render_template, request, session
+from flask import Response, current_app, g, render_template, request, session
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -42,18 +42,27 @@ CSRF_MARK = "csrf-" + secrets.token_hex(16)
 FLASH_MARK = "<!--flashes-" + secrets.token_hex(16) + "-->"
 
 
+#: A stored page: the UTF-8 pieces before and after the flash placeholder, each split at the
+#: CSRF placeholder.
+Stored = tuple[tuple[bytes, ...], tuple[bytes, ...]]
+
+
+def _size(stored: Stored) -> int:
+    return sum(len(piece) for pieces in stored for piece in pieces)
+
+
 class PageCache:
     """A thread-safe LRU of rendered pages, bounded by the bytes it holds."""
 
     def __init__(self, max_bytes: int) -> None:
         self.max_bytes = max_bytes
-        self._pages: OrderedDict[str, str] = OrderedDict()
+        self._pages: OrderedDict[str, Stored] = OrderedDict()
         self._size = 0
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
 
-    def get(self, key: str) -> str | None:
+    def get(self, key: str) -> Stored | None:
         with self._lock:
             page = self._pages.get(key)
             if page is None:
@@ -63,19 +72,19 @@ class PageCache:
             self.hits += 1
             return page
 
-    def put(self, key: str, page: str) -> None:
-        size = len(page)
+    def put(self, key: str, page: Stored) -> None:
+        size = _size(page)
         if size > self.max_bytes:
             return
         with self._lock:
             old = self._pages.pop(key, None)
             if old is not None:
-                self._size -= len(old)
+                self._size -= _size(old)
             self._pages[key] = page
             self._size += size
             while self._size > self.max_bytes:
                 _key, dropped = self._pages.popitem(last=False)
-                self._size -= len(dropped)
+                self._size -= _size(dropped)
 
     def clear(self) -> None:
         with self._lock:
@@ -121,36 +130,46 @@ def _key(parts: Iterable[Any]) -> str:
     return hashlib.blake2b(raw.encode(), digest_size=20).hexdigest()
 
 
-def _fill(page: str) -> str:
+def _split(page: str) -> Stored:
+    """The page as UTF-8 pieces around the placeholders: serving it is then two joins of
+    bytes, with no pass over the text and no encoding."""
+    head, _, tail = page.partition(FLASH_MARK)
+    mark = CSRF_MARK.encode()
+    return tuple(head.encode().split(mark)), tuple(tail.encode().split(mark))
+
+
+def _fill(stored: Stored) -> bytes:
     flashes = render_template("_flashes.html") if session.get("_flashes") else ""
-    return page.replace(CSRF_MARK, generate_csrf()).replace(FLASH_MARK, flashes, 1)
+    token = generate_csrf().encode()
+    head, tail = stored
+    return token.join(head) + flashes.encode() + token.join(tail)
 
 
-def cached_page(parts: Iterable[Any], render: Callable[..., str], /, **context: Any) -> str:
+def cached_page(parts: Iterable[Any], render: Callable[..., str], /, **context: Any) -> Response:
     """The page ``render(**context)`` would return, from the cache when ``parts`` (versions,
     role: whatever the page shows besides the URL and the viewer) match a stored one.
 
-    ``render`` is called with ``page_cache_marks=True`` in the context when it renders for the
-    cache: ``base.html`` then leaves the flash placeholder instead of the messages."""
+    ``render`` is called with ``page_cache_marks`` (the flash placeholder) in the context when
+    it renders for the cache: ``base.html`` then leaves it instead of the messages."""
     cache = cache_of(current_app)
     if cache.max_bytes <= 0:
-        return render(**context)
+        return Response(render(**context), mimetype="text/html")
     key = _key(parts)
-    page = cache.get(key)
-    if page is None:
+    stored = cache.get(key)
+    if stored is None:
         field = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
         had = g.pop(field, None)
         setattr(g, field, CSRF_MARK)
         try:
-            page = render(page_cache_marks=FLASH_MARK, **context)
+            stored = _split(render(page_cache_marks=FLASH_MARK, **context))
         finally:
             g.pop(field, None)
             if had is not None:
                 setattr(g, field, had)
-        cache.put(key, page)
-    return _fill(page)
+        cache.put(key, stored)
+    return Response(_fill(stored), mimetype="text/html")
 
 
-def cached_template(parts: Iterable[Any], template: str, **context: Any) -> str:
+def cached_template(parts: Iterable[Any], template: str, **context: Any) -> Response:
     """:func:`cached_page` for a plain ``render_template``."""
     return cached_page(parts, lambda **c: render_template(template, **c), **context)

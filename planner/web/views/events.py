@@ -41,7 +41,7 @@ bp = Blueprint("events", __name__)
 
 
 @bp.route("/g/<slug>/r/<int:routine_id>/<key>")
-def show(slug: str, routine_id: int, key: str) -> str:
+def show(slug: str, routine_id: int, key: str) -> Response:
     access = group_access(slug)
     return cached_page(
         page_parts(access), _render_show, access=access, routine_id=routine_id, key=key

@@ -99,7 +99,7 @@ def directory() -> str:
 
 @bp.route("/groups/mine")
 @login_required
-def mine() -> str:
+def mine() -> Response:
     """Every group the person belongs to, private ones too: the way back to a private group."""
     db = get_session()
     return cached_page(
@@ -132,7 +132,7 @@ def create() -> Response | tuple[str, int]:
 
 
 @bp.route("/g/<slug>")
-def show(slug: str) -> str:
+def show(slug: str) -> Response:
     access = group_access(slug)
     group = access.group
 

@@ -5,6 +5,7 @@ lists first what still needs their answer (see :mod:`planner.routines.next_up`).
 from __future__ import annotations
 
 from flask import Blueprint, render_template
+from werkzeug.wrappers import Response
 
 from planner.db import get_session
 from planner.models import User
@@ -17,7 +18,7 @@ bp = Blueprint("home", __name__)
 
 
 @bp.get("/")
-def index() -> str:
+def index() -> str | Response:
     person = viewer()
     if person is None:
         return render_template("home/landing.html")

@@ -119,7 +119,7 @@ def end(slug: str, routine_id: int) -> Response | str:
 
 
 @bp.route("/g/<slug>/r/<int:routine_id>")
-def show(slug: str, routine_id: int) -> str:
+def show(slug: str, routine_id: int) -> Response:
     access = group_access(slug)
     return cached_page(page_parts(access), _render_show, access=access, routine_id=routine_id)
 
