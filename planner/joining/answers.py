@@ -257,7 +257,7 @@ def answer(
             bump_group_version(session, routine.group_id)
             queue_promotions(session, routine, outcome.changes)
     outcome.message = _message(outcome.status, outcome.position, outcome.guests)
-    notify_changes(session, routine, outcome.changes)
+    notify_changes(session, routine, outcome.changes, user)
     return outcome
 
 
@@ -334,16 +334,20 @@ def set_regular(
     return Outcome(changed=changed, changes=changes, message=message)
 
 
-def notify_changes(session: Session, routine: Routine, changes: list[Change]) -> None:
-    """Fire ``rsvp_changed`` after commit for every effective change (one query for users)."""
+def notify_changes(
+    session: Session, routine: Routine, changes: list[Change], actor: User | None = None
+) -> None:
+    """Fire ``rsvp_changed`` after commit for every effective change (one query for users,
+    none when the only change is the ``actor``'s own: the common answer)."""
     if not changes:
         return
     from planner.plugins.manager import notify
 
-    users = {
-        u.id: u
-        for u in session.scalars(select(User).where(User.id.in_({c.user_id for c in changes})))
-    }
+    wanted = {c.user_id for c in changes}
+    if actor is not None and wanted == {actor.id}:
+        users = {actor.id: actor}
+    else:
+        users = {u.id: u for u in session.scalars(select(User).where(User.id.in_(wanted)))}
     for change in changes:
         user = users.get(change.user_id)
         if user is None:
