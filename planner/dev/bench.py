@@ -201,6 +201,7 @@ def session_cookie(app, user_id: int) -> str:
     """A logged-in session cookie for ``user_id``, made by the app's own login code (what a
     browser holds after logging in), so the servers need no password hashing under load."""
     from flask import session
+    from flask_wtf.csrf import generate_csrf
 
     from planner.db import get_session
     from planner.models import User
@@ -210,6 +211,7 @@ def session_cookie(app, user_id: int) -> str:
         user = get_session().get(User, user_id)
         assert user is not None
         start_session(user)
+        generate_csrf()  # a browser's cookie holds the CSRF secret after its first page
         value = app.session_interface.get_signing_serializer(app).dumps(dict(session))
     return f"{app.config['SESSION_COOKIE_NAME']}={value}"
 

@@ -37,7 +37,9 @@ def _database() -> tuple[str, Any] | None:
     from sqlalchemy.exc import OperationalError
 
     try:
-        admin = create_engine(SERVER, isolation_level="AUTOCOMMIT")
+        admin = create_engine(
+            SERVER, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3}
+        )
         name = "planner_bench_" + secrets.token_hex(4)
         with admin.connect() as conn:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
