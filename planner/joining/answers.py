@@ -150,8 +150,12 @@ def answer(
     status: str | None,
     guests: int = 0,
     now: datetime | None = None,
+    member: bool | None = None,
 ) -> Outcome:
     """Record ``user``'s answer (``None`` withdraws it) under the occurrence lock.
+
+    ``member``: whether the person is a member of the group, when the caller already checked
+    (saves a statement); None reads it.
 
     Plugins hear of every effective change (the person's own, and anyone it promoted) after
     the commit. Moving into "going" puts the person at the back of the queue; staying "going"
@@ -172,7 +176,7 @@ def answer(
         )
     check_open(occurrence, now)
     key = occurrence.original_start
-    is_member = membership_known(session, routine, user)
+    is_member = membership_known(session, routine, user) if member is None else member
     with occurrence_lock(session, routine.id, key):
         # Three reads, one write: both attendances are derived in memory from the same rows.
         said = said_of(session, routine.id, key, user.id)

@@ -64,7 +64,8 @@ def answer(slug: str, routine_id: int, key: str) -> Response:
     assert person is not None  # login_required
     try:
         outcome = answers.answer(
-            session, routine, occurrence, person, status, form.guests.data or 0
+            session, routine, occurrence, person, status, form.guests.data or 0,
+            member=True,  # load() checked member_access
         )
     except answers.AnswerError as error:
         flash(str(error), "error")
