@@ -40,7 +40,10 @@ lint: $(STAMP)
 	$(BIN)/lint-imports --no-logo
 	$(BIN)/mypy
 
+# The bench extra (Radicale) is installed on first use; wrk is used when installed
+# (apt-get install wrk), else a Python load generator.
 bench: $(STAMP)
+	@$(BIN)/python -c "import radicale" 2>/dev/null || $(BIN)/pip install --quiet -e ".[bench]"
 	$(BIN)/python -m planner.dev.bench
 
 screenshots: $(STAMP)

@@ -36,6 +36,7 @@ DEFAULTS: dict[str, Any] = {
     "FEED_FUTURE_DAYS": 366,  # personal feeds list single occurrences this far ahead
     "FEED_UID_DOMAIN": "planner",  # right-hand side of UIDs; never derived from host or key
     "FEED_CACHE_MAX_BYTES": 64 * 1024 * 1024,  # in-process feed byte cache (without Redis)
+    "PAGE_CACHE_MAX_BYTES": 64 * 1024 * 1024,  # rendered pages per worker; 0 switches it off
     "RATELIMIT_ENABLED": True,
     # Log-in attempts per address: roomy, since a group on one café Wi-Fi shares an address.
     "AUTH_RATE_LIMIT": "100 per 10 minutes;300 per hour",

@@ -272,8 +272,14 @@ def count_statements(app: Flask, *engines: Engine) -> Iterator[list[str]]:
 
     Counted at the cursor, so lazy loads a template triggers are seen too; a page whose count
     grows with the data (an N+1) shows up as two different lengths for two data sizes.
+    Rendered pages are dropped first (:mod:`planner.web.page_cache`), so what is counted is the
+    page's real work, not a cache hit.
     """
     from sqlalchemy import event
+
+    cache = app.extensions.get("planner_page_cache")
+    if cache is not None:
+        cache.clear()
 
     statements: list[str] = []
     watched = {app.extensions["planner_db"].engine, *engines}

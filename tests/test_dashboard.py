@@ -124,7 +124,7 @@ def page_statements(app, client, path: str) -> int:
     return len(statements)
 
 
-@pytest.mark.parametrize("page", ["dashboard", "occurrence"])
+@pytest.mark.parametrize("page", ["dashboard", "mine", "occurrence"])
 def test_pages_issue_the_same_queries_at_1x_and_20x(
     app, db, make_user, make_group, as_user, page
 ):
@@ -134,7 +134,9 @@ def test_pages_issue_the_same_queries_at_1x_and_20x(
         group, routine = populate(db, make_user, make_group, viewer, scale)
         client = as_user(viewer)
         client.post(answer_path(group, routine, key_of(routine)), data={"status": "going"})
-        path = "/" if page == "dashboard" else occurrence_path(group, routine, key_of(routine))
+        path = {"dashboard": "/", "mine": "/groups/mine"}.get(page) or occurrence_path(
+            group, routine, key_of(routine)
+        )
         page_statements(app, client, path)  # warm caches that are per process, not per data
         counts.append(page_statements(app, client, path))
         assert db.scalar(select(Membership).where(Membership.user_id == viewer.id)) is not None

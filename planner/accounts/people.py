@@ -140,6 +140,18 @@ def sole_owned_groups(db: Session, user_id: int) -> list[Group]:
     )
 
 
+def touch_groups_of(db: Session, user_id: int) -> None:
+    """Mark the person's groups changed: their name shows on those groups' pages (who is
+    going), which are cached by the groups' versions."""
+    group_ids = select(Membership.group_id).where(Membership.user_id == user_id)
+    db.execute(
+        update(Group)
+        .where(Group.id.in_(group_ids))
+        .values(version=Group.version + 1, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+
+
 def delete_account(db: Session, user: User, commit: bool = True) -> None:
     """Delete ``user``; the caller has checked :func:`sole_owned_groups` and the password.
 

@@ -1,33 +1,29 @@
-"""Feed benchmark (``make bench``): prints figures, asserts nothing.
+"""Benchmark (``make bench``): prints figures side by side, asserts nothing.
 
 A reference group (50 weekly routines, each with 10 changed and 10 cancelled upcoming
-occurrences) in a fresh SQLite file. Measured:
+occurrences, 200 members with their answers) in a fresh SQLite file. Measured in one run:
 
 * in process: the cold render (feed cache empty: load from the database, build, serialize) and
   the same calendar built naively with icalendar (``Event.add`` for every property,
   ``add_missing_timezones()`` with its default 1970-2038 range, ``to_ical()``) from the same
   rows, both with and without the database load;
-* over HTTP, on a real threaded werkzeug server on 127.0.0.1 in a separate process, with one
-  keep-alive connection (the load generator is this module's own ``http.client`` loop): a
-  trivial Flask endpoint on the same app (for scale), the feed's bytes sent as a static
-  response, a warm feed GET (cached bytes), the same gzipped, a 304 GET (If-None-Match), a
-  cold GET (version bumped before each one), and the group, routine and occurrence pages;
-  rates are printed as fractions of the trivial endpoint's, measured in the same run.
+* over HTTP (:mod:`planner.dev.bench_http`): gunicorn -w 2, 8 keep-alive connections in a
+  closed loop, requests per second for a bare Flask endpoint on the same app, the feed's bytes
+  as a static response, the warm group feed (plain and gzip), a 304, the group, routine and
+  occurrence pages, Next up and My groups (as a logged-in member), and Radicale serving the same
+  calendar; every rate is divided by the bare endpoint's from the same run;
+* answers (:mod:`planner.dev.bench_answers`): 200 concurrent "going" on PostgreSQL with
+  gunicorn -w 4, when PostgreSQL is reachable.
 
-Not here yet (issue 14): gunicorn -w 2 with 8 connections, Radicale side by side, and
-concurrent answers on PostgreSQL.
-
-Targets (docs/feeds.md): warm and 304 GETs within 2x of the trivial endpoint; cold render at
-least 3x faster than the naive build.
+Each acceptance target of issue 14 is printed next to its figure, met or not.
 """
 
 from __future__ import annotations
 
 import argparse
 import http.client
-import multiprocessing
+import os
 import secrets
-import socket
 import statistics
 import tempfile
 import time
@@ -37,11 +33,13 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from planner.dev import bench_http
 from planner.dev.bench_naive import naive_calendar
 
 ROUTINES = 50
 CHANGED = 10
 CANCELLED = 10
+MEMBERS = 200
 ZONE = "Europe/Berlin"
 SLUG = "reference"
 
@@ -167,140 +165,162 @@ def in_process(app, group_id: int, runs: int) -> dict[str, float]:
     return figures
 
 
-def _serve(config: dict[str, Any], port: int) -> None:
-    import logging
+def add_members(session, group_id: int, count: int = MEMBERS) -> int:
+    """``count`` members of the reference group; each answers the next three dates of a fifth
+    of the routines (going, maybe, declined in turn). Returns the id of the first member, the
+    one the pages are viewed as."""
+    from planner.accounts.passwords import hash_password
+    from planner.models import Membership, Routine, Rsvp, User
+    from planner.routines.occurrences import routine_occurrences
 
-    from werkzeug.serving import make_server
-
-    from planner import create_app
-
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
-
-    app = create_app(config)
-    app.add_url_rule("/bench/trivial", "bench_trivial", lambda: "ok")
-    static: dict[str, bytes] = {}
-
-    def static_calendar():
-        from flask import Response
-
-        return Response(static["body"], content_type="text/calendar; charset=utf-8")
-
-    app.add_url_rule("/bench/static", "bench_static", static_calendar)
-    # The group feed's bytes as a static file would send them: read once, then only sent.
-    static["body"] = app.test_client().get(f"/feeds/g/{SLUG}.ics").data
-    make_server("127.0.0.1", port, app, threaded=True).serve_forever()
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _wait(port: int) -> None:
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError("the benchmark server did not start")
+    stored = hash_password("bench-password")
+    users = [
+        User(email=f"member{n}@bench.invalid", display_name=f"Member {n}",
+             password_hash=stored, timezone=ZONE)
+        for n in range(count)
+    ]  # fmt: skip
+    session.add_all(users)
+    session.flush()
+    for n, user in enumerate(users):
+        session.add(Membership(group_id=group_id, user_id=user.id,
+                               role="owner" if n == 0 else "member"))  # fmt: skip
+    routines = session.query(Routine).filter_by(group_id=group_id).order_by(Routine.id).all()
+    for r, routine in enumerate(routines):
+        upcoming, _ = routine_occurrences(routine, future=3)
+        for n, user in enumerate(users):
+            if n % 5 != r % 5:
+                continue
+            for occurrence in upcoming:
+                session.add(Rsvp(routine_id=routine.id, original_start=occurrence.original_start,
+                                 user_id=user.id, status=("going", "maybe", "declined")[n % 3]))
+    session.commit()
+    return users[0].id
 
 
-def _first_occurrence_path(config: dict[str, Any]) -> str:
-    """The next occurrence of the first routine (its page is the occurrence page figure)."""
-    from planner import create_app
+def session_cookie(app, user_id: int) -> str:
+    """A logged-in session cookie for ``user_id``, made by the app's own login code (what a
+    browser holds after logging in), so the servers need no password hashing under load."""
+    from flask import session
+    from flask_wtf.csrf import generate_csrf
+
+    from planner.db import get_session
+    from planner.models import User
+    from planner.web.login_session import start_session
+
+    with app.test_request_context("/"):
+        user = get_session().get(User, user_id)
+        assert user is not None
+        start_session(user)
+        generate_csrf()  # a browser's cookie holds the CSRF secret after its first page
+        value = app.session_interface.get_signing_serializer(app).dumps(dict(session))
+    return f"{app.config['SESSION_COOKIE_NAME']}={value}"
+
+
+def _env(config: dict[str, Any], static: Path) -> dict[str, str]:
+    return {
+        "PLANNER_DATABASE_URL": config["DATABASE_URL"],
+        "PLANNER_INSTANCE_PATH": config["INSTANCE_PATH"],
+        "PLANNER_SECRET_KEY": config["SECRET_KEY"],
+        "PLANNER_RATELIMIT_ENABLED": "false",
+        "PLANNER_REDIS_URL": "null",
+        "PLANNER_BENCH_STATIC": str(static),
+    }
+
+
+def over_http(app, config: dict[str, Any], viewer_id: int, seconds: float) -> dict[str, float]:
+    """Requests per second for each endpoint, in one run against one gunicorn."""
     from planner.db import get_session
     from planner.models import Routine
     from planner.routines.occurrences import routine_occurrences
 
-    app = create_app(config)
-    with app.app_context():
+    with app.test_request_context("/", base_url="http://127.0.0.1"):
+        calendar = app.test_client().get(f"/feeds/g/{SLUG}.ics").data
         routine = get_session().get(Routine, 1)
         assert routine is not None
         upcoming, _ = routine_occurrences(routine)
-        path = f"/g/{SLUG}/r/{routine.id}/{upcoming[0].key}"
-    app.extensions["planner_db"].engine.dispose()
-    return path
+        occurrence = f"/g/{SLUG}/r/{routine.id}/{upcoming[0].key}"
+    static = Path(config["INSTANCE_PATH"]) / "static.ics"
+    static.write_bytes(calendar)
+    member = {"Cookie": session_cookie(app, viewer_id)}
+    figures: dict[str, float] = {"feed KB": len(calendar) / 1024}
+    with bench_http.gunicorn(_env(config, static)) as port:
+        base = f"http://127.0.0.1:{port}"
+        feed = f"{base}/feeds/g/{SLUG}.ics"
+        etag = _etag(port, f"/feeds/g/{SLUG}.ics")
+        endpoints: list[tuple[str, str, dict[str, str], int]] = [
+            ("bare endpoint", f"{base}/bench/trivial", {}, 200),
+            ("static bytes of the feed", f"{base}/bench/static", {}, 200),
+            ("warm group feed", feed, {}, 200),
+            ("warm group feed, gzip", feed, {"Accept-Encoding": "gzip"}, 200),
+            ("304 on If-None-Match", feed, {"If-None-Match": etag}, 304),
+            ("group page", f"{base}/g/{SLUG}", member, 200),
+            ("routine page", f"{base}/g/{SLUG}/r/1", member, 200),
+            ("occurrence page", base + occurrence, member, 200),
+            ("Next up", f"{base}/", member, 200),
+            ("My groups", f"{base}/groups/mine", member, 200),
+        ]
+        for name, url, headers, expect in endpoints:
+            figures[name] = bench_http.rate(url, headers, seconds, expect=expect)
+        figures["bare endpoint (again)"] = bench_http.rate(f"{base}/bench/trivial", {}, seconds)
+    with bench_http.radicale(calendar) as radicale_url:
+        if radicale_url is None:
+            print("  Radicale is not installed: `make bench` installs the bench extra "
+                  "(pip install -e '.[bench]').")
+        else:
+            figures["Radicale GET"] = bench_http.rate(
+                radicale_url, bench_http.RADICALE_AUTH, seconds
+            )
+    return figures
 
 
-def _body(conn: http.client.HTTPConnection, path: str, headers: dict[str, str]) -> bytes:
-    conn.request("GET", path, headers=headers)
-    return conn.getresponse().read()
+def _etag(port: int, path: str) -> str:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    conn.request("GET", path)
+    response = conn.getresponse()
+    response.read()
+    conn.close()
+    return response.getheader("ETag") or ""
 
 
-def over_http(config: dict[str, Any], group_id: int, requests: int) -> dict[str, float]:
-    from sqlalchemy import update
+def _verdict(ok: bool) -> str:
+    return "met" if ok else "NOT MET"
 
-    from planner.db import make_engine
-    from planner.models import Group
 
-    port = _free_port()
-    server = multiprocessing.get_context("fork").Process(
-        target=_serve, args=(config, port), daemon=True
-    )
-    server.start()
-    try:
-        _wait(port)
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        engine = make_engine(config["DATABASE_URL"])
-
-        def get(path: str, headers: dict[str, str] | None = None) -> http.client.HTTPResponse:
-            conn.request("GET", path, headers=headers or {})
-            response = conn.getresponse()
-            response.read()
-            return response
-
-        feed = f"/feeds/g/{SLUG}.ics"
-        etag = get(feed).getheader("ETag") or ""
-        for _ in range(20):  # warm up both paths
-            get("/bench/trivial")
-            get(feed)
-
-        def timed(path: str, headers=None, expect=200, before=None) -> float:
-            times = []
-            for _ in range(requests):
-                if before:
-                    before()
-                start = time.perf_counter()
-                response = get(path, headers)
-                times.append((time.perf_counter() - start) * 1000)
-                if response.status != expect:
-                    raise RuntimeError(f"{path}: {response.status}, expected {expect}")
-            return statistics.median(times)
-
-        def bump():
-            with engine.begin() as db:
-                db.execute(
-                    update(Group).where(Group.id == group_id).values(version=Group.version + 1)
-                )
-
-        figures = {
-            "trivial endpoint ms": timed("/bench/trivial"),
-            "warm feed GET ms": timed(feed),
-            "warm feed GET, gzip ms": timed(feed, {"Accept-Encoding": "gzip"}),
-            "304 GET ms": timed(feed, {"If-None-Match": etag}, expect=304),
-        }
-        figures["static bytes of the feed ms"] = timed("/bench/static")
-        page_figures = {
-            "group page ms": f"/g/{SLUG}",
-            "routine page ms": f"/g/{SLUG}/r/1",
-            "occurrence page ms": _first_occurrence_path(config),
-        }
-        for name, path in page_figures.items():
-            get(path)  # warm up
-            figures[name] = timed(path)
-        figures["feed KB"] = len(_body(conn, feed, {})) / 1024
-        figures["feed KB, gzip"] = len(_body(conn, feed, {"Accept-Encoding": "gzip"})) / 1024
-        figures["cold feed GET ms"] = timed(feed, before=bump) if requests else 0.0
-        figures["trivial endpoint ms (again)"] = timed("/bench/trivial")
-        conn.close()
-        engine.dispose()
-        return figures
-    finally:
-        server.terminate()
-        server.join(5)
+def report(figures: dict[str, float]) -> None:
+    bare = max(figures["bare endpoint"], figures["bare endpoint (again)"])
+    print(f"Over HTTP: gunicorn -w {bench_http.WORKERS} (gthread, {bench_http.THREADS} threads), "
+          f"{bench_http.CONNECTIONS} keep-alive connections, closed loop, "
+          f"load generator: {bench_http.generator()}; the bare endpoint is the better of two "
+          "runs (first and last).")
+    print(f"  {'endpoint':<28} {'req/s':>9} {'vs bare':>8}  target")
+    targets = {
+        "304 on If-None-Match": 0.8,
+        **{page: 0.25 for page in ("group page", "routine page", "occurrence page", "Next up",
+                                   "My groups")},
+    }  # fmt: skip
+    for name, value in figures.items():
+        if name in ("feed KB", "bare endpoint (again)") or name.endswith(" ms"):
+            continue
+        if name in ("events", "naive size KB", "feed size KB"):
+            continue
+        target = targets.get(name)
+        ratio = value / bare
+        note = f">= {target}x: {_verdict(ratio >= target)}" if target else ""
+        print(f"  {name:<28} {value:9.1f} {ratio:7.3f}x  {note}")
+    static = figures["static bytes of the feed"]
+    plain = figures["warm group feed"] / static
+    gzip = figures["warm group feed, gzip"] / static
+    print(f"  warm feed / static bytes (same bytes)   {plain:6.2f}x  >= 0.8: "
+          f"{_verdict(plain >= 0.8)}")
+    print(f"  gzip feed / static bytes uncompressed   {gzip:6.2f}x  >= 2: {_verdict(gzip >= 2)}")
+    if "Radicale GET" in figures:
+        ratio = figures["warm group feed"] / figures["Radicale GET"]
+        print(f"  warm feed / Radicale                    {ratio:6.1f}x  >= 25: "
+              f"{_verdict(ratio >= 25)}")
+    cold = figures["naive build ms"] / figures["cold render ms"]
+    print(f"  naive build / cold render (with DB)     {cold:6.2f}x  >= 5: {_verdict(cold >= 5)}")
+    nodb = figures["naive build without DB load ms"] / figures["cold render without DB load ms"]
+    print(f"  naive / cold render, without DB load    {nodb:6.2f}x")
 
 
 #: Further sections of ``make bench``, run after the feed figures: each is called with no
@@ -311,7 +331,9 @@ EXTRA_SECTIONS: list[Callable[[], None]] = []
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--renders", type=int, default=15, help="in-process runs (median)")
-    parser.add_argument("--requests", type=int, default=300, help="HTTP requests per figure")
+    parser.add_argument("--seconds", type=float, default=bench_http.SECONDS,
+                        help="seconds of load per HTTP figure")
+    parser.add_argument("--skip-mail", action="store_true", help="leave out the mail bench")
     args = parser.parse_args(argv)
 
     from planner import create_app, models  # noqa: F401  (models fill Base.metadata)
@@ -325,46 +347,32 @@ def main(argv: list[str] | None = None) -> None:
         app = create_app(config)
         with app.app_context():
             group_id = populate(get_session())
+            viewer_id = add_members(get_session(), group_id)
         print(f"Reference group: {ROUTINES} weekly routines, each {CHANGED} changed and "
-              f"{CANCELLED} cancelled occurrences; SQLite; zone {ZONE}.")
+              f"{CANCELLED} cancelled occurrences, {MEMBERS} members with their answers; "
+              f"SQLite; zone {ZONE}. Load average before: {_load()}.")
         figures = in_process(app, group_id, args.renders)
-        figures.update(over_http(config, group_id, args.requests))
+        width = max(len(k) for k in figures)
+        for name, value in figures.items():
+            print(f"  {name:<{width}}  {value:8.2f}")
+        figures.update(over_http(app, config, viewer_id, args.seconds))
         app.extensions["planner_db"].engine.dispose()
+    report(figures)
+    print(f"Load average after: {_load()}.")
 
-    width = max(len(k) for k in figures)
-    for name, value in figures.items():
-        print(f"  {name:<{width}}  {value:8.2f}")
-    trivial = min(figures["trivial endpoint ms"], figures["trivial endpoint ms (again)"])
-    print("Targets:")
-    print(f"  warm GET / trivial      {figures['warm feed GET ms'] / trivial:5.2f}x  (<= 2)")
-    print(f"  304 GET / trivial       {figures['304 GET ms'] / trivial:5.2f}x  (<= 2)")
-    print(f"  naive / cold render     {figures['naive build ms'] / figures['cold render ms']:5.2f}x"
-          "  (>= 3, both with the database load)")
-    ratio = figures["naive build without DB load ms"] / figures["cold render without DB load ms"]
-    print(f"  naive / cold, no DB     {ratio:5.2f}x  (>= 3)")
-    print(f"  gzip GET / trivial      {figures['warm feed GET, gzip ms'] / trivial:5.2f}x")
-    print("Rates as a fraction of the bare endpoint's (one keep-alive connection, same run):")
-    for name in (
-        "static bytes of the feed ms",
-        "warm feed GET ms",
-        "warm feed GET, gzip ms",
-        "304 GET ms",
-        "group page ms",
-        "routine page ms",
-        "occurrence page ms",
-    ):
-        print(f"  {name[:-3]:<28} {trivial / figures[name]:6.3f}x")
-    static = figures["static bytes of the feed ms"]
-    print(f"  warm feed / static bytes     {static / figures['warm feed GET ms']:6.3f}x"
-          "  (>= 0.8 per byte served: same bytes)")
-    print(f"  gzip feed / static bytes     {static / figures['warm feed GET, gzip ms']:6.3f}x"
-          "  (>= 2)")
+    from planner.dev import bench_answers
+
+    bench_answers.main_section(args.seconds)
     for section in EXTRA_SECTIONS:
         section()
+    if not args.skip_mail:
+        from planner.dev import bench_mail  # self-contained: its own database and SMTP server
 
-    from planner.dev import bench_mail  # self-contained: its own database and SMTP server
+        bench_mail.main_section()
 
-    bench_mail.main_section()
+
+def _load() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 if __name__ == "__main__":

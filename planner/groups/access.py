@@ -36,7 +36,10 @@ class GroupAccess:
 
 
 def group_access(slug: str) -> GroupAccess:
-    """Load a group the current person may see, in one query, or abort 404."""
+    """Load a group the current person may see, in one query, or abort 404.
+
+    Read fresh (``populate_existing``) even from a session that already holds the group: its
+    ``version`` keys the cached pages (:mod:`planner.web.page_cache`)."""
     session = get_session()
     if current_user.is_authenticated:
         row = session.execute(
@@ -46,10 +49,14 @@ def group_access(slug: str) -> GroupAccess:
                 (Membership.group_id == Group.id) & (Membership.user_id == current_user.id),
             )
             .where(Group.slug == slug)
+            .execution_options(populate_existing=True)
         ).first()
         group, membership = (row[0], row[1]) if row else (None, None)
     else:
-        group, membership = session.scalar(select(Group).where(Group.slug == slug)), None
+        group = session.scalar(
+            select(Group).where(Group.slug == slug).execution_options(populate_existing=True)
+        )
+        membership = None
     if group is None or (not group.is_public and membership is None):
         abort(404)
     return GroupAccess(group, membership)

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from planner.db import immediate
 from planner.enums import Role
-from planner.models import Group, Invite, Membership, User, utcnow
+from planner.models import Group, Invite, Membership, User, bump_group_version, utcnow
 
 UNKNOWN = "This invite link does not exist. Check that you copied all of it."
 
@@ -67,6 +67,7 @@ def join_by_token(db: Session, token: str, user: User) -> tuple[Group | None, st
                 raise _Unusable
             db.add(Membership(group_id=group.id, user_id=user.id, role=Role.MEMBER))
             db.flush()
+            bump_group_version(db, group.id)
     except _Unusable:
         db.refresh(invite)
         return None, invite.unusable_reason() or UNKNOWN

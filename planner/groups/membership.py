@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from planner.db import immediate
 from planner.enums import Role
-from planner.models import Group, Membership, User
+from planner.models import Group, Membership, User, bump_group_version
 
 LAST_OWNER = (
     "{group} needs at least one owner. Make someone else an owner first, or delete the group."
@@ -109,6 +109,7 @@ def is_member(db: Session, group_id: int, user_id: int) -> bool:
 def join(db: Session, group: Group, user_id: int) -> bool:
     """Join as a plain member; False when already one (a double click included)."""
     db.add(Membership(group_id=group.id, user_id=user_id, role=Role.MEMBER))
+    bump_group_version(db, group.id)  # the member count and the pages' cache keys
     try:
         db.commit()
     except IntegrityError:
@@ -129,6 +130,7 @@ def set_role(db: Session, group: Group, user_id: int, new_role: Role) -> Members
         if current.role == Role.OWNER and new_role != Role.OWNER and owner_count(db, group.id) < 2:
             raise LastOwner
         current.role = new_role
+        bump_group_version(db, group.id)
     return current
 
 
@@ -142,3 +144,4 @@ def remove(db: Session, group: Group, user_id: int) -> None:
         if membership.role == Role.OWNER and owner_count(db, group.id) < 2:
             raise LastOwner
         db.delete(membership)
+        bump_group_version(db, group.id)

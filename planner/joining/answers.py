@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from planner.joining.attendance import (
@@ -33,6 +33,9 @@ from planner.joining.attendance import (
     attendance_of,
     closed_reason,
     derive,
+    new_said,
+    replaced,
+    said_of,
 )
 from planner.joining.locks import Busy, occurrence_lock
 from planner.joining.panel import (
@@ -147,8 +150,12 @@ def answer(
     status: str | None,
     guests: int = 0,
     now: datetime | None = None,
+    member: bool | None = None,
 ) -> Outcome:
     """Record ``user``'s answer (``None`` withdraws it) under the occurrence lock.
+
+    ``member``: whether the person is a member of the group, when the caller already checked
+    (saves a statement); None reads it.
 
     Plugins hear of every effective change (the person's own, and anyone it promoted) after
     the commit. Moving into "going" puts the person at the back of the queue; staying "going"
@@ -169,16 +176,12 @@ def answer(
         )
     check_open(occurrence, now)
     key = occurrence.original_start
+    is_member = membership_known(session, routine, user) if member is None else member
     with occurrence_lock(session, routine.id, key):
-        before = attendance_of(session, routine.id, key)
-        rsvp = session.scalar(
-            select(Rsvp).where(
-                Rsvp.routine_id == routine.id, Rsvp.original_start == key, Rsvp.user_id == user.id
-            )
-        )
-        regular = session.scalar(
-            select(Regular).where(Regular.routine_id == routine.id, Regular.user_id == user.id)
-        )
+        # Three reads, one write: both attendances are derived in memory from the same rows.
+        said = said_of(session, routine.id, key, user.id)
+        before = said.attendance(routine.id, key)
+        rsvp, regular = said.mine, said.my_regular
         was = before.status_of(user.id)
         was_wanting = was in WANTING
         stamp = utcnow()
@@ -187,15 +190,17 @@ def answer(
             status, guests = GOING, rsvp.guests if rsvp is not None else 0
             if was_wanting:
                 status = "keep"
+        answers = said.answers
         if status == "keep":
             pass
         elif status is None:
             if rsvp is not None:
-                session.delete(rsvp)
+                session.execute(delete(Rsvp).where(Rsvp.id == rsvp.row_id))
+                answers = replaced(answers, user.id, None)
         else:
             if status == GOING and was_wanting:
-                arrival = rsvp.answered_at if rsvp is not None and rsvp.status == GOING else (
-                    regular.joined_at if regular is not None else stamp
+                arrival = rsvp.arrival if rsvp is not None and rsvp.status == GOING else (
+                    regular.arrival if regular is not None else stamp
                 )
             else:
                 arrival = stamp
@@ -203,18 +208,28 @@ def answer(
                 rsvp is not None and rsvp.status == status and rsvp.guests == guests
             )
             if rsvp is None:
-                session.add(
-                    Rsvp(
+                row_id = session.execute(
+                    insert(Rsvp)
+                    .values(
                         routine_id=routine.id, original_start=key, user_id=user.id,
                         status=status, guests=guests, answered_at=arrival,
                         created_at=stamp, updated_at=stamp,
                     )
-                )
+                    .returning(Rsvp.id)
+                ).scalar_one()
             elif not unchanged:
-                rsvp.status, rsvp.guests, rsvp.answered_at = status, guests, arrival
-                rsvp.updated_at = stamp
-        session.flush()
-        after = attendance_of(session, routine.id, key)
+                row_id = rsvp.row_id
+                session.execute(
+                    update(Rsvp)
+                    .where(Rsvp.id == row_id)
+                    .values(status=status, guests=guests, answered_at=arrival, updated_at=stamp)
+                )
+            if rsvp is None or not unchanged:
+                name = rsvp.display_name if rsvp is not None else user.display_name
+                own = new_said(user.id, name, status, guests, arrival, row_id)
+                if is_member:
+                    answers = replaced(answers, user.id, own)
+        after = said.attendance(routine.id, key, answers)
         pushed_out = [
             p for p in before.going if p.user_id != user.id and after.status_of(p.user_id) != GOING
         ]
@@ -246,8 +261,19 @@ def answer(
             bump_group_version(session, routine.group_id)
             queue_promotions(session, routine, outcome.changes)
     outcome.message = _message(outcome.status, outcome.position, outcome.guests)
-    notify_changes(session, routine, outcome.changes)
+    notify_changes(session, routine, outcome.changes, user)
     return outcome
+
+
+def membership_known(session: Session, routine: Routine, user: User) -> bool:
+    """Whether the person's answer counts (only current members' do); read before the lock."""
+    from planner.models import Membership
+
+    return session.scalar(
+        select(Membership.id).where(
+            Membership.group_id == routine.group_id, Membership.user_id == user.id
+        )
+    ) is not None
 
 
 def check_open(occurrence: recurrence.Occurrence, now: datetime | None = None) -> None:
@@ -312,16 +338,20 @@ def set_regular(
     return Outcome(changed=changed, changes=changes, message=message)
 
 
-def notify_changes(session: Session, routine: Routine, changes: list[Change]) -> None:
-    """Fire ``rsvp_changed`` after commit for every effective change (one query for users)."""
+def notify_changes(
+    session: Session, routine: Routine, changes: list[Change], actor: User | None = None
+) -> None:
+    """Fire ``rsvp_changed`` after commit for every effective change (one query for users,
+    none when the only change is the ``actor``'s own: the common answer)."""
     if not changes:
         return
     from planner.plugins.manager import notify
 
-    users = {
-        u.id: u
-        for u in session.scalars(select(User).where(User.id.in_({c.user_id for c in changes})))
-    }
+    wanted = {c.user_id for c in changes}
+    if actor is not None and wanted == {actor.id}:
+        users = {actor.id: actor}
+    else:
+        users = {u.id: u for u in session.scalars(select(User).where(User.id.in_(wanted)))}
     for change in changes:
         user = users.get(change.user_id)
         if user is None:

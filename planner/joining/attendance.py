@@ -301,6 +301,77 @@ def attendance_for(session: Session, keys: list[tuple[int, datetime]]) -> dict[K
     return result
 
 
+@dataclass(frozen=True)
+class Said:
+    """What was said about one occurrence, as a write under its lock needs it: enough to
+    derive the attendance before and after the write with no further statement."""
+
+    capacity: int | None
+    start_utc: datetime | None
+    answers: list[_Said]  # current members' explicit answers
+    regulars: list[_Said]  # current members who are regulars
+    mine: _Said | None  # the person's own answer row, member or not
+    my_regular: _Said | None
+
+    def attendance(self, routine_id: int, original_start: datetime,
+                   answers: list[_Said] | None = None) -> Attendance:
+        return derive(routine_id, original_start, self.capacity,
+                      self.answers if answers is None else answers, self.regulars,
+                      self.start_utc)  # fmt: skip
+
+
+def said_of(session: Session, routine_id: int, original_start: datetime, user_id: int) -> Said:
+    """Three statements (the routine's capacity, the answers, the regulars): what
+    :func:`attendance_for` reads for one occurrence, less the slots an answer never changes,
+    plus the person's own rows. Run under the occurrence lock."""
+    routine = session.execute(
+        select(Routine.capacity, Routine.timezone, Routine.group_id).where(Routine.id == routine_id)
+    ).one()
+    member = and_(Membership.group_id == routine.group_id, Membership.user_id == User.id)
+    answers: list[_Said] = []
+    mine: _Said | None = None
+    for row in session.execute(
+        select(Rsvp.user_id, User.display_name, Rsvp.status, Rsvp.guests, Rsvp.answered_at,
+               Rsvp.id, Membership.id)
+        .join(User, User.id == Rsvp.user_id)
+        .outerjoin(Membership, member)
+        .where(Rsvp.routine_id == routine_id, Rsvp.original_start == original_start)
+    ):  # fmt: skip
+        who, name, status, guests, answered_at, row_id, membership = row
+        said = _Said(who, name, status, guests, answered_at, 0, row_id)
+        if who == user_id:
+            mine = said
+        if membership is not None:
+            answers.append(said)
+    regulars: list[_Said] = []
+    my_regular: _Said | None = None
+    for reg in session.execute(
+        select(Regular.user_id, User.display_name, Regular.joined_at, Regular.id, Membership.id)
+        .join(User, User.id == Regular.user_id)
+        .outerjoin(Membership, member)
+        .where(Regular.routine_id == routine_id)
+    ):
+        who, name, joined_at, row_id, membership = reg
+        said = _Said(who, name, GOING, 0, joined_at, 1, row_id, True)
+        if who == user_id:
+            my_regular = said
+        if membership is not None:
+            regulars.append(said)
+    return Said(routine.capacity, _start_utc(original_start, routine.timezone), answers,
+                regulars, mine, my_regular)  # fmt: skip
+
+
+def replaced(answers: list[_Said], user_id: int, new: _Said | None) -> list[_Said]:
+    """``answers`` with the person's row replaced by ``new`` (or removed)."""
+    kept = [a for a in answers if a.user_id != user_id]
+    return [*kept, new] if new is not None else kept
+
+
+def new_said(user_id: int, name: str, status: str, guests: int, arrival: datetime,
+             row_id: int) -> _Said:
+    return _Said(user_id, name, status, guests, arrival, 0, row_id)
+
+
 def attendance_of(session: Session, routine_id: int, original_start: datetime) -> Attendance:
     found = attendance_for(session, [(routine_id, original_start)])
     return found.get(

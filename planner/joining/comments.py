@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from planner.models import Comment
+from planner.models import Comment, Routine, bump_group_version
 
 MAX_LENGTH = 2000
 
@@ -23,6 +23,7 @@ def post_comment(
         routine_id=routine_id, original_start=original_start, user_id=user_id, body=body
     )
     session.add(comment)
+    _touch(session, routine_id)
     session.commit()
     return comment
 
@@ -46,5 +47,14 @@ def may_delete(comment: Comment, user_id: int, can_organize: bool) -> bool:
 
 
 def delete_comment(session: Session, comment: Comment) -> None:
+    routine_id = comment.routine_id
     session.delete(comment)
+    _touch(session, routine_id)
     session.commit()
+
+
+def _touch(session: Session, routine_id: int) -> None:
+    """A comment shows on its occurrence page, which is cached by the group's version."""
+    group_id = session.scalar(select(Routine.group_id).where(Routine.id == routine_id))
+    if group_id is not None:
+        bump_group_version(session, group_id)

@@ -10,7 +10,7 @@ regular rows) whatever the number of routines.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from planner.joining.attendance import Attendance, attendance_for
 from planner.models import Group, Regular, Routine, User
-from planner.routines.occurrences import load_routines, utc_now
+from planner.routines.occurrences import routines_in_window, utc_now
 from planner.scheduling import recurrence
 from planner.scheduling import rules as schedule
 from planner.scheduling.series import series_of
@@ -27,6 +27,10 @@ from planner.scheduling.series import series_of
 # Cancelled dates are skipped to find the next real one, but not forever: a daily routine with
 # a long run of cancellations still shows, with "no date ahead", rather than scanning years.
 LOOKAHEAD = 60
+FIRST_LOOK = 4
+# The farthest next_occurrences() ever looks (its last preview window): overrides beyond it
+# cannot matter, and reading them as rows up to here keeps the page free of ORM objects.
+HORIZON = timedelta(days=36600)
 
 
 @dataclass(frozen=True)
@@ -41,13 +45,24 @@ class RoutineRow:
     regular: bool
 
 
-def next_date(routine: Routine, now: datetime) -> recurrence.Occurrence | None:
-    """The routine's next occurrence that is not cancelled, or None (ended, or unreadable)."""
-    try:
-        ahead = recurrence.next_occurrences(series_of(routine), now, LOOKAHEAD)
-    except recurrence.RecurrenceError:
-        return None
-    return next((o for o in ahead if not o.is_cancelled), None)
+def next_date(
+    routine: Routine, now: datetime, overrides: list[Any] | None = None
+) -> recurrence.Occurrence | None:
+    """The routine's next occurrence that is not cancelled, or None (ended, or unreadable).
+
+    Asks for a few dates first and for ``LOOKAHEAD`` only when those are all cancelled: asking
+    a weekly routine for 60 dates expands ten years of it (the preview windows grow 8 weeks, a
+    year, ten years), which was most of a busy group page's time."""
+    series = series_of(routine, overrides=overrides)
+    for count in (FIRST_LOOK, LOOKAHEAD):
+        try:
+            ahead = recurrence.next_occurrences(series, now, count)
+        except recurrence.RecurrenceError:
+            return None
+        found = next((o for o in ahead if not o.is_cancelled), None)
+        if found is not None or len(ahead) < count:
+            return found
+    return None
 
 
 def words_of(routine: Routine) -> str:
@@ -64,8 +79,8 @@ def group_routines(
 ) -> list[RoutineRow]:
     """Routines with a date ahead first (soonest first), then the ones that have ended."""
     now = now or utc_now()
-    routines = load_routines(session, group.id, since=now)
-    nexts = {r.id: next_date(r, now) for r in routines}
+    routines, overrides = routines_in_window(session, [group.id], now, now + HORIZON)
+    nexts = {r.id: next_date(r, now, overrides[r.id]) for r in routines}
     keys = [(r.id, o.original_start) for r in routines if (o := nexts[r.id]) is not None]
     found = attendance_for(session, keys) if keys else {}
     regular: set[int] = set()

@@ -9,17 +9,16 @@ roles, routines, overrides, attendance) however many groups a person has.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
-from sqlalchemy import or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from planner.joining.attendance import attendance_for
-from planner.models import Group, Membership, Override, Routine, User
-from planner.routines.listing import next_date
-from planner.routines.occurrences import utc_now
+from planner.models import Group, Membership, Routine, User
+from planner.routines.listing import HORIZON, next_date
+from planner.routines.occurrences import routines_in_window, utc_now
 from planner.scheduling import recurrence
-from planner.scheduling.series import ZONE_MARGIN
 
 
 @dataclass(frozen=True)
@@ -43,22 +42,12 @@ def my_groups(session: Session, user: User, now: datetime | None = None) -> list
     ).all()
     if not joined:
         return []
-    floor = now.astimezone(UTC).replace(tzinfo=None) - ZONE_MARGIN
-    overrides = Routine.overrides.and_(
-        or_(Override.original_start >= floor, Override.start >= floor)
-    )
-    routines = list(
-        session.scalars(
-            select(Routine)
-            .where(Routine.group_id.in_([g.id for g, _role in joined]))
-            .options(selectinload(overrides))
-            .order_by(Routine.id)
-            .execution_options(populate_existing=True)
-        )
+    routines, overrides = routines_in_window(
+        session, [g.id for g, _role in joined], now, now + HORIZON
     )
     soonest: dict[int, tuple[Routine, recurrence.Occurrence]] = {}
     for routine in routines:
-        occurrence = next_date(routine, now)
+        occurrence = next_date(routine, now, overrides[routine.id])
         if occurrence is None:
             continue
         held = soonest.get(routine.group_id)

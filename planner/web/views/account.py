@@ -19,6 +19,7 @@ from planner.accounts.people import (
     end_sessions,
     password_stamp,
     sole_owned_groups,
+    touch_groups_of,
 )
 from planner.db import get_session
 from planner.joining import departures
@@ -43,6 +44,7 @@ def profile() -> Response | tuple[str, int]:
     if form.validate_on_submit():
         user.display_name = form.display_name.data
         user.timezone = form.timezone.data
+        touch_groups_of(get_session(), user.id)
         get_session().commit()
         flash("Your profile is saved.", "success")
         return redirect(url_for("account.profile"))

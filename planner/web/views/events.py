@@ -16,7 +16,7 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from planner.db import get_session
-from planner.groups.access import group_access
+from planner.groups.access import GroupAccess, group_access
 from planner.joining.panel import occurrence_context
 from planner.models import Routine
 from planner.routines.occurrences import load_routine, occurrence_or_404
@@ -33,6 +33,7 @@ from planner.scheduling.series import clash
 from planner.web.confirm import confirm_page, confirmed
 from planner.web.forms import ActionForm
 from planner.web.helpers import occurrence_url, organizer_occurrence, viewer
+from planner.web.page_cache import cached_page, page_parts
 from planner.web.routine_forms import CancelForm, EndSeriesForm, OccurrenceForm
 from planner.web.routine_page import build_form_page, render_form, values_of
 
@@ -40,8 +41,14 @@ bp = Blueprint("events", __name__)
 
 
 @bp.route("/g/<slug>/r/<int:routine_id>/<key>")
-def show(slug: str, routine_id: int, key: str) -> str:
+def show(slug: str, routine_id: int, key: str) -> Response:
     access = group_access(slug)
+    return cached_page(
+        page_parts(access), _render_show, access=access, routine_id=routine_id, key=key
+    )
+
+
+def _render_show(access: GroupAccess, routine_id: int, key: str, **marks: object) -> str:
     session = get_session()
     routine = load_routine(session, access.group, routine_id)
     occurrence = occurrence_or_404(routine, key)
@@ -69,7 +76,7 @@ def show(slug: str, routine_id: int, key: str) -> str:
         "location": occurrence.location or routine.location,
         "is_first": occurrence.original_start == routine.start,
     }
-    return render_template("events/show.html", **{**context, **page})
+    return render_template("events/show.html", **{**context, **page}, **marks)
 
 
 # --------------------------------------------------------------------------- exceptions

@@ -24,6 +24,7 @@ from planner.routines.mine import my_groups
 from planner.web.confirm import confirm_page, confirmed
 from planner.web.forms import ActionForm, DeleteGroupForm, GroupForm, RoleForm, status, valid_slug
 from planner.web.helpers import viewer
+from planner.web.page_cache import cached_page, member_versions, page_parts
 from planner.web.people import with_article
 
 bp = Blueprint("groups", __name__)
@@ -98,9 +99,15 @@ def directory() -> str:
 
 @bp.route("/groups/mine")
 @login_required
-def mine() -> str:
+def mine() -> Response:
     """Every group the person belongs to, private ones too: the way back to a private group."""
-    return render_template("groups/mine.html", rows=my_groups(get_session(), current_user))
+    db = get_session()
+    return cached_page(
+        member_versions(db, current_user.id),
+        lambda **marks: render_template(
+            "groups/mine.html", rows=my_groups(db, current_user), **marks
+        ),
+    )
 
 
 @bp.route("/groups/new", methods=["GET", "POST"])
@@ -125,21 +132,26 @@ def create() -> Response | tuple[str, int]:
 
 
 @bp.route("/g/<slug>")
-def show(slug: str) -> str:
+def show(slug: str) -> Response:
     access = group_access(slug)
-    db = get_session()
     group = access.group
-    person = viewer()
-    return render_template(
-        "groups/show.html",
-        group=group,
-        access=access,
-        members=membership.member_counts(db, [group.id]).get(group.id, 0),
-        routines=group_routines(db, group, person),
-        upcoming=occurrences.group_upcoming(db, group, person, days=UPCOMING_DAYS),
-        upcoming_days=UPCOMING_DAYS,
-        action=ActionForm(),
-    )
+
+    def render(**marks: object) -> str:
+        db = get_session()
+        person = viewer()
+        return render_template(
+            "groups/show.html",
+            group=group,
+            access=access,
+            members=membership.member_counts(db, [group.id]).get(group.id, 0),
+            routines=group_routines(db, group, person),
+            upcoming=occurrences.group_upcoming(db, group, person, days=UPCOMING_DAYS),
+            upcoming_days=UPCOMING_DAYS,
+            action=ActionForm(),
+            **marks,
+        )
+
+    return cached_page(page_parts(access), render)
 
 
 @bp.route("/g/<slug>/edit", methods=["GET", "POST"])

@@ -5,20 +5,28 @@ lists first what still needs their answer (see :mod:`planner.routines.next_up`).
 from __future__ import annotations
 
 from flask import Blueprint, render_template
+from werkzeug.wrappers import Response
 
 from planner.db import get_session
+from planner.models import User
 from planner.routines.digest import needing_answer, the_rest
 from planner.routines.next_up import DAYS, next_up
 from planner.web.helpers import NextForm, viewer
+from planner.web.page_cache import cached_page, member_versions
 
 bp = Blueprint("home", __name__)
 
 
 @bp.get("/")
-def index() -> str:
+def index() -> str | Response:
     person = viewer()
     if person is None:
         return render_template("home/landing.html")
+    db = get_session()
+    return cached_page(member_versions(db, person.id), _dashboard, person=person)
+
+
+def _dashboard(person: User, **marks: object) -> str:
     items = next_up(get_session(), person)
     nudges = needing_answer(items)
     return render_template(
@@ -28,4 +36,5 @@ def index() -> str:
         needs_answer=nudges,
         form=NextForm(),
         days=DAYS,
+        **marks,
     )

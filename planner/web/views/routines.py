@@ -13,7 +13,7 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from planner.db import get_session
-from planner.groups.access import group_access, organizer_access
+from planner.groups.access import GroupAccess, group_access, organizer_access
 from planner.models import Routine
 from planner.routines.occurrences import group_upcoming, load_routine, routine_occurrences
 from planner.routines.saving import delete_routine, end_series, save_routine
@@ -22,6 +22,7 @@ from planner.scheduling import rules as schedule
 from planner.web.confirm import confirm_page, confirmed
 from planner.web.forms import ActionForm
 from planner.web.helpers import organizer_routine, viewer
+from planner.web.page_cache import cached_page, page_parts
 from planner.web.redirects import is_key
 from planner.web.routine_forms import EndSeriesForm
 from planner.web.routine_page import build_form_page, render_form, values_of
@@ -118,8 +119,12 @@ def end(slug: str, routine_id: int) -> Response | str:
 
 
 @bp.route("/g/<slug>/r/<int:routine_id>")
-def show(slug: str, routine_id: int) -> str:
+def show(slug: str, routine_id: int) -> Response:
     access = group_access(slug)
+    return cached_page(page_parts(access), _render_show, access=access, routine_id=routine_id)
+
+
+def _render_show(access: GroupAccess, routine_id: int, **marks: object) -> str:
     session = get_session()
     routine = load_routine(session, access.group, routine_id)
     upcoming, past = routine_occurrences(routine)
@@ -132,7 +137,6 @@ def show(slug: str, routine_id: int) -> str:
     previous = next((r for r in related if r.id == routine.previous_id), None)
     successors = [r for r in related if r.previous_id == routine.id]
     activity = current_app.extensions["planner"].activity(routine.activity_key)
-    words = _words(routine)
     end_form = EndSeriesForm(formdata=None)
     # The next date ahead, never a day before the series starts: ending on today's date
     # before the first meeting would leave nothing at all.
@@ -148,8 +152,9 @@ def show(slug: str, routine_id: int) -> str:
         previous=previous,
         successors=successors,
         activity=activity,
-        words=words,
+        words=_words(routine),
         end_form=end_form,
+        **marks,
     )
 
 

@@ -15,7 +15,15 @@ from wtforms import HiddenField, IntegerField, StringField
 from wtforms.validators import AnyOf, InputRequired, NumberRange, Optional
 
 from planner.joining import answers
-from planner.web.helpers import NextForm, back, expired, form_error, load, occurrence_path
+from planner.web.helpers import (
+    NextForm,
+    back,
+    expired,
+    form_error,
+    load,
+    occurrence_path,
+    viewer,
+)
 
 bp = Blueprint("rsvps", __name__)
 
@@ -52,9 +60,12 @@ def answer(slug: str, routine_id: int, key: str) -> Response:
             abort(400, "The form expired. Reload the page and try again.")
         abort(400, form_error(form))
     status = None if form.status.data == WITHDRAW else form.status.data
+    person = viewer()
+    assert person is not None  # login_required
     try:
         outcome = answers.answer(
-            session, routine, occurrence, current_user, status, form.guests.data or 0
+            session, routine, occurrence, person, status, form.guests.data or 0,
+            member=True,  # load() checked member_access
         )
     except answers.AnswerError as error:
         flash(str(error), "error")

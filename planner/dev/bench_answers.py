@@ -1,0 +1,214 @@
+"""Answers under load (``make bench`` prints it): 200 people press "going" at the same moment.
+
+On PostgreSQL (a database of its own, made and dropped here) behind gunicorn -w 4: 200 logged-in
+members POST "going" to one occurrence with room for 10, all released by one barrier, each on
+its own connection; then 200 answers spread over 20 occurrences (10 each). Printed: answers per
+second (200 / time until the last response), p50 and p99 latency, and whether the result is
+exact (10 going, 190 waiting, the going ones the first ten to arrive). Without PostgreSQL the
+section says so and skips.
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import secrets
+import statistics
+import threading
+import time
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from planner.dev import bench_http
+
+PEOPLE = 200
+CAPACITY = 10
+SPREAD = 20
+WORKERS = 4
+SERVER = os.environ.get(
+    "PLANNER_BENCH_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+
+
+def _database() -> tuple[str, Any] | None:
+    """A fresh database on the server (URL, admin engine), or None when it is not there."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.exc import OperationalError
+
+    try:
+        admin = create_engine(
+            SERVER, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3}
+        )
+        name = "planner_bench_" + secrets.token_hex(4)
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except (OperationalError, ImportError) as error:
+        print(f"Answers: skipped, PostgreSQL is not reachable at {SERVER} ({type(error).__name__}"
+              "; set PLANNER_BENCH_POSTGRES).")
+        return None
+    return SERVER.rsplit("/", 1)[0] + "/" + name, admin
+
+
+def _setup(app: Any) -> tuple[str, list[tuple[str, str]], list[str]]:
+    """The group, a weekly routine with room for 10, 200 members with session cookies and
+    CSRF tokens; returns the group's slug, the (cookie, token) pairs and 20 occurrence keys."""
+    from flask import session as flask_session
+    from flask_wtf.csrf import generate_csrf
+
+    from planner.db import get_session
+    from planner.models import Group, Membership, Routine, User
+    from planner.routines.occurrences import routine_occurrences, utc_now
+    from planner.web.login_session import start_session
+
+    with app.app_context():
+        db = get_session()
+        group = Group(slug="busy", name="Busy group", visibility="public", timezone="UTC")
+        db.add(group)
+        db.flush()
+        start = (utc_now() + timedelta(days=2)).replace(tzinfo=None, hour=19, minute=0,
+                                                        second=0, microsecond=0)
+        routine = Routine(group_id=group.id, activity_key="gathering", title="Match",
+                          timezone="UTC", start=start, duration_minutes=90,
+                          rrule="FREQ=WEEKLY", capacity=CAPACITY)  # fmt: skip
+        users = [User(email=f"p{n}@bench.invalid", display_name=f"Player {n}",
+                      password_hash="x", timezone="UTC") for n in range(PEOPLE)]  # fmt: skip
+        db.add_all([routine, *users])
+        db.flush()
+        db.add_all(Membership(group_id=group.id, user_id=u.id, role="member") for u in users)
+        db.commit()
+        keys = [o.key for o in routine_occurrences(routine, future=SPREAD + 1)[0]]
+        ids = [u.id for u in users]
+    people = []
+    name = app.config["SESSION_COOKIE_NAME"]
+    for user_id in ids:
+        with app.test_request_context("/"):
+            user = get_session().get(User, user_id)
+            assert user is not None
+            start_session(user)
+            token = generate_csrf()
+            cookie = app.session_interface.get_signing_serializer(app).dumps(dict(flask_session))
+            people.append((f"{name}={cookie}", token))
+    return "busy", people, keys
+
+
+def _storm(port: int, paths: list[str], people: list[tuple[str, str]]) -> list[float]:
+    """Every person POSTs "going" to their path at once; their latencies in seconds."""
+    barrier = threading.Barrier(len(people) + 1)
+    latencies: list[float] = [0.0] * len(people)
+    errors: list[str] = []
+    started = [0.0]
+
+    def one(n: int) -> None:
+        cookie, token = people[n]
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        conn.connect()
+        body = f"status=going&guests=0&csrf_token={token}"
+        headers = {"Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"}
+        barrier.wait()
+        conn.request("POST", paths[n], body=body, headers=headers)
+        response = conn.getresponse()
+        response.read()
+        latencies[n] = time.perf_counter() - started[0]
+        if response.status != 303:
+            errors.append(f"{paths[n]}: {response.status}")
+        conn.close()
+
+    threads = [threading.Thread(target=one, args=(n,)) for n in range(len(people))]
+    for thread in threads:
+        thread.start()
+    started[0] = time.perf_counter()
+    barrier.wait()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise RuntimeError(f"{len(errors)} answers failed, first: {errors[0]}")
+    return latencies
+
+
+def _exact(app: Any, keys: list[str], per: int) -> bool:
+    from sqlalchemy import select
+
+    from planner.db import get_session
+    from planner.joining.attendance import attendance_of
+    from planner.models import Routine, Rsvp
+    from planner.scheduling.recurrence import parse_key
+
+    ok = True
+    with app.app_context():
+        db = get_session()
+        routine = db.scalars(select(Routine)).one()
+        for key in keys:
+            when = parse_key(key)
+            found = attendance_of(db, routine.id, when)
+            arrivals = list(db.scalars(select(Rsvp.user_id).where(
+                Rsvp.routine_id == routine.id, Rsvp.original_start == when,
+            ).order_by(Rsvp.answered_at, Rsvp.id)))  # fmt: skip
+            going = [p.user_id for p in found.going]
+            waiting = [p.user_id for p in found.waitlisted]
+            ok = ok and len(going) == min(per, CAPACITY) and len(waiting) == per - len(going)
+            ok = ok and going + waiting == arrivals
+    return ok
+
+
+def _line(name: str, latencies: list[float], target: float, exact: bool) -> None:
+    total = max(latencies)
+    rate = len(latencies) / total
+    ordered = sorted(latencies)
+    p50 = statistics.median(ordered)
+    p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+    met = rate >= target and (p99 < 1.5 or target != 150) and exact
+    print(f"  {name:<34} {rate:7.1f} answers/s  p50 {p50:5.2f} s  p99 {p99:5.2f} s  "
+          f"exact: {'yes' if exact else 'NO'}  target >= {target:g}/s"
+          f"{' with p99 < 1.5 s' if target == 150 else ''}: {'met' if met else 'NOT MET'}")
+
+
+def main_section(seconds: float = 0.0) -> None:
+    made = _database()
+    if made is None:
+        return
+    url, admin = made
+    import tempfile
+
+    from sqlalchemy import text
+
+    from planner import create_app, models  # noqa: F401
+    from planner.db import Base, make_engine
+
+    try:
+        engine = make_engine(url)
+        Base.metadata.create_all(engine)
+        engine.dispose()
+        with tempfile.TemporaryDirectory(prefix="planner-bench-answers-") as tmp:
+            config = {"DATABASE_URL": url, "INSTANCE_PATH": tmp, "RATELIMIT_ENABLED": False,
+                      "SECRET_KEY": "bench-" + secrets.token_hex(8), "REDIS_URL": None}
+            app = create_app(config)
+            slug, people, keys = _setup(app)
+            static = Path(tmp) / "static.ics"
+            static.write_bytes(b"")
+            env: dict[str, str] = {"PLANNER_DATABASE_URL": url, "PLANNER_INSTANCE_PATH": tmp,
+                   "PLANNER_SECRET_KEY": str(config["SECRET_KEY"]),
+                   "PLANNER_RATELIMIT_ENABLED": "false", "PLANNER_REDIS_URL": "null",
+                   "PLANNER_BENCH_STATIC": str(static)}  # fmt: skip
+            print(f"Answers: PostgreSQL, gunicorn -w {WORKERS} (gthread, "
+                  f"{bench_http.THREADS} threads), {PEOPLE} members each on their own "
+                  f"connection, released at once. Load average before: "
+                  f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}.")
+            with bench_http.gunicorn(env, workers=WORKERS) as port:
+                base = f"/g/{slug}/r/1/"
+                # Warm every worker (imports, first connections) before timing.
+                bench_http.rate(f"http://127.0.0.1:{port}/bench/trivial", {}, 1.0)
+                one = _storm(port, [base + keys[0] + "/answer"] * PEOPLE, people)
+                exact_one = _exact(app, keys[:1], PEOPLE)
+                spread_paths = [base + keys[1 + n % SPREAD] + "/answer" for n in range(PEOPLE)]
+                spread = _storm(port, spread_paths, people)
+                exact_spread = _exact(app, keys[1 : 1 + SPREAD], PEOPLE // SPREAD)
+            _line("200 answers to one occurrence", one, 150, exact_one)
+            _line(f"200 answers over {SPREAD} occurrences", spread, 300, exact_spread)
+            print(f"  load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+            app.extensions["planner_db"].engine.dispose()
+    finally:
+        name = url.rsplit("/", 1)[1]
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
