@@ -15,7 +15,8 @@ import logging
 import os
 import threading
 from collections import OrderedDict
-from typing import Protocol
+from collections.abc import Callable
+from typing import Any, Generic, Protocol, TypeVar
 
 from flask import Flask, current_app
 
@@ -25,6 +26,7 @@ EXTENSION = "planner_feed_cache"
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024
 REDIS_TTL_SECONDS = 7 * 24 * 3600
 REDIS_PREFIX = "planner:feed:"
+V = TypeVar("V")
 
 
 class FeedCache(Protocol):
@@ -33,34 +35,42 @@ class FeedCache(Protocol):
     def set(self, key: str, value: bytes) -> None: ...
 
 
-class MemoryCache:
-    """A thread-safe LRU bounded by total bytes (a few large feeds cannot eat the worker)."""
+class MemoryCache(Generic[V]):
+    """A thread-safe LRU bounded by total bytes (a few large feeds cannot eat the worker).
 
-    def __init__(self, max_bytes: int = DEFAULT_MAX_BYTES):
+    ``measure`` gives an entry's size in bytes: ``len`` for feed bytes; the page cache
+    (:mod:`planner.web.page_cache`) stores pages as pieces and measures their sum.
+    """
+
+    def __init__(
+        self, max_bytes: int = DEFAULT_MAX_BYTES, measure: Callable[[Any], int] = len
+    ) -> None:
         self.max_bytes = max_bytes
         self.size = 0
-        self._items: OrderedDict[str, bytes] = OrderedDict()
+        self._measure = measure
+        self._items: OrderedDict[str, V] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: str) -> bytes | None:
+    def get(self, key: str) -> V | None:
         with self._lock:
             value = self._items.get(key)
             if value is not None:
                 self._items.move_to_end(key)
             return value
 
-    def set(self, key: str, value: bytes) -> None:
-        if len(value) > self.max_bytes:
+    def set(self, key: str, value: V) -> None:
+        size = self._measure(value)
+        if size > self.max_bytes:
             return
         with self._lock:
             old = self._items.pop(key, None)
             if old is not None:
-                self.size -= len(old)
+                self.size -= self._measure(old)
             self._items[key] = value
-            self.size += len(value)
+            self.size += size
             while self.size > self.max_bytes:
                 _, dropped = self._items.popitem(last=False)
-                self.size -= len(dropped)
+                self.size -= self._measure(dropped)
 
     def clear(self) -> None:
         with self._lock:
@@ -100,7 +110,7 @@ def make_cache(app: Flask) -> FeedCache:
     url = redis_url(app)
     if url:
         return RedisCache(url)
-    return MemoryCache(int(app.config["FEED_CACHE_MAX_BYTES"]))
+    return MemoryCache[bytes](int(app.config["FEED_CACHE_MAX_BYTES"]))
 
 
 def feed_cache() -> FeedCache:

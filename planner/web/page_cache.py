@@ -21,8 +21,6 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-import threading
-from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -31,6 +29,7 @@ from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from planner.feeds.cache import MemoryCache
 from planner.groups.access import GroupAccess
 from planner.models import Group, Membership
 from planner.routines.occurrences import utc_now
@@ -51,45 +50,21 @@ def _size(stored: Stored) -> int:
     return sum(len(piece) for pieces in stored for piece in pieces)
 
 
-class PageCache:
-    """A thread-safe LRU of rendered pages, bounded by the bytes it holds."""
+class PageCache(MemoryCache[Stored]):
+    """The feeds' byte-bounded LRU, holding rendered pages and counting hits (tests read them)."""
 
     def __init__(self, max_bytes: int) -> None:
-        self.max_bytes = max_bytes
-        self._pages: OrderedDict[str, Stored] = OrderedDict()
-        self._size = 0
-        self._lock = threading.Lock()
+        super().__init__(max_bytes, measure=_size)
         self.hits = 0
         self.misses = 0
 
     def get(self, key: str) -> Stored | None:
-        with self._lock:
-            page = self._pages.get(key)
-            if page is None:
-                self.misses += 1
-                return None
-            self._pages.move_to_end(key)
+        page = super().get(key)
+        if page is None:
+            self.misses += 1
+        else:
             self.hits += 1
-            return page
-
-    def put(self, key: str, page: Stored) -> None:
-        size = _size(page)
-        if size > self.max_bytes:
-            return
-        with self._lock:
-            old = self._pages.pop(key, None)
-            if old is not None:
-                self._size -= _size(old)
-            self._pages[key] = page
-            self._size += size
-            while self._size > self.max_bytes:
-                _key, dropped = self._pages.popitem(last=False)
-                self._size -= _size(dropped)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._pages.clear()
-            self._size = 0
+        return page
 
 
 def cache_of(app: Any) -> PageCache:
@@ -166,7 +141,7 @@ def cached_page(parts: Iterable[Any], render: Callable[..., str], /, **context: 
             g.pop(field, None)
             if had is not None:
                 setattr(g, field, had)
-        cache.put(key, stored)
+        cache.set(key, stored)
     return Response(_fill(stored), mimetype="text/html")
 
 
