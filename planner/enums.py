@@ -57,6 +57,34 @@ class Status(StrEnum):
     WAITLISTED = "waitlisted"
 
 
+class ReminderWhen(StrEnum):
+    """When a member is reminded of a date they're going to, in their own zone."""
+
+    EVENING = "evening"  # the evening before, at the chosen hour
+    MORNING = "morning"  # the morning of, at the chosen hour
+    HOURS = "hours"  # N hours before the start
+    OFF = "off"
+
+
+class MailScope(StrEnum):
+    """How much mail a member wants from one group."""
+
+    ALL = "all"  # reminders and notices for every date not declined
+    GOING = "going"  # only dates I'm going to (or a regular of)
+    NONE = "none"  # nothing but account mail and organizers' messages to "all members"
+
+
+class NoticeKind(StrEnum):
+    """A change that people hear about, held a few quiet minutes before it is sent."""
+
+    CANCELLED = "cancelled"
+    CHANGED = "changed"
+    SERIES = "series"  # the series changed from this date on
+    ENDED = "ended"  # the series ends before this date
+    CAPACITY = "capacity"  # places lowered: someone going is now waiting
+    COMMENTS = "comments"
+
+
 def check_in(column: str, values: type[StrEnum]) -> str:
     """The SQL of a CHECK constraint that keeps ``column`` within ``values``."""
     listed = ", ".join(f"'{v.value}'" for v in values)

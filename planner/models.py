@@ -13,6 +13,7 @@ from typing import Any
 from flask_login import UserMixin
 from sqlalchemy import (
     JSON,
+    Boolean,
     CheckConstraint,
     DateTime,
     ForeignKey,
@@ -26,7 +27,16 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from planner.db import Base
-from planner.enums import Answer, OverrideStatus, Role, Visibility, check_in
+from planner.enums import (
+    Answer,
+    MailScope,
+    NoticeKind,
+    OverrideStatus,
+    ReminderWhen,
+    Role,
+    Visibility,
+    check_in,
+)
 
 
 def utcnow() -> datetime:
@@ -63,7 +73,11 @@ class User(UserMixin, Base):
 
 class Group(Base):
     __tablename__ = "groups"
-    __table_args__ = (CheckConstraint(check_in("visibility", Visibility), name="visibility"),)
+    __table_args__ = (
+        CheckConstraint(check_in("visibility", Visibility), name="visibility"),
+        CheckConstraint(check_in("default_reminder", ReminderWhen), name="default_reminder"),
+        CheckConstraint(check_in("default_scope", MailScope), name="default_scope"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(64), unique=True)
@@ -73,6 +87,10 @@ class Group(Base):
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     # Bumped on any change that alters the group's feeds: the ETag and cache key.
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # The group's mail defaults (an organizer's choice); a member's own choice wins.
+    default_reminder: Mapped[str] = mapped_column(String(16), default=ReminderWhen.EVENING)
+    default_reminder_hour: Mapped[int] = mapped_column(Integer, default=18)
+    default_scope: Mapped[str] = mapped_column(String(16), default=MailScope.GOING)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
@@ -168,6 +186,8 @@ class Routine(Base):
     max_guests: Mapped[int] = mapped_column(Integer, default=0)
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     sequence: Mapped[int] = mapped_column(Integer, default=0)
+    # Ask members who haven't answered, once, this many hours before each date; NULL: don't.
+    ask_hours_before: Mapped[int | None] = mapped_column(Integer)
     # Set when "change from here on" split this series off an earlier one.
     previous_id: Mapped[int | None] = mapped_column(
         ForeignKey("routines.id", ondelete="SET NULL")
@@ -366,4 +386,85 @@ class OutboxMessage(Base):
     sent_at: Mapped[datetime | None] = mapped_column(DateTime)
     # Where the .eml backend wrote it (no SMTP configured), for `planner outbox`.
     path: Mapped[str] = mapped_column(String(500), default="")
+    # What the mail is about ("routine_id:key" for a date), so the send-time check registered
+    # for its kind can re-ask whether it should still go (a reminder for a date since cancelled
+    # is dropped, state "dropped", not sent).
+    about: Mapped[str] = mapped_column(String(64), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class MailSettings(Base):
+    """A person's own choices for reminders, the digest and comment mail (all groups).
+
+    NULL reminder fields follow each group's default; a row exists once the person saves the
+    form, so the defaults stay the group's until someone chooses.
+    """
+
+    __tablename__ = "mail_settings"
+    __table_args__ = (
+        CheckConstraint(check_in("reminder", ReminderWhen), name="reminder"),
+        CheckConstraint("reminder_hour BETWEEN 0 AND 23", name="reminder_hour"),
+        CheckConstraint("hours_before BETWEEN 1 AND 72", name="hours_before"),
+        CheckConstraint("digest_weekday BETWEEN 0 AND 6", name="digest_weekday"),
+    )
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    reminder: Mapped[str | None] = mapped_column(String(16))
+    reminder_hour: Mapped[int | None] = mapped_column(Integer)
+    hours_before: Mapped[int | None] = mapped_column(Integer)
+    # Monday = 0; NULL: no digest (the default).
+    digest_weekday: Mapped[int | None] = mapped_column(Integer)
+    comments: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class GroupMailSettings(Base):
+    """One person's choices for one group: how much mail, and what they unsubscribed from.
+
+    ``muted`` holds the categories switched off for this group (one-click unsubscribe adds to
+    it); ``scope`` NULL follows the group's default.
+    """
+
+    __tablename__ = "group_mail_settings"
+    __table_args__ = (
+        UniqueConstraint("user_id", "group_id"),
+        CheckConstraint(check_in("scope", MailScope), name="scope"),
+        Index("ix_group_mail_settings_group", "group_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"))
+    scope: Mapped[str | None] = mapped_column(String(16))
+    muted: Mapped[list[str]] = mapped_column(JSON, default=list)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class PendingNotice(Base):
+    """A change people will hear about once it has been quiet for a few minutes.
+
+    One row per (occurrence, kind): a second edit within the quiet time moves ``due_at`` on and
+    keeps ``before`` (the state people last heard of), so five quick edits send one notice with
+    the final state beside the first. The flush job deletes the row as it queues the mails.
+    """
+
+    __tablename__ = "pending_notices"
+    __table_args__ = (
+        UniqueConstraint("routine_id", "original_start", "kind"),
+        CheckConstraint(check_in("kind", NoticeKind), name="kind"),
+        Index("ix_pending_notices_due", "due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    routine_id: Mapped[int] = mapped_column(ForeignKey("routines.id", ondelete="CASCADE"))
+    original_start: Mapped[datetime] = mapped_column(DateTime)  # naive local
+    kind: Mapped[str] = mapped_column(String(16))
+    # What people last heard: title, start, end, location (ISO strings), status.
+    before: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Kind-specific detail: the reason for a cancellation, the people now waiting, ...
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    due_at: Mapped[datetime] = mapped_column(DateTime)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

@@ -9,6 +9,9 @@ Why this shape:
 - **Commit after every message.** A worker killed mid-batch has stamped everything it sent, and
   its unsent claims expire with the lease: only the message in flight (sent, not yet stamped)
   can go out twice. That is the documented bound (docs/mail.md).
+- **Re-checked at send time.** A kind may register a check (:func:`add_check`): a reminder
+  queued at 18:00 for a date cancelled at 18:01 is dropped (state ``dropped``, the reason in
+  ``last_error``) by a worker that only gets to it later, instead of being sent.
 - **Backoff in the row.** A temporary failure sets ``due_at`` ``base * 2**(attempts-1)`` ahead
   (capped); after ``PLANNER_MAIL_MAX_ATTEMPTS`` the row is failed. A 5xx fails it at once.
 """
@@ -16,6 +19,7 @@ Why this shape:
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -32,7 +36,17 @@ from planner.models import OutboxMessage, utcnow
 
 log = logging.getLogger(__name__)
 
-QUEUED, SENT, FAILED = "queued", "sent", "failed"
+QUEUED, SENT, FAILED, DROPPED = "queued", "sent", "failed", "dropped"
+
+#: A send-time check: the reason this row should no longer go (``None``: send it). It runs in
+#: the worker, with the worker's session, just before the message is built.
+Check = Callable[[Session, OutboxMessage, datetime], "str | None"]
+
+
+def add_check(app: Flask, kind: str, check: Check) -> None:
+    """Re-ask ``check`` before sending any row of ``kind`` (registered by the room that queues
+    that kind, so ``mail`` never imports it)."""
+    app.extensions.setdefault("planner_mail_checks", {})[kind] = check
 
 
 @dataclass
@@ -40,10 +54,11 @@ class Report:
     sent: int = 0
     retried: int = 0
     failed: int = 0
+    dropped: int = 0
 
     @property
     def handled(self) -> int:
-        return self.sent + self.retried + self.failed
+        return self.sent + self.retried + self.failed + self.dropped
 
 
 def clock(app: Flask) -> datetime:
@@ -177,6 +192,14 @@ def _deliver_one(
     app: Flask, session: Session, backend: Backend, row: OutboxMessage, now: datetime
 ) -> tuple[str, str | None]:
     """Send one row; returns the outcome and, when the server is unreachable, the error."""
+    check: Check | None = app.extensions.get("planner_mail_checks", {}).get(row.kind)
+    if check is not None:
+        reason = check(session, row, now)
+        session.commit()  # the check's reads end their transaction before the send
+        if reason:
+            log.info("mail %s (%s) to %s dropped: %s", row.id, row.kind, row.recipient, reason)
+            _finish(session, row.id, state=DROPPED, last_error=reason)
+            return "dropped", None
     message = build(
         row,
         app.config["MAIL_FROM"],

@@ -48,6 +48,8 @@ class Draft:
     user_id: int | None = None
     headers: dict[str, str] = field(default_factory=dict)
     due_at: datetime | None = None
+    #: What the mail is about ("routine_id:key"), for the send-time check of its kind.
+    about: str = ""
 
 
 def check_header_text(value: str, what: str) -> str:
@@ -111,6 +113,7 @@ def queue(session: Session, draft: Draft) -> None:
         attempts=0,
         last_error="",
         path="",
+        about=draft.about[:64],
         created_at=now,
     )
     dialect = session.get_bind().dialect.name
