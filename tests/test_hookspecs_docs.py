@@ -40,7 +40,7 @@ def defined_test_names() -> set[str]:
 
 def test_every_hookspec_is_collected():
     assert "register_activity_types" in HOOKS and "rsvp_changed" in HOOKS
-    assert len(HOOKS) == 12
+    assert len(HOOKS) == 13
 
 
 @pytest.mark.parametrize("hook", HOOKS)

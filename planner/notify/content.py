@@ -2,10 +2,24 @@
 
 from __future__ import annotations
 
-from planner.plugins.activity import ActivityContext
+from flask import current_app
+
+from planner.joining.attendance import Attendance
+from planner.models import Routine, User
+from planner.scheduling.recurrence import Occurrence
 
 
-def type_lines(ctx: ActivityContext, kind: str) -> list[str]:
+def type_lines(
+    kind: str,
+    occurrence: Occurrence,
+    routine: Routine,
+    recipient: User | None,
+    attendance: Attendance | None,
+) -> list[str]:
     """Plain-text lines the routine's activity type adds to mail of ``kind`` ("reminder",
     "ask", "notice", ...), isolated so that a failing plugin costs its lines, not the mail."""
-    return []
+    plugins = current_app.extensions.get("planner")
+    if plugins is None:
+        return []
+    lines: list[str] = plugins.mail_lines(kind, occurrence, routine, recipient, attendance)
+    return lines

@@ -166,6 +166,12 @@ class ActivityType:
         """A section for the occurrence page of a routine of this type, or ``None``."""
         return None
 
+    def mail_lines(self, ctx: ActivityContext, kind: str) -> list[str]:
+        """Plain-text lines this type adds to a mail about one date: ``kind`` is ``reminder``,
+        ``ask``, ``digest`` or ``notice``. Meals name who hosts and what is still missing;
+        sports count the players still needed. ``ctx.viewer`` is the recipient."""
+        return []
+
     def clean(self, details: dict[str, Any] | None) -> dict[str, Any]:
         """Details as the plugin's code may rely on: every form field present (defaults for
         missing ones, wrong types coerced or ``None``), plus the plugin's ``state_keys``.

@@ -168,6 +168,23 @@ def mail_queued(draft: Any) -> None:
     """
 
 
+@hookspec
+def notification_queued(draft: Any, category: str, user_id: int, group_id: int) -> None:
+    """A reminder, notice, digest or organizer's message is about to be queued for one person.
+
+    Called after the person's preferences allowed it and before ``mail_queued``, inside the
+    transaction that causes it (the minute scan, a cancelled date). A plugin may observe it (the
+    webhook example posts a ``notification_queued`` event) or edit the draft.
+
+    :param draft: the :class:`planner.api.MailDraft` (``kind`` says which: ``reminder``,
+        ``ask``, ``digest``, ``notice-cancelled``, ``message``, ...).
+    :param category: the preference category (``reminder``, ``ask``, ``digest``, ``notice``,
+        ``comments``, ``message``): what the person could unsubscribe from.
+    :param user_id: the recipient's id.
+    :param group_id: the group the mail is about.
+    """
+
+
 @hookspec(firstresult=True)
 def deliver_mail(message: Any, kind: str, recipient: str) -> bool | None:
     """A worker is about to deliver ``message`` (an :class:`email.message.EmailMessage`).

@@ -133,6 +133,23 @@ class Plugins:
         results = self.call_safely("occurrence_panels", routine=routine, **seen)
         return [Markup(html) for html in [own, *results] if html]
 
+    def mail_lines(
+        self,
+        kind: str,
+        occurrence: Occurrence,
+        routine: Routine,
+        recipient: User | None,
+        attendance: Attendance | None,
+    ) -> list[str]:
+        """The routine's own type's lines for a mail of ``kind``; [] when it adds none or
+        fails (a broken plugin costs its lines, never the mail)."""
+        if not self._overrides(routine, "mail_lines"):
+            return []
+        ctx = self._context(routine, occurrence=occurrence, attendance=attendance,
+                            viewer=recipient)
+        found = self._own_type(routine, "mail_lines", ctx, kind)
+        return [str(line) for line in found or () if line]
+
     def decorate_event(
         self,
         event: Event,

@@ -1,0 +1,105 @@
+"""The one way reminders, notices, digests and messages are queued.
+
+Every such mail goes to one person about one group, in one category, so it gets the same
+things wherever it comes from: the preferences check, ``List-Id``, one-click
+``List-Unsubscribe`` for that category and group, the footer link to the preferences, the
+occurrence's thread headers, the ``notification_queued`` hook, and the outbox's dedupe key
+(sent at most once). Senders only say what is in the mail.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from flask import current_app
+from sqlalchemy.orm import Session
+
+from planner.mail.outbox import Draft, queue
+from planner.mail.render import render
+from planner.notify import threads, unsubscribe
+from planner.notify.preferences import CATEGORIES, CATEGORY_NAMES
+
+
+@dataclass(frozen=True)
+class Recipient:
+    user_id: int
+    email: str
+    name: str
+    timezone: str
+
+
+@dataclass
+class Notification:
+    """One mail to one person about one group; ``context`` fills ``mail/<template>``."""
+
+    category: str  # one of preferences.CATEGORIES
+    kind: str  # the outbox kind: "reminder", "ask", "notice-changed", "digest", ...
+    recipient: Recipient
+    group_id: int
+    group_name: str
+    group_slug: str
+    subject: str
+    template: str
+    dedupe_key: str
+    context: dict[str, Any] = field(default_factory=dict)
+    #: (routine_id, original_start) of the date it is about: threads the mail and lets the
+    #: send-time check of its kind re-ask whether it should still go.
+    occurrence: tuple[int, datetime] | None = None
+    due_at: datetime | None = None
+
+
+def list_id(group_name: str, group_slug: str) -> str:
+    domain = current_app.config["FEED_UID_DOMAIN"]
+    return f"{group_name} <{group_slug}.{domain}>"
+
+
+def queue_notification(session: Session, note: Notification) -> Draft:
+    """Render and queue ``note`` in the caller's transaction; returns the draft as queued.
+
+    The caller has already asked :func:`planner.notify.preferences.may_send` (or
+    :meth:`Choice.wants` for many people at once): this never decides who gets mail.
+    """
+    if note.category not in CATEGORIES:
+        raise ValueError(f"unknown mail category {note.category!r}")
+    person = note.recipient
+    links = {
+        "unsubscribe_url": unsubscribe.link(
+            user_id=person.user_id, group_id=note.group_id, category=note.category
+        ),
+        "preferences_url": unsubscribe.preferences_link(),
+        "category_name": CATEGORY_NAMES[note.category],
+    }
+    text, html = render(
+        note.template, name=person.name, group=note.group_name, **links, **note.context
+    )
+    headers = {"List-Id": list_id(note.group_name, note.group_slug)}
+    headers.update(
+        unsubscribe.headers(user_id=person.user_id, group_id=note.group_id,
+                            category=note.category)
+    )
+    about = ""
+    if note.occurrence is not None:
+        routine_id, original_start = note.occurrence
+        headers.update(threads.headers(routine_id, original_start))
+        about = threads.about(routine_id, original_start)
+    draft = Draft(
+        kind=note.kind,
+        recipient=person.email,
+        user_id=person.user_id,
+        subject=note.subject,
+        body_text=text,
+        body_html=html,
+        dedupe_key=note.dedupe_key,
+        headers=headers,
+        due_at=note.due_at,
+        about=about,
+    )
+    plugins = current_app.extensions.get("planner")
+    if plugins is not None:
+        plugins.hook.notification_queued(
+            draft=draft, category=note.category, user_id=person.user_id, group_id=note.group_id
+        )
+    queue(session, draft)
+    return draft
