@@ -23,7 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from planner.enums import MailScope, ReminderWhen
-from planner.models import Group, GroupMailSettings, MailSettings, utcnow
+from planner.models import Group, GroupMailSettings, MailSettings, Membership, utcnow
 from planner.scheduling.zones import RecurrenceError, localize, to_local_naive
 
 #: reminder: the day-before (or morning-of, or N hours before) reminder of a date you're going to;
@@ -210,6 +210,38 @@ def save_group_choice(
     row.scope = scope
     row.muted = sorted({c for c in muted if c in CATEGORIES})
     row.updated_at = utcnow()
+
+
+@dataclass(frozen=True)
+class GroupRow:
+    """One of the person's groups as the mail page lists it."""
+
+    group: Group
+    scope: str | None  # their own choice; None: the group's default
+    muted: frozenset[str]
+
+
+def group_rows(session: Session, user_id: int) -> list[GroupRow]:
+    """The person's groups with their choices, by name (two statements)."""
+    groups = list(
+        session.scalars(
+            select(Group)
+            .join(Membership, Membership.group_id == Group.id)
+            .where(Membership.user_id == user_id)
+            .order_by(Group.name)
+        )
+    )
+    here = {
+        s.group_id: s
+        for s in session.scalars(
+            select(GroupMailSettings).where(GroupMailSettings.user_id == user_id)
+        )
+    }
+    return [
+        GroupRow(group=g, scope=here[g.id].scope if g.id in here else None,
+                 muted=frozenset(here[g.id].muted or ()) if g.id in here else frozenset())
+        for g in groups
+    ]
 
 
 def own_settings(session: Session, user_id: int) -> MailSettings:

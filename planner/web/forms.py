@@ -328,3 +328,94 @@ class InviteForm(FlaskForm):
         ],
         description="Leave empty for any number of people.",
     )
+
+
+# -- mail preferences (planner.notify.preferences) --------------------------------------------
+
+WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+HOUR_CHOICES = [SelectChoice(str(h), f"{h:02d}:00") for h in range(24)]
+
+
+def _options(*pairs: tuple[str, str]) -> list[SelectChoice]:
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+class MailSettingsForm(FlaskForm):
+    """A person's own reminder, digest and comment choices (all groups)."""
+
+    reminder = SelectField(
+        "Remind me of dates I'm going to",
+        choices=_options(
+            ("", "As each group suggests"),
+            ("evening", "The evening before"),
+            ("morning", "The morning of"),
+            ("hours", "A few hours before"),
+            ("off", "Never"),
+        ),
+        default="",
+    )
+    reminder_hour = SelectField("At", choices=[SelectChoice("", "The group's hour"), *HOUR_CHOICES],
+                                default="")
+    hours_before = IntegerField(
+        "Hours before",
+        default=3,
+        validators=[Optional(), NumberRange(min=1, max=72, message="Choose 1 to 72 hours.")],
+    )
+    digest = SelectField(
+        "Weekly digest",
+        choices=[SelectChoice("", "Off"),
+                 *[SelectChoice(str(i), f"On {name}s") for i, name in enumerate(WEEKDAY_NAMES)]],
+        default="",
+    )
+    comments = BooleanField("Mail me new comments on dates I'm going to (at most one an hour)")
+
+
+class GroupMailForm(FlaskForm):
+    """How much mail one person wants from one group."""
+
+    scope = SelectField(
+        "Mail from this group",
+        choices=_options(
+            ("", "As the group suggests"),
+            ("all", "Everything"),
+            ("going", "Only dates I'm going to"),
+            ("none", "Nothing"),
+        ),
+        default="",
+    )
+
+
+class GroupMailDefaultsForm(FlaskForm):
+    """An organizer's defaults for the group's members (a member's own choice wins)."""
+
+    default_reminder = SelectField(
+        "Remind members",
+        choices=_options(
+            ("evening", "The evening before"),
+            ("morning", "The morning of"),
+            ("hours", "Three hours before"),
+            ("off", "Not at all"),
+        ),
+    )
+    default_reminder_hour = SelectField("At", choices=HOUR_CHOICES)
+    default_scope = SelectField(
+        "Members get mail about",
+        choices=_options(("going", "Dates they're going to"), ("all", "Every date"),
+                         ("none", "Nothing")),
+    )
+
+
+class MessageForm(FlaskForm):
+    """An organizer's message about one date (planner.notify.messages)."""
+
+    audience = RadioField(
+        "Send to",
+        choices=[SelectChoice("going", "Everyone going"), SelectChoice("members", "All members")],
+        default="going",
+        validators=[InputRequired("Choose who the message is for.")],
+    )
+    text = TextAreaField(
+        "Message",
+        validators=[DataRequired("Write the message first."),
+                    Length(max=2000, message="Keep the message under 2000 characters.")],
+    )

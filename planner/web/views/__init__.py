@@ -9,6 +9,8 @@ from planner.web.views import (
     groups,
     home,
     invites,
+    links,
+    messages,
     reset,
     routines,
     rsvps,
@@ -30,4 +32,6 @@ BLUEPRINTS = [
     rsvps.bp,
     slots.bp,
     comments.bp,
+    links.bp,
+    messages.bp,
 ]

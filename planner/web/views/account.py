@@ -8,7 +8,17 @@ over first.
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, jsonify, redirect, render_template, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import login_required, logout_user
 from werkzeug.wrappers import Response
 
@@ -23,8 +33,17 @@ from planner.accounts.people import (
 )
 from planner.db import get_session
 from planner.joining import departures
-from planner.models import User
-from planner.web.forms import ActionForm, DeleteAccountForm, PasswordForm, ProfileForm, status
+from planner.models import MailSettings, User, utcnow
+from planner.notify import preferences
+from planner.web.forms import (
+    ActionForm,
+    DeleteAccountForm,
+    GroupMailForm,
+    MailSettingsForm,
+    PasswordForm,
+    ProfileForm,
+    status,
+)
 from planner.web.helpers import AUTH_STAMP, SESSION_TOKEN, viewer
 
 bp = Blueprint("account", __name__, url_prefix="/account")
@@ -118,3 +137,64 @@ def delete_account() -> Response | tuple[str, int]:
             return redirect(url_for("home.index"))
     code = 409 if (blocking and form.form_errors) else status(form)
     return render_template("account/delete.html", form=form, blocking=blocking), code
+
+
+@bp.route("/mail", methods=["GET", "POST"])
+@login_required
+def mail() -> Response | tuple[str, int]:
+    """Reminders, the digest and comment mail for all groups, and how much each group sends."""
+    user = _me()
+    session = get_session()
+    mine = session.get(MailSettings, user.id)
+    form = MailSettingsForm()
+    if request.method == "GET" and mine is not None:
+        form.reminder.data = mine.reminder or ""
+        form.reminder_hour.data = "" if mine.reminder_hour is None else str(mine.reminder_hour)
+        form.hours_before.data = mine.hours_before or preferences.DEFAULT_HOURS_BEFORE
+        form.digest.data = "" if mine.digest_weekday is None else str(mine.digest_weekday)
+        form.comments.data = mine.comments
+    if form.validate_on_submit():
+        saved = preferences.own_settings(session, user.id)
+        saved.reminder = form.reminder.data or None
+        saved.reminder_hour = int(form.reminder_hour.data) if form.reminder_hour.data else None
+        saved.hours_before = form.hours_before.data or None
+        saved.digest_weekday = int(form.digest.data) if form.digest.data else None
+        saved.comments = bool(form.comments.data)
+        saved.updated_at = utcnow()
+        session.commit()
+        flash("Your mail settings are saved.", "success")
+        return redirect(url_for("account.mail"))
+    groups = preferences.group_rows(session, user.id)
+    group_forms = {}
+    for row in groups:
+        group_form = GroupMailForm(prefix=f"g{row.group.id}")
+        group_form.scope.data = row.scope or ""
+        group_forms[row.group.id] = group_form
+    return render_template(
+        "account/mail.html", form=form, groups=groups, group_forms=group_forms,
+        category_names=preferences.CATEGORY_NAMES,
+    ), status(form)
+
+
+@bp.post("/mail/<slug>")
+@login_required
+def group_mail(slug: str) -> Response:
+    """One group's scope and muted categories, from its row of the mail page."""
+    user = _me()
+    session = get_session()
+    row = next((r for r in preferences.group_rows(session, user.id) if r.group.slug == slug),
+               None)
+    if row is None:
+        abort(404)
+    form = GroupMailForm(prefix=f"g{row.group.id}")
+    if not form.validate_on_submit():
+        abort(400, "Choose how much mail you want from this group.")
+    prefix = f"g{row.group.id}-on-"
+    muted = [c for c in preferences.CATEGORIES if request.form.get(prefix + c) != "on"]
+    preferences.save_group_choice(
+        session, user_id=user.id, group_id=row.group.id, scope=form.scope.data or None,
+        muted=muted,
+    )
+    session.commit()
+    flash(f"Mail from {row.group.name} is saved.", "success")
+    return redirect(url_for("account.mail") + f"#group-{row.group.id}")

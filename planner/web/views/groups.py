@@ -22,7 +22,15 @@ from planner.routines import occurrences
 from planner.routines.listing import group_routines
 from planner.routines.mine import my_groups
 from planner.web.confirm import confirm_page, confirmed
-from planner.web.forms import ActionForm, DeleteGroupForm, GroupForm, RoleForm, status, valid_slug
+from planner.web.forms import (
+    ActionForm,
+    DeleteGroupForm,
+    GroupForm,
+    GroupMailDefaultsForm,
+    RoleForm,
+    status,
+    valid_slug,
+)
 from planner.web.helpers import viewer
 from planner.web.page_cache import cached_page, member_versions, page_parts
 from planner.web.people import with_article
@@ -168,6 +176,23 @@ def edit(slug: str) -> Response | tuple[str, int]:
             flash("The group is saved.", "success")
             return redirect(url_for("groups.show", slug=group.slug))
     return render_template("groups/form.html", form=form, group=group), status(form)
+
+
+@bp.route("/g/<slug>/mail", methods=["GET", "POST"])
+def mail_defaults(slug: str) -> Response | tuple[str, int]:
+    """The reminders and mail members get unless they chose otherwise (organizers only)."""
+    group = organizer_access(slug).group
+    form = GroupMailDefaultsForm(obj=group)
+    if request.method == "GET":
+        form.default_reminder_hour.data = str(group.default_reminder_hour)
+    if form.validate_on_submit():
+        group.default_reminder = form.default_reminder.data
+        group.default_reminder_hour = int(form.default_reminder_hour.data)
+        group.default_scope = form.default_scope.data
+        get_session().commit()
+        flash("The group's mail defaults are saved. Members' own choices still win.", "success")
+        return redirect(url_for("groups.edit", slug=group.slug))
+    return render_template("groups/mail.html", form=form, group=group), status(form)
 
 
 @bp.route("/g/<slug>/delete", methods=["GET", "POST"], endpoint="delete")
