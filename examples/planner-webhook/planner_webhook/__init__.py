@@ -139,3 +139,24 @@ def occurrence_changed(routine, original_start, change):
             "change": change,
         }
     )
+
+
+@hookimpl
+def notification_queued(draft, category, user_id, group_id):
+    """A reminder, notice, digest or organizer's message was queued for one person.
+
+    Posted as it is queued (inside the transaction that queues it: a rare rollback after that
+    leaves an event for a mail that never goes, which a receiver reconciles with the outbox's
+    ``dedupe_key``). The recipient's address is not sent: the receiver gets the account id.
+    """
+    send(
+        {
+            "event": "notification_queued",
+            "kind": draft.kind,
+            "category": category,
+            "user": user_id,
+            "group": group_id,
+            "subject": draft.subject,
+            "dedupe_key": draft.dedupe_key,
+        }
+    )

@@ -129,3 +129,18 @@ def test_no_url_configured_sends_nothing(planner_app, receiver):
     assert planner_webhook.send({"event": "x"}) is None
     planner_webhook.wait()
     assert receiver.received == []
+
+
+def test_notification_queued_posts_one_event_per_recipient(club, planner_as_user, receiver):
+    owner, member, routine = club
+    page = f"/g/club/r/{routine.id}/{key(routine)}/message"
+    response = planner_as_user(owner).post(page, data={"audience": "members", "text": "Hi!"})
+    assert response.status_code == 302
+    planner_webhook.wait()
+    events = [json.loads(body) for _, body in receiver.received]
+    [event] = [e for e in events if e["event"] == "notification_queued"]
+    assert event["kind"] == "message" and event["category"] == "message"
+    assert event["user"] == member.id
+    assert event["subject"].endswith("a message from Olga")
+    assert event["dedupe_key"].startswith("message:")
+    assert member.email not in json.dumps(events)  # no addresses leave planner
