@@ -247,3 +247,32 @@ def test_hours_before_and_off():
     assert preferences.reminder_at(hours, start, "Asia/Tokyo") == start - timedelta(hours=5)
     off = preferences.Choice(reminder="off", hours_before=5, **base)
     assert preferences.reminder_at(off, start, "UTC") is None
+
+
+def test_the_routine_form_turns_the_answer_nudge_on_and_off(app, as_user, db, supper):
+    from planner.models import Routine
+
+    owner, _, group, routine = supper
+    browser = as_user(owner)
+    edit = f"/g/{group.slug}/r/{routine.id}/edit"
+    html = browser.get(edit).get_data(as_text=True)
+    assert "Ask those who haven&#39;t answered" in html
+    form = {
+        "activity": "gathering", "shown_activity": "gathering", "save": "Save",
+        "title": "Thursday supper", "timezone": "Europe/Berlin",
+        "start_date": routine.start.date().isoformat(), "start_time": "19:00",
+        "duration": "120", "max_guests": "0", "repeat": "weekly", "interval": "1",
+        "weekdays": ["MO", "TU", "WE", "TH", "FR", "SA", "SU"][routine.start.weekday()],
+        "ends": "never", "ask_hours_before": "48",
+    }
+    response = browser.post(edit, data=form)
+    assert response.status_code in (302, 303), response.get_data(as_text=True)[:2000]
+    db.expire_all()
+    assert db.get(Routine, routine.id).ask_hours_before == 48
+    shown = browser.get(edit).get_data(as_text=True)
+    assert re.search(r'<option (selected value="48"|value="48" selected)', shown)
+    browser.post(edit, data={**form, "ask_hours_before": ""})
+    db.expire_all()
+    assert db.get(Routine, routine.id).ask_hours_before is None
+    bad = browser.post(edit, data={**form, "ask_hours_before": "5"})
+    assert bad.status_code == 422 and "Not a valid choice" in bad.get_data(as_text=True)

@@ -45,6 +45,7 @@ class RoutineValues:
     activity_key: str
     activity: ActivityType
     details: dict[str, Any] | None = None
+    ask_hours_before: int | None = None  # the answer nudge (planner.notify); None: off
 
 
 def new_version(session: Session, routine: Routine, override: Override | None = None) -> None:
@@ -82,6 +83,7 @@ def _apply(routine: Routine, values: RoutineValues) -> None:
     routine.rrule = values.rrule
     routine.capacity = values.capacity
     routine.max_guests = values.max_guests
+    routine.ask_hours_before = values.ask_hours_before
     if values.activity.is_generic:
         return  # the plugin is gone: keep its key and details untouched
     if values.details is not None:

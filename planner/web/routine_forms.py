@@ -16,6 +16,7 @@ from wtforms import (
     DateField,
     IntegerField,
     RadioField,
+    SelectChoice,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -154,6 +155,19 @@ class RoutineForm(FlaskForm):
             InputRequired("Say how many guests a person may bring (0 for none)."),
             NumberRange(min=0, max=20, message="Choose 0 to 20 guests."),
         ],
+    )
+
+    ask_hours_before = SelectField(
+        "Ask those who haven't answered",
+        choices=[
+            SelectChoice("", "Don't ask"),
+            SelectChoice("24", "1 day before"),
+            SelectChoice("48", "2 days before"),
+            SelectChoice("72", "3 days before"),
+            SelectChoice("168", "A week before"),
+        ],
+        default="",
+        description="One mail per date, with buttons to answer; never repeated.",
     )
 
     # -- the schedule, in words

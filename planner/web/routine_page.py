@@ -210,6 +210,7 @@ def _fill_initial(
             duration=120,
             capacity=None,
             max_guests=0,
+            ask_hours_before=None,
             rrule=f"FREQ=WEEKLY;BYDAY={recurrence.WEEKDAYS[start.weekday()]}",
         )
     else:
@@ -223,6 +224,7 @@ def _fill_initial(
             duration=routine.duration_minutes,
             capacity=routine.capacity,
             max_guests=routine.max_guests,
+            ask_hours_before=routine.ask_hours_before,
             rrule=routine.rrule,
         )
     values.update(initial)
@@ -236,6 +238,8 @@ def _fill_initial(
     form.duration.data = values["duration"]
     form.capacity.data = values["capacity"]
     form.max_guests.data = values["max_guests"]
+    ask = values.get("ask_hours_before")
+    form.ask_hours_before.data = "" if ask is None else str(ask)
     form.fill_schedule(values["rrule"], values["start"])
 
 
@@ -268,6 +272,7 @@ def values_of(page: FormPage) -> RoutineValues:
         rrule=page.rule,
         capacity=form.capacity.data,
         max_guests=form.max_guests.data,
+        ask_hours_before=int(form.ask_hours_before.data) if form.ask_hours_before.data else None,
         activity_key=page.activity_key,
         activity=page.activity,
         details=page.details.data if page.details is not None else None,

@@ -161,7 +161,7 @@ def test_a_simple_weekly_routine_form_fits_two_phone_screens(live_server, person
         slug = create_group(page, live_server.url("/groups/new"), f"Form {script}")
         page.goto(live_server.url(f"/g/{slug}/routines/new"))
         assert page.viewport_size == PHONE
-        for folded in ("Places and guests", "When it ends", "Every other week, month…"):
+        for folded in ("Places, guests and answers", "When it ends", "Every other week, month…"):
             assert page.locator("details.more", has_text=folded).get_attribute("open") is None
         expect(page.get_by_label("Repeat rule", exact=False)).to_be_hidden()
         height = _form_height(page)
