@@ -33,6 +33,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from flask import Flask
 
     from planner import config, db
+    from planner.notify import belonging_jobs
     from planner.notify import jobs as notify_jobs
     from planner.plugins import manager as plugins
     from planner.web import converters, errors, headers, templating
@@ -70,6 +71,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     templating.init_app(app)
     notify_jobs.init_app(app)
+    belonging_jobs.init_app(app)
     proxies = int(app.config["TRUSTED_PROXIES"])
     if proxies:
         from werkzeug.middleware.proxy_fix import ProxyFix

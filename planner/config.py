@@ -70,6 +70,7 @@ DEFAULTS: dict[str, Any] = {
     "RESET_RATE_LIMIT": "5 per hour",  # "Forgot your password?" requests per client address
     "INVITE_MAIL_RATE_LIMIT": "200 per day",  # invite mails per group
     "MESSAGE_RATE_LIMIT": "5 per hour;20 per day",  # organizers' messages per sender
+    "HISTORY_MONTHS": 12,  # who came and good things older than this are deleted
 }
 
 SECRET_FILE = "secret_key"

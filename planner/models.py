@@ -7,7 +7,7 @@ occurrence keeps them.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from flask_login import UserMixin
@@ -15,6 +15,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     CheckConstraint,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -64,7 +65,8 @@ class User(UserMixin, Base):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     memberships: Mapped[list[Membership]] = relationship(
-        back_populates="user", cascade="all, delete-orphan", passive_deletes=True
+        back_populates="user", cascade="all, delete-orphan", passive_deletes=True,
+        foreign_keys="Membership.user_id",
     )
 
     def __repr__(self) -> str:
@@ -91,6 +93,8 @@ class Group(Base):
     default_reminder: Mapped[str] = mapped_column(String(16), default=ReminderWhen.EVENING)
     default_reminder_hour: Mapped[int] = mapped_column(Integer, default=18)
     default_scope: Mapped[str] = mapped_column(String(16), default=MailScope.GOING)
+    # Kind check-ins (planner/belonging/checkins.py): an organizer may switch them off.
+    checkins_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
@@ -127,10 +131,16 @@ class Membership(Base):
     group_id: Mapped[int] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     role: Mapped[str] = mapped_column(String(16), default=Role.MEMBER)
+    # Belonging (planner/belonging): who this member would like to hear from when they have
+    # been away, whether they may be checked on at all, and whether fellow members see them in
+    # shared history ("You've shared 8 suppers with Sam").
+    buddy_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    checkins: Mapped[bool] = mapped_column(Boolean, default=True)
+    hide_history: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     group: Mapped[Group] = relationship(back_populates="memberships")
-    user: Mapped[User] = relationship(back_populates="memberships")
+    user: Mapped[User] = relationship(back_populates="memberships", foreign_keys=[user_id])
 
     @property
     def can_organize(self) -> bool:
@@ -467,4 +477,87 @@ class PendingNotice(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     due_at: Mapped[datetime] = mapped_column(DateTime)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Presence(Base):
+    """Whether one member was there on one past date ("Were you there?"), said by themselves or
+    confirmed for everyone by the host or an organizer (``confirmed_by_id``).
+
+    Members see only the count ("12 came"); who did not come is for organizers. Rows older than
+    ``PLANNER_HISTORY_MONTHS`` are deleted by a periodic job, so the history can never become a
+    record to judge someone by.
+    """
+
+    __tablename__ = "presences"
+    __table_args__ = (
+        UniqueConstraint("routine_id", "original_start", "user_id"),
+        Index("ix_presences_user", "user_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    routine_id: Mapped[int] = mapped_column(ForeignKey("routines.id", ondelete="CASCADE"))
+    original_start: Mapped[datetime] = mapped_column(DateTime)  # naive local: the key
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    came: Mapped[bool] = mapped_column(Boolean)
+    confirmed_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class GoodThing(Base):
+    """One short "good thing" about a past date, by someone who came (up to 280 characters)."""
+
+    __tablename__ = "good_things"
+    __table_args__ = (Index("ix_good_things_occurrence", "routine_id", "original_start"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    routine_id: Mapped[int] = mapped_column(ForeignKey("routines.id", ondelete="CASCADE"))
+    original_start: Mapped[datetime] = mapped_column(DateTime)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    body: Mapped[str] = mapped_column(String(280))
+    hidden_at: Mapped[datetime | None] = mapped_column(DateTime)  # an organizer hid it
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    user: Mapped[User] = relationship()
+
+
+class PlannedBreak(Base):
+    """"Summer break 20 Jul - 31 Aug": a routine's dates in those days are off, together.
+
+    The dates are cancelled overrides whose note names the break (one notice for all of them),
+    and they do not break the routine's rhythm. Undoing the break restores them.
+    """
+
+    __tablename__ = "planned_breaks"
+    __table_args__ = (
+        CheckConstraint("first_day <= last_day", name="days"),
+        Index("ix_planned_breaks_routine", "routine_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    routine_id: Mapped[int] = mapped_column(ForeignKey("routines.id", ondelete="CASCADE"))
+    label: Mapped[str] = mapped_column(String(80))
+    first_day: Mapped[date] = mapped_column(Date)
+    last_day: Mapped[date] = mapped_column(Date)
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class CheckinPrompt(Base):
+    """A private "maybe drop Sam a line?" sent to one person about one absent member: kept so
+    that at most one goes per absent member and group every four weeks."""
+
+    __tablename__ = "checkin_prompts"
+    __table_args__ = (Index("ix_checkin_prompts_absent", "group_id", "absent_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"))
+    absent_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    recipient_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    routine_id: Mapped[int | None] = mapped_column(ForeignKey("routines.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

@@ -17,12 +17,19 @@ from sqlalchemy import Column, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from planner.models import (
+    CheckinPrompt,
     Claim,
     Comment,
+    GoodThing,
     Group,
+    GroupMailSettings,
     Invite,
+    MailSettings,
     Membership,
     OutboxMessage,
+    PendingNotice,
+    PlannedBreak,
+    Presence,
     Regular,
     Routine,
     Rsvp,
@@ -43,6 +50,24 @@ SECTIONS: dict[str, InstrumentedAttribute[Any]] = {
     "routines_created": Routine.created_by_id,
     "invites_created": Invite.created_by_id,
     "mails": OutboxMessage.user_id,
+    "mail_settings": MailSettings.user_id,
+    "group_mail_settings": GroupMailSettings.user_id,
+    "changes_being_told": PendingNotice.actor_id,
+    "attendance": Presence.user_id,
+    "attendance_confirmed_for_others": Presence.confirmed_by_id,
+    "good_things": GoodThing.user_id,
+    "breaks_planned": PlannedBreak.created_by_id,
+    "chosen_as_buddy": Membership.buddy_id,
+    "checkin_prompts_received": CheckinPrompt.recipient_id,
+    "checked_on": CheckinPrompt.absent_id,
+}
+#: Per section, columns that would name someone else: whom a buddy choice or a prompt was
+#: about belongs to that person, not to the one downloading.
+SECTION_SKIP: dict[str, frozenset[str]] = {
+    "chosen_as_buddy": frozenset({"user_id", "role", "checkins", "hide_history"}),
+    "checkin_prompts_received": frozenset(),
+    "checked_on": frozenset({"recipient_id"}),
+    "attendance_confirmed_for_others": frozenset({"user_id"}),
 }
 #: Columns of the outbox left out: bodies and headers hold one-time links (a reset, a
 #: confirmation), and the dedupe key and lease are bookkeeping.
@@ -70,8 +95,11 @@ def my_data(db: Session, user: User) -> dict[str, Any]:
     for name, column in SECTIONS.items():
         model = column.class_
         rows = []
-        for obj in db.scalars(select(model).where(column == user.id).order_by(model.id)):
-            row = _row(obj, MAIL_SKIP if isinstance(obj, OutboxMessage) else frozenset())
+        order = getattr(model, "id", column)
+        for obj in db.scalars(select(model).where(column == user.id).order_by(order)):
+            skip = MAIL_SKIP if isinstance(obj, OutboxMessage) else SECTION_SKIP.get(
+                name, frozenset())
+            row = _row(obj, skip)
             routine_id = getattr(obj, "routine_id", None)
             group_id = getattr(obj, "group_id", None)
             if isinstance(obj, Claim):

@@ -17,6 +17,7 @@ from flask import request
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
+    DateField,
     EmailField,
     IntegerField,
     PasswordField,
@@ -418,4 +419,35 @@ class MessageForm(FlaskForm):
         "Message",
         validators=[DataRequired("Write the message first."),
                     Length(max=2000, message="Keep the message under 2000 characters.")],
+    )
+
+
+# -- belonging (planner.belonging) -------------------------------------------------------------
+
+
+class GoodThingForm(FlaskForm):
+    body = StringField(
+        "A good thing from this date",
+        validators=[DataRequired("Write the good thing first."),
+                    Length(max=280, message="Keep it under 280 characters.")],
+    )
+
+
+class BreakForm(FlaskForm):
+    label = StringField(
+        "Name", default="Summer break",
+        validators=[DataRequired("Give the break a name, like “Summer break”."),
+                    Length(max=80, message="Keep the name under 80 characters.")],
+    )
+    first_day = DateField("First day off",
+                          validators=[InputRequired("Choose the break's first day.")])
+    last_day = DateField("Last day off",
+                         validators=[InputRequired("Choose the break's last day.")])
+
+
+class CheckinMessageForm(FlaskForm):
+    text = TextAreaField(
+        "Your message",
+        validators=[DataRequired("Write the message first."),
+                    Length(max=1000, message="Keep the message under 1000 characters.")],
     )

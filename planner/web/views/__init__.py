@@ -3,6 +3,7 @@
 from planner.web.views import (
     account,
     auth,
+    belonging,
     comments,
     events,
     feeds,
@@ -34,4 +35,5 @@ BLUEPRINTS = [
     comments.bp,
     links.bp,
     messages.bp,
+    belonging.bp,
 ]

@@ -30,6 +30,7 @@ from planner.routines.overrides import (
 from planner.routines.saving import split_rules, split_series
 from planner.scheduling import recurrence
 from planner.scheduling.series import clash
+from planner.web.belonging_page import occurrence_extras
 from planner.web.confirm import confirm_page, confirmed
 from planner.web.forms import ActionForm
 from planner.web.helpers import occurrence_url, organizer_occurrence, viewer
@@ -76,6 +77,9 @@ def _render_show(access: GroupAccess, routine_id: int, key: str, **marks: object
         "location": occurrence.location or routine.location,
         "is_first": occurrence.original_start == routine.start,
     }
+    page["belonging"] = occurrence_extras(
+        session, access, routine, occurrence, person, context.get("attendance")
+    )
     return render_template("events/show.html", **{**context, **page}, **marks)
 
 

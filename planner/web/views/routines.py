@@ -19,6 +19,7 @@ from planner.routines.occurrences import group_upcoming, load_routine, routine_o
 from planner.routines.saving import delete_routine, end_series, save_routine
 from planner.scheduling import recurrence
 from planner.scheduling import rules as schedule
+from planner.web.belonging_page import routine_extras
 from planner.web.confirm import confirm_page, confirmed
 from planner.web.forms import ActionForm
 from planner.web.helpers import organizer_routine, viewer
@@ -144,6 +145,7 @@ def _render_show(access: GroupAccess, routine_id: int, **marks: object) -> str:
     end_form.last_date.data = first.date()
     return render_template(
         "routines/show.html",
+        belonging=routine_extras(session, access, routine),
         group=access.group,
         access=access,
         routine=routine,
