@@ -9,6 +9,7 @@ Ann is going, Ben (in New York) says maybe, Cem declined, Dee is a regular, Eve 
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -484,3 +485,51 @@ def test_an_organizer_who_is_going_is_not_told_of_their_own_change(
     clock.advance(minutes=5)
     mail = by_recipient(deliver(app, smtp))
     assert world.email("Olga") in mail and world.email("Ann") not in mail
+
+
+def test_editing_the_whole_routine_tells_regulars_and_those_going_once(
+    app, db, world, smtp, clock, answer
+):
+    answer(world.people["Eve"], world.routine, "going", when=world.routine.start
+           + timedelta(weeks=3))
+    path = f"/g/{world.group.slug}/r/{world.routine.id}/edit"
+    post(world, "Olga", path, routine_form(world.routine.start, location="Garden"))
+    clock.advance(minutes=1)
+    post(world, "Olga", path, routine_form(world.routine.start + timedelta(hours=1),
+                                           location="Community hall"))
+    clock.advance(minutes=5)
+    mail = by_recipient(deliver(app, smtp))
+    assert set(mail) == {world.email(n) for n in ("Ann", "Ben", "Dee", "Eve")}
+    body = text(mail[world.email("Dee")])
+    assert re.search(r"From then: .*20:00.*Community hall", body), body
+    assert re.search(r"Until then: .*19:00.*Kitchen", body), body  # the first state, not Garden
+    assert "Garden" not in body
+
+
+def test_two_workers_flushing_at_once_send_each_notice_once(app, db, world, smtp, clock):
+    for weeks in range(4):
+        post(world, "Olga", world.path(weeks) + "/cancel", {"reason": "Away", "confirm": "yes"})
+    clock.advance(minutes=5)
+    results: list[int] = []
+    errors: list[BaseException] = []
+    start = threading.Barrier(2)
+
+    def worker() -> None:
+        try:
+            with app.app_context():
+                start.wait()
+                results.append(notices.flush(app))
+        except BaseException as exc:  # reported below, not swallowed by the thread
+            errors.append(exc)
+
+    threads_ = [threading.Thread(target=worker) for _ in range(2)]
+    for t in threads_:
+        t.start()
+    for t in threads_:
+        t.join(60)
+    assert errors == []
+    # The first date: Ann, Ben and Dee; the later three: Dee, the regular, alone.
+    assert sum(results) == 3 + 3
+    delivery.deliver_due(app)
+    assert len(smtp.inbox.messages) == 6
+    assert pending(db) == 0

@@ -30,6 +30,9 @@ from planner.scheduling import recurrence
 from planner.scheduling.series import series_of
 from planner.scheduling.zones import to_local_naive
 
+#: The key of notices about a whole routine rather than one date (it ended; it was edited):
+#: the routine's own start moves with an edit, so it cannot key a run of them.
+WHOLE_SERIES = datetime(2000, 1, 1)
 #: New comments on a date are gathered this long from the first one: one mail an hour at most.
 COMMENT_BATCH = timedelta(minutes=60)
 #: The kinds about one date's own time, place and status: they share the ``before`` people
@@ -169,15 +172,31 @@ def series_changed(
     )
 
 
+def series_edited(
+    session: Session, routine: Routine, before: dict[str, str], *, actor_id: int | None
+) -> None:
+    """Inside a whole-routine edit's transaction (``save_routine``'s ``settled`` callback):
+    ``before`` is :func:`series_state` taken before the form was applied. Keyed by the
+    routine (:data:`WHOLE_SERIES`), so a run of edits is one notice against the first state."""
+    waiting = _pending(session, routine.id, WHOLE_SERIES, [NoticeKind.SERIES.value])
+    if waiting:
+        before = waiting[0].before
+    _upsert(
+        session, routine_id=routine.id, original_start=WHOLE_SERIES, kind=NoticeKind.SERIES,
+        before=before, detail={"edit": True}, actor_id=actor_id,
+        due_at=clock(current_app) + quiet(),
+    )
+
+
 def series_ended(
     session: Session, routine: Routine, last_date: date, *, actor_id: int | None
 ) -> None:
     """Call before the series is made to end on ``last_date``. One row per routine (keyed by
-    its first start): ending it on another date within the quiet time tells the last one."""
-    waiting = _pending(session, routine.id, routine.start, [NoticeKind.ENDED.value])
+    :data:`WHOLE_SERIES`): ending it on another date within the quiet time tells the last one."""
+    waiting = _pending(session, routine.id, WHOLE_SERIES, [NoticeKind.ENDED.value])
     before = waiting[0].before if waiting else series_state(routine)
     _upsert(
-        session, routine_id=routine.id, original_start=routine.start, kind=NoticeKind.ENDED,
+        session, routine_id=routine.id, original_start=WHOLE_SERIES, kind=NoticeKind.ENDED,
         before=before, detail={"last": last_date.isoformat()}, actor_id=actor_id,
         due_at=clock(current_app) + quiet(),
     )

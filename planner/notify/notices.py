@@ -23,7 +23,7 @@ from flask import Flask
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from planner.db import database
+from planner.db import database, immediate
 from planner.enums import NoticeKind
 from planner.joining.attendance import GOING, MAYBE, Attendance, attendance_for
 from planner.mail.delivery import clock
@@ -81,10 +81,11 @@ def flush(app: Flask) -> int:
         queued = 0
         for row_id in ids:
             try:
-                queued += flush_one(session, row_id, now)
-                session.commit()
+                # On SQLite the write lock up front: a read that later upgrades to a write
+                # fails at once when another worker flushes too (see planner.db).
+                with immediate(session):
+                    queued += flush_one(session, row_id, now)
             except Exception:  # one broken row must not hold up the others
-                session.rollback()
                 log.exception("notice %s could not be sent; it stays pending", row_id)
         return queued
     finally:
@@ -400,19 +401,35 @@ def describe(state: dict[str, str]) -> str:
 def _series_notice(
     session: Session, due: Due, routine: Routine, group: Group, now: datetime
 ) -> int:
-    successor = session.scalar(
-        select(Routine).where(Routine.previous_id == routine.id).order_by(Routine.id.desc())
-    )
-    if successor is None:
-        return 0
+    local_now = localize(now, "UTC").astimezone(load_zone(routine.timezone)).replace(tzinfo=None)
+    if due.detail.get("edit"):  # the whole routine was edited: it changes from the next date
+        successor: Routine | None = routine
+        routines = [routine.id]
+        since = local_now
+        try:
+            coming = recurrence.next_occurrences(
+                series_of(routine), localize(now, "UTC"), 1)
+        except RecurrenceError:
+            coming = []
+        if not coming:
+            return 0
+        first = coming[0].original_start
+    else:  # changed from a date on: a new routine continues the old one
+        successor = session.scalar(
+            select(Routine).where(Routine.previous_id == routine.id).order_by(Routine.id.desc())
+        )
+        if successor is None:
+            return 0
+        routines = [routine.id, successor.id]
+        since = due.original_start
+        first = successor.start
+    assert successor is not None
     before, after = due.before, series_state(successor)
     if all(before.get(k) == after.get(k) for k in ("title", "minutes", "zone", "location")) and \
             describe(before) == describe(after):
         return 0
-    readers = series_readers(session, group.id, [routine.id, successor.id], due.original_start,
-                             due.actor_id)
+    readers = series_readers(session, group.id, routines, since, due.actor_id)
     digest = _digest(due, after)
-    first = successor.start
     page = site_link("routines.show", slug=group.slug, routine_id=successor.id)
 
     def build(user: User) -> Notification:

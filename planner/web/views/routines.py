@@ -65,9 +65,11 @@ def edit(slug: str, routine_id: int) -> Response | tuple[str, int]:
         heading = f"Edit “{routine.title}”"
         return render_form(page, access, routine, heading=heading), page.status
     actor = current_user.id
+    before = notices.series_state(routine)
 
     def settled(session: Session, routine: Routine, moved: list[Change]) -> None:
         notices.capacity_lowered(session, routine, moved, actor_id=actor)
+        notices.series_edited(session, routine, before, actor_id=actor)
 
     save_routine(session, values_of(page), routine=routine, settled=settled)
     return _saved(slug, routine, "Saved.", page.notice)
