@@ -18,7 +18,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
+from planner.db import get_session
 from planner.enums import Role
+from planner.joining.attendance import attendance_of
 from planner.mail import delivery
 from planner.mail.queue import run_jobs
 from planner.models import (
@@ -113,6 +115,9 @@ def deliver(app, smtp) -> list[EmailMessage]:
     with app.app_context():
         notices.flush(app)
     delivery.deliver_due(app)
+    # Tests and views share the fixture's session: end its read snapshot, as the end of a
+    # real request would, so the next request does not write on a stale one.
+    get_session().commit()
     return smtp.inbox.messages[seen:]
 
 
@@ -194,6 +199,17 @@ def test_a_changed_date_shows_old_and_new_side_by_side_in_each_readers_zone(
     ben = text(mail[world.email("Ben")])  # New York: six hours behind Berlin
     assert "Now Friday 14:00, was Thursday 13:00." in ben
     assert pending(db) == 0
+
+    # Ann can't make the new time: the mail's one-click link answers the moved date.
+    link = re.search(r"Can't go: +(\S+)", body).group(1).removeprefix(
+        "https://planner.example.org")
+    scanner = app.test_client()  # no log-in; a GET (a mail scanner's) changes nothing
+    assert scanner.get(link).status_code == 200
+    assert scanner.post(link, data={}).status_code == 200
+    db.commit()
+    with app.app_context():
+        assert attendance_of(db, world.routine.id, old).status_of(world.people["Ann"].id) \
+            == "declined"
 
 
 def test_five_quick_edits_send_one_notice_with_the_final_state(app, db, world, smtp, clock):

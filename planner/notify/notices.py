@@ -42,6 +42,8 @@ log = logging.getLogger(__name__)
 
 #: Rows handled per run; the rest wait for the next minute.
 BATCH = 200
+#: The footer's reason in notices about a whole series.
+SERIES_BECAUSE = "you're a regular or answered dates of this routine"
 #: What a date's notice compares: a change of anything else (the note) is not told.
 COMPARED = ("title", "start", "end", "location", "status")
 
@@ -447,7 +449,8 @@ def _series_notice(
                      "from_day": day_time(starting), "now": describe(after),
                      "was": describe(before), "url": page,
                      "answers": answer_links.links(user_id=user.id, routine_id=successor.id,
-                                                   original_start=first)},
+                                                   original_start=first),
+                     "because": SERIES_BECAUSE},
             occurrence=(successor.id, first),
         )
 
@@ -475,7 +478,7 @@ def _ended_notice(
             template="notice_ended",
             dedupe_key=f"notice-ended:{routine.id}:{user.id}:{digest}",
             context={"title": routine.title, "last": f"{last:%A} {last.day} {last:%B %Y}",
-                     "was": describe(due.before), "url": page},
+                     "was": describe(due.before), "url": page, "because": SERIES_BECAUSE},
         )
 
     return _send(session, readers, group, category="notice", build=build)
