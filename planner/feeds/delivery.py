@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -36,13 +37,22 @@ from planner.feeds.poll import FEED_SCHEMA, Validators
 GZIP_LEVEL = 6
 
 
+#: Every DTSTAMP value, in iCalendar (``DTSTAMP:20261201T221300Z``) and jCal
+#: (``["dtstamp", {}, "date-time", "2026-12-01T22:13:00Z"]``) shape.
+_DTSTAMPS = re.compile(
+    rb'(DTSTAMP:)\d{8}T\d{6}Z|("dtstamp",\s*\{\},\s*"date-time",\s*)"[^"]*"', re.IGNORECASE
+)
+
+
 def content_etag(body: bytes, stamp: datetime) -> str:
-    """The hash of a rendering, DTSTAMP left out (as ``20261201T221300Z`` in iCalendar and
-    ``2026-12-01T22:13:00Z`` in jCal): two renders of the same content hash alike."""
-    moment = stamp.astimezone(UTC).replace(microsecond=0)
-    stripped = body
-    for shape in ("%Y%m%dT%H%M%SZ", "%Y-%m-%dT%H:%M:%SZ"):
-        stripped = stripped.replace(moment.strftime(shape).encode(), b"")
+    """The hash of a rendering, DTSTAMP left out: two renders of the same content hash alike.
+
+    Every DTSTAMP is blanked, not only the render's own ``stamp``: a piece of the body built in
+    an earlier second (or by another worker) would otherwise change the ETag of unchanged
+    content about once a second, and calendar apps would download it again for nothing.
+    """
+    del stamp  # kept in the signature: callers pass the render's stamp
+    stripped = _DTSTAMPS.sub(lambda m: m.group(1) or m.group(2), body)
     digest = hashlib.sha256(FEED_SCHEMA.encode() + b"\0" + stripped)
     return digest.hexdigest()[:32]
 
