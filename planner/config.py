@@ -69,6 +69,8 @@ DEFAULTS: dict[str, Any] = {
     "MAIL_IN_PROCESS": False,  # `planner run` also runs the queue consumer in threads
     "RESET_RATE_LIMIT": "5 per hour",  # "Forgot your password?" requests per client address
     "INVITE_MAIL_RATE_LIMIT": "200 per day",  # invite mails per group
+    # A changed date is told once it has been quiet this long: five quick edits, one notice.
+    "NOTICE_QUIET_MINUTES": 5,
     "MESSAGE_RATE_LIMIT": "5 per hour;20 per day",  # organizers' messages per sender
     "HISTORY_MONTHS": 12,  # who came and good things older than this are deleted
 }

@@ -12,6 +12,9 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     from planner.mail.queue import add_job  # noqa: F401  (used as the jobs land)
+    from planner.notify import notices
+
+    add_job(app, "notices", notices.flush)
 
     # Each sender registers its job and its send-time check here:
     #   add_job(app, "reminders", reminders.scan); add_check(app, "reminder", reminders.check)

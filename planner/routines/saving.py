@@ -9,6 +9,7 @@ so a webhook never announces something that rolled back.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -103,12 +104,15 @@ def save_routine(
     routine: Routine | None = None,
     group_id: int | None = None,
     created_by_id: int | None = None,
+    settled: Callable[[Session, Routine, list[answers.Change]], object] | None = None,
 ) -> Routine:
     """Create a routine in ``group_id`` (``routine`` None) or edit ``routine``.
 
     A new routine starts with its type's default slots. An edit runs under the routine's lock:
     a raised capacity promotes people off the waitlist, and the before/after snapshots must not
     interleave with someone answering at the same moment; the promoted hear of it after commit.
+    ``settled`` is called under the lock with the attendance changes, before the commit: the
+    web layer records there who a lowered capacity made wait (this room may not know mail).
     """
     if routine is None:
         assert group_id is not None
@@ -129,6 +133,8 @@ def save_routine(
             _add_default_slots(session, routine, values.activity)
         new_version(session, routine)
         changes = answers.settle(session, routine, before)
+        if settled is not None:
+            settled(session, routine, changes)
     notify("routine_saved", routine=routine, created=False)
     answers.notify_changes(session, routine, changes)
     return routine

@@ -22,6 +22,7 @@ from planner.joining.comments import (
     may_delete,
     post_comment,
 )
+from planner.notify.changes import comment_posted
 from planner.web.forms import strip
 from planner.web.helpers import NextForm, back, expired, form_error, load, occurrence_path
 
@@ -82,6 +83,7 @@ def add(slug: str, routine_id: int, key: str) -> Response:
             abort(400, "The form expired. Reload the page and try again.")
         flash(" ".join(form.body.errors), "error")
         return back(form, page)
+    comment_posted(session, routine.id, occurrence.original_start)
     post_comment(session, routine.id, occurrence.original_start, current_user.id, form.body.data)
     flash("Your comment is posted.", "success")
     return back(form, page)

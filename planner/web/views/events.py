@@ -19,6 +19,7 @@ from planner.db import get_session
 from planner.groups.access import GroupAccess, group_access
 from planner.joining.panel import occurrence_context
 from planner.models import Routine
+from planner.notify import changes as notices
 from planner.routines.occurrences import load_routine, occurrence_or_404
 from planner.routines.overrides import (
     OccurrenceChange,
@@ -105,6 +106,7 @@ def cancel(slug: str, routine_id: int, key: str) -> Response | str:
             button="Yes, cancel this date",
             back=occurrence_url(slug, routine, key),
         )
+    notices.cancelled(session, routine, occurrence.original_start, actor_id=current_user.id)
     cancel_occurrence(session, routine, occurrence, form.reason.data)
     flash("This occurrence is cancelled. Members see it marked as such.", "success")
     return redirect(occurrence_url(slug, routine, key))
@@ -114,9 +116,12 @@ def cancel(slug: str, routine_id: int, key: str) -> Response | str:
 @login_required
 def restore(slug: str, routine_id: int, key: str) -> Response:
     _access, session, routine, occurrence = organizer_occurrence(slug, routine_id, key)
-    if not ActionForm().validate() or not restore_occurrence(session, routine, occurrence):
+    if not ActionForm().validate() or not occurrence.is_cancelled:
         flash("This occurrence is not cancelled.", "info")
     else:
+        notices.date_changed(session, routine, occurrence.original_start,
+                             actor_id=current_user.id)
+        restore_occurrence(session, routine, occurrence)
         flash("This occurrence is on again.", "success")
     return redirect(occurrence_url(slug, routine, key))
 
@@ -161,6 +166,8 @@ def change(slug: str, routine_id: int, key: str) -> Response | tuple[str, int]:
         if problem:
             form.start_date.errors = [*form.start_date.errors, problem]
         else:
+            notices.date_changed(session, routine, occurrence.original_start,
+                                 actor_id=current_user.id)
             change_occurrence(session, routine, occurrence, _change_of(form))
             flash("This occurrence is changed. Members see it marked as such.", "success")
             return redirect(occurrence_url(slug, routine, key))
@@ -202,6 +209,7 @@ def split(slug: str, routine_id: int, key: str) -> Response | tuple[str, int]:
             page, access, routine, heading=heading, split_from=occurrence, action=action
         )
         return form_page, page.status
+    notices.series_changed(session, routine, at, actor_id=current_user.id)
     new = split_series(session, routine, at, values_of(page), current_user.id)
     flash("From this date on the routine follows the new settings.", "success")
     return redirect(url_for("routines.show", slug=slug, routine_id=new.id))

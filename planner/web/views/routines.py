@@ -10,11 +10,14 @@ from __future__ import annotations
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from planner.db import get_session
 from planner.groups.access import GroupAccess, group_access, organizer_access
+from planner.joining.answers import Change
 from planner.models import Routine
+from planner.notify import changes as notices
 from planner.routines.occurrences import group_upcoming, load_routine, routine_occurrences
 from planner.routines.saving import delete_routine, end_series, save_routine
 from planner.scheduling import recurrence
@@ -62,7 +65,14 @@ def edit(slug: str, routine_id: int) -> Response | tuple[str, int]:
     if not ready:
         heading = f"Edit “{routine.title}”"
         return render_form(page, access, routine, heading=heading), page.status
-    save_routine(session, values_of(page), routine=routine)
+    actor = current_user.id
+    before = notices.series_state(routine)
+
+    def settled(session: Session, routine: Routine, moved: list[Change]) -> None:
+        notices.capacity_lowered(session, routine, moved, actor_id=actor)
+        notices.series_edited(session, routine, before, actor_id=actor)
+
+    save_routine(session, values_of(page), routine=routine, settled=settled)
     return _saved(slug, routine, "Saved.", page.notice)
 
 
@@ -108,6 +118,7 @@ def end(slug: str, routine_id: int) -> Response | str:
             back=target,
         )
     try:
+        notices.series_ended(session, routine, last, actor_id=current_user.id)
         end_series(session, routine, last)
     except recurrence.RecurrenceError as exc:
         flash(str(exc), "error")
