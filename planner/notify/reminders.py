@@ -32,13 +32,13 @@ from sqlalchemy.orm import Session
 
 from planner.db import database
 from planner.enums import Status
-from planner.joining.attendance import Attendance, attendance_of
+from planner.joining.attendance import Attendance, attendance_for, attendance_of
 from planner.mail.delivery import clock
 from planner.models import Membership, OutboxMessage, Routine, User
 from planner.notify import threads
 from planner.notify.preferences import Choice, choices, reminder_at
 from planner.notify.sending import queue_notifications
-from planner.notify.upcoming import Date, GroupInfo, Member, Window, load
+from planner.notify.upcoming import Date, GroupInfo, Member, Window, coming_dates, members_of
 from planner.scheduling import recurrence
 from planner.scheduling.series import series_of
 from planner.scheduling.zones import format_key
@@ -112,33 +112,59 @@ class Due:
     at: datetime  # the moment it became due (naive UTC)
 
 
-def due_now(window: Window) -> list[Due]:
-    """Everything whose moment has come in ``window`` (pure: the loads are done)."""
-    now = window.now
+def candidates(
+    dates: list[Date], members: dict[int, list[Member]], wanted: dict[tuple[int, int], Choice],
+    now: datetime,
+) -> list[Due]:
+    """What would be due now if every member were going and had said nothing: a superset of
+    what is due, computed before any answer is read, so a minute whose candidates are all
+    queued already reads no answers at all."""
     found: list[Due] = []
-    for date in window.dates:
+    for date in dates:
         start = date.start_utc
         if not now < start:
             continue
-        key = (date.routine.id, date.occurrence.original_start)
-        attendance = window.attendance.get(key)
-        for member in window.members.get(date.group.id, ()):
-            choice = window.choices.get((member.user_id, date.group.id))
+        hours = date.routine.ask_hours_before
+        for member in members.get(date.group.id, ()):
+            if not member.verified:
+                continue
+            choice = wanted.get((member.user_id, date.group.id))
+            if choice is None:
+                continue
+            if choice.wants(REMINDER, going=True):
+                at = reminder_at(choice, start, member.timezone)
+                if at is not None and at <= now:
+                    found.append(Due(REMINDER, date, member, at))
+            if hours and choice.wants(ASK, going=False):
+                at = start - timedelta(hours=hours)
+                if at <= now:
+                    found.append(Due(ASK, date, member, at))
+    return found
+
+
+def due_now(window: Window, maybe: list[Due]) -> list[Due]:
+    """The candidates the answers confirm (pure: the loads are done)."""
+    found: list[Due] = []
+    for item in maybe:
+        date, member = item.date, item.member
+        attendance = window.attendance.get((date.routine.id, date.occurrence.original_start))
+        choice = window.choices.get((member.user_id, date.group.id))
+        if item.kind == REMINDER:
             status = attendance.status_of(member.user_id) if attendance is not None else None
-            at = wants_reminder(status=status, choice=choice, start_utc=start,
+            at = wants_reminder(status=status, choice=choice, start_utc=date.start_utc,
                                 zone=member.timezone)  # fmt: skip
-            if at is not None and at <= now:
-                found.append(Due(REMINDER, date, member, at))
-            asked = wants_ask(hours_before=date.routine.ask_hours_before, attendance=attendance,
-                              user_id=member.user_id, choice=choice, start_utc=start)  # fmt: skip
-            if asked is not None and asked <= now:
-                found.append(Due(ASK, date, member, asked))
+        else:
+            at = wants_ask(hours_before=date.routine.ask_hours_before, attendance=attendance,
+                           user_id=member.user_id, choice=choice,
+                           start_utc=date.start_utc)  # fmt: skip
+        if at is not None and at <= window.now:
+            found.append(item)
     return found
 
 
 def scan(app: Flask) -> int:
-    """Queue every reminder and nudge whose moment has come; returns how many were offered
-    to the outbox. A fixed number of statements whatever the size of the site."""
+    """Queue every reminder and nudge whose moment has come; returns how many were queued.
+    A fixed number of statements whatever the size of the site."""
     session = database(app).sessions()
     try:
         done = scan_in(session, clock(app))
@@ -149,11 +175,18 @@ def scan(app: Flask) -> int:
 
 
 def scan_in(session: Session, now: datetime) -> int:
-    window = load(session, now)
-    due = [d for d in due_now(window) if d.member.verified]
-    if not due:
+    """Statements: routines, overrides, groups (the dates); memberships with people; the
+    three of the preferences; the outbox keys already taken; and only when something is left
+    to queue, the five of the attendance, the first answers, and the outbox's two."""
+    dates, _routines = coming_dates(session, now)
+    if not dates:
         return 0
-    abouts = {threads.about(d.date.routine.id, d.date.occurrence.original_start) for d in due}
+    members = members_of(session, {d.group.id for d in dates})
+    wanted = choices(session, {(m.user_id, g) for g, ms in members.items() for m in ms})
+    maybe = candidates(dates, members, wanted, now)
+    if not maybe:
+        return 0
+    abouts = {threads.about(d.date.routine.id, d.date.occurrence.original_start) for d in maybe}
     queued = set(
         session.scalars(
             select(OutboxMessage.dedupe_key).where(
@@ -161,7 +194,12 @@ def scan_in(session: Session, now: datetime) -> int:
             )
         )
     )
-    fresh = [d for d in due if _key(d) not in queued]
+    maybe = [d for d in maybe if _key(d) not in queued]
+    if not maybe:
+        return 0
+    keys = list({(d.date.routine.id, d.date.occurrence.original_start) for d in maybe})
+    window = Window(now, dates, members, attendance_for(session, keys), wanted)
+    fresh = due_now(window, maybe)
     if not fresh:
         return 0
     from planner.notify import reminder_mail

@@ -18,9 +18,9 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from planner.joining.attendance import Attendance, attendance_for
+from planner.joining.attendance import Attendance
 from planner.models import OVERRIDE_COLUMNS, Group, Membership, Override, Routine, User
-from planner.notify.preferences import Choice, choices
+from planner.notify.preferences import Choice
 from planner.scheduling import recurrence
 from planner.scheduling.series import ZONE_MARGIN, series_of
 
@@ -74,7 +74,7 @@ class Date:
 
 @dataclass
 class Window:
-    """What :func:`load` found for ``[now, now + span)``."""
+    """What a scan read for the dates in its window."""
 
     now: datetime
     dates: list[Date]
@@ -166,15 +166,3 @@ def members_of(session: Session, group_ids: set[int]) -> dict[int, list[Member]]
         group_id, user_id, email, name, zone, verified = row
         found[group_id].append(Member(user_id, email, name, zone, verified is not None))
     return found
-
-
-def load(session: Session, now: datetime, span: timedelta | None = None) -> Window:
-    """The window's dates, members, attendance and choices: eleven statements at most,
-    whatever the number of groups, routines, members or answers."""
-    dates, _routines = coming_dates(session, now, span)
-    group_ids = {d.group.id for d in dates}
-    members = members_of(session, group_ids)
-    attendance = attendance_for(session, [(d.routine.id, d.occurrence.original_start)
-                                          for d in dates]) if dates else {}  # fmt: skip
-    pairs = {(m.user_id, g) for g in group_ids for m in members.get(g, ())}
-    return Window(now, dates, members, attendance, choices(session, pairs))
