@@ -28,6 +28,8 @@ log = logging.getLogger(__name__)
 
 #: What an account with an unconfirmed address still gets: mail about the account itself.
 ACCOUNT_KINDS = frozenset({"verify", "reset", "email-change", "email-notice"})
+#: Rows per multi-row INSERT: 16 columns each stays far below SQLite's 32766 bound parameters.
+INSERT_BATCH = 500
 
 
 class MailInputError(ValueError):
@@ -81,23 +83,53 @@ def queue(session: Session, draft: Draft) -> None:
     A draft whose dedupe key is already in the outbox is skipped silently: that mail is queued
     (or sent) already.
     """
-    check_address(draft.recipient)
-    check_header_text(draft.subject, "subject")
-    for name, value in draft.headers.items():
-        check_header_text(name, "header name")
-        check_header_text(value, "header")
-    if draft.user_id is not None and draft.kind not in ACCOUNT_KINDS:
-        verified = session.scalar(select(User.email_verified_at).where(User.id == draft.user_id))
-        if verified is None:
-            log.info("not queueing %s mail: %s has not confirmed the address", draft.kind,
-                     draft.recipient)
-            return
+    queue_many(session, [draft])
+
+
+def queue_many(session: Session, drafts: list[Draft]) -> int:
+    """:func:`queue` for many drafts in two statements whatever their number (one read of the
+    recipients' confirmations, one multi-row insert): the minute reminder scan queues hundreds
+    at once and must not cost a statement per mail. Returns how many drafts were offered to the
+    insert (those already in the outbox are skipped by it)."""
+    for draft in drafts:
+        check_address(draft.recipient)
+        check_header_text(draft.subject, "subject")
+        for name, value in draft.headers.items():
+            check_header_text(name, "header name")
+            check_header_text(value, "header")
+    asking = {d.user_id for d in drafts if d.user_id is not None and d.kind not in ACCOUNT_KINDS}
+    verified: set[int] = set()
+    if asking:
+        verified = set(
+            session.scalars(
+                select(User.id).where(User.id.in_(asking), User.email_verified_at.is_not(None))
+            )
+        )
     plugins = current_app.extensions.get("planner")
-    if plugins is not None:
-        plugins.hook.mail_queued(draft=draft)
     injected = current_app.config.get("CLOCK")
     now: datetime = injected() if injected else utcnow()
-    values: dict[str, Any] = dict(
+    rows: list[dict[str, Any]] = []
+    for draft in drafts:
+        if draft.user_id in asking and draft.user_id not in verified:
+            log.info("not queueing %s mail: %s has not confirmed the address", draft.kind,
+                     draft.recipient)
+            continue
+        if plugins is not None:
+            plugins.hook.mail_queued(draft=draft)
+        rows.append(_values(draft, now))
+    if not rows:
+        return 0
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert(OutboxMessage).on_conflict_do_nothing(index_elements=["dedupe_key"])
+    for at in range(0, len(rows), INSERT_BATCH):  # one multi-row INSERT per batch
+        session.execute(statement.values(rows[at : at + INSERT_BATCH]))
+    _nudge_after_commit(session)
+    return len(rows)
+
+
+def _values(draft: Draft, now: datetime) -> dict[str, Any]:
+    return dict(
         kind=draft.kind,
         recipient=draft.recipient,
         user_id=draft.user_id,
@@ -115,15 +147,9 @@ def queue(session: Session, draft: Draft) -> None:
         path="",
         about=draft.about[:64],
         created_at=now,
+        claimed_until=None,
+        sent_at=None,
     )
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    session.execute(
-        insert(OutboxMessage).values(**values).on_conflict_do_nothing(
-            index_elements=["dedupe_key"]
-        )
-    )
-    _nudge_after_commit(session)
 
 
 def _nudge_after_commit(session: Session) -> None:

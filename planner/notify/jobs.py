@@ -11,11 +11,13 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from planner.mail.queue import add_job  # noqa: F401  (used as the jobs land)
-    from planner.notify import notices
+    from planner.mail.delivery import add_check
+    from planner.mail.queue import add_job
+    from planner.notify import digest, notices, reminders
 
+    add_job(app, "reminders", reminders.scan)
+    add_check(app, reminders.REMINDER, reminders.check)
+    add_check(app, reminders.ASK, reminders.check)
+    add_job(app, "digest", digest.scan)
+    add_check(app, digest.KIND, digest.check)
     add_job(app, "notices", notices.flush)
-
-    # Each sender registers its job and its send-time check here:
-    #   add_job(app, "reminders", reminders.scan); add_check(app, "reminder", reminders.check)
-    #   add_job(app, "notices", notices.flush)

@@ -16,7 +16,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy.orm import Session
 
-from planner.mail.outbox import Draft, queue
+from planner.mail.outbox import Draft, queue_many
 from planner.mail.render import render
 from planner.notify import threads, unsubscribe
 from planner.notify.preferences import CATEGORIES, CATEGORY_NAMES
@@ -48,6 +48,8 @@ class Notification:
     #: send-time check of its kind re-ask whether it should still go.
     occurrence: tuple[int, datetime] | None = None
     due_at: datetime | None = None
+    #: Further headers the sender's send-time check reads back (the reminder's version).
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 def list_id(group_name: str, group_slug: str) -> str:
@@ -61,6 +63,22 @@ def queue_notification(session: Session, note: Notification) -> Draft:
     The caller has already asked :func:`planner.notify.preferences.may_send` (or
     :meth:`Choice.wants` for many people at once): this never decides who gets mail.
     """
+    draft = draft_of(note)
+    queue_many(session, [draft])
+    return draft
+
+
+def queue_notifications(session: Session, notes: list[Notification]) -> list[Draft]:
+    """:func:`queue_notification` for many notes in the outbox's two statements (the minute
+    scan's reminders), whatever their number."""
+    drafts = [draft_of(note) for note in notes]
+    if drafts:
+        queue_many(session, drafts)
+    return drafts
+
+
+def draft_of(note: Notification) -> Draft:
+    """The rendered draft of ``note``, its headers and the ``notification_queued`` hook."""
     if note.category not in CATEGORIES:
         raise ValueError(f"unknown mail category {note.category!r}")
     person = note.recipient
@@ -74,7 +92,7 @@ def queue_notification(session: Session, note: Notification) -> Draft:
     text, html = render(
         note.template, name=person.name, group=note.group_name, **links, **note.context
     )
-    headers = {"List-Id": list_id(note.group_name, note.group_slug)}
+    headers = {"List-Id": list_id(note.group_name, note.group_slug), **note.headers}
     headers.update(
         unsubscribe.headers(user_id=person.user_id, group_id=note.group_id,
                             category=note.category)
@@ -101,5 +119,4 @@ def queue_notification(session: Session, note: Notification) -> Draft:
         plugins.hook.notification_queued(
             draft=draft, category=note.category, user_id=person.user_id, group_id=note.group_id
         )
-    queue(session, draft)
     return draft

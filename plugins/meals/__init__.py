@@ -102,6 +102,25 @@ class Meals(ActivityType):
             event.add("DESCRIPTION", f"{description}\n\n{line}".strip())
 
 
+    def mail_lines(self, ctx: ActivityContext, kind: str) -> list[str]:
+        """Who hosts and which dishes nobody has claimed yet."""
+        lines = []
+        if ctx.occurrence is not None:
+            number = occurrence_number(ctx.routine, ctx.occurrence.original_start)
+            host = next_host(ctx.details, number, ctx.attendance)
+            if host is not None:
+                you = ctx.viewer is not None and host["user_id"] == ctx.viewer.id
+                lines.append("You're hosting." if you else f"Host: {host['name']}")
+        if ctx.attendance is not None:
+            missing = [s.label for s in ctx.attendance.slots
+                       if not s.is_full and s.label.strip().lower() != HOST_SLOT]  # fmt: skip
+            if missing:
+                lines.append(f"Still missing: {', '.join(missing)}")
+        if ctx.details.get("dietary"):
+            lines.append(f"Dietary notes: {ctx.details['dietary']}")
+        return lines
+
+
 MEALS = Meals(
     key=KEY,
     label="Shared meal",

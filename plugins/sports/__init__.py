@@ -98,6 +98,17 @@ class Sports(ActivityType):
         event.pop("STATUS", None)
         event.add("STATUS", status)
 
+    def mail_lines(self, ctx: ActivityContext, kind: str) -> list[str]:
+        """"8 of 10 players, 2 more needed", or "8 players: the game is on"."""
+        going = players(ctx.attendance)
+        minimum = ctx.details.get("min_players")
+        if not minimum:
+            return [f"{going} player{'s' if going != 1 else ''} going."]
+        if going >= minimum:
+            return [f"{going} of {minimum} players: the game is on."]
+        missing = minimum - going
+        return [f"{going} of {minimum} players, {missing} more needed."]
+
 
 SPORTS = Sports(
     key=KEY,

@@ -75,6 +75,14 @@ class Walks(ActivityType):
         if str(event.get("STATUS", "")).upper() != "CANCELLED":
             event.add_component(reminder(ctx.details))
 
+    def mail_lines(self, ctx: ActivityContext, kind: str) -> list[str]:
+        """The meeting point and the phones-away agreement: what to know before leaving."""
+        lines = []
+        if ctx.details.get("meeting_point"):
+            lines.append(f"Meeting point: {ctx.details['meeting_point']}")
+        lines.append(f"Phones away: {ctx.details.get('agreement') or AGREEMENT}")
+        return lines
+
 
 WALKS = Walks(
     key=KEY,
