@@ -360,3 +360,19 @@ def test_my_data_has_attendance_good_things_and_buddy_choices(db, as_user, world
     assert [r["body"] for r in document["good_things"]] == ["The soup"]
     [chosen] = document["chosen_as_buddy"]
     assert "user_id" not in chosen and chosen["group"] == "Thursday Supper Club"
+
+
+def test_next_up_asks_were_you_there_and_shows_my_checkin_prompts(db, as_user, world, app):
+    w = world
+    last = THURSDAYS[-1]  # ended the evening before "now"
+    going(db, w["routine"], w["ana"], [last, THURSDAYS[-2]])
+    ana = as_user(w["ana"])
+    html = page(ana, "/")
+    assert "Were you there?" in html
+    assert html.count("I was there") == 1  # only the date of the last three days
+    ana.post(date_path(w, last) + "/presence", data={"came": "yes"})
+    assert "Were you there?" not in page(ana, "/")
+    _usual_then_away(db, w)
+    run_jobs(app)
+    assert "Sam hasn't been to Thursday Supper Club lately" in page(as_user(w["olga"]), "/")
+    assert "hasn't been" not in page(ana, "/")  # only the one prompted sees it

@@ -7,10 +7,13 @@ from __future__ import annotations
 from flask import Blueprint, render_template
 from werkzeug.wrappers import Response
 
+from planner.belonging import dashboard
+from planner.belonging.past import utc_now
 from planner.db import get_session
 from planner.models import User
 from planner.routines.digest import needing_answer, the_rest
 from planner.routines.next_up import DAYS, next_up
+from planner.web.forms import ActionForm
 from planner.web.helpers import NextForm, viewer
 from planner.web.page_cache import cached_page, member_versions
 
@@ -27,10 +30,15 @@ def index() -> str | Response:
 
 
 def _dashboard(person: User, **marks: object) -> str:
-    items = next_up(get_session(), person)
+    session = get_session()
+    items = next_up(session, person)
     nudges = needing_answer(items)
+    now = utc_now()
     return render_template(
         "home/dashboard.html",
+        were_you_there=dashboard.were_you_there(session, person.id, now),
+        prompts=dashboard.my_prompts(session, person.id, now),
+        action_form=ActionForm(),
         items=items,
         rest=the_rest(items, nudges),
         needs_answer=nudges,
