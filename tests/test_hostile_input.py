@@ -28,7 +28,16 @@ from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
 from planner.db import Base
-from planner.models import Comment, Override, Routine, Rsvp, default_slot_rows
+from planner.models import (
+    CheckinPrompt,
+    Comment,
+    GoodThing,
+    Override,
+    PlannedBreak,
+    Routine,
+    Rsvp,
+    default_slot_rows,
+)
 from planner.scheduling.recurrence import format_key
 from planner.testing import PER_REQUEST_G, Auth
 from tests import routes_feeds, routes_foundation, routes_joining, routes_plugins, routes_routines
@@ -260,6 +269,21 @@ def add_activity_routines(session: Session, world: World) -> None:
             session.flush()
             world.extra.setdefault("comments", {})[routine.id] = comment
             world.extra.setdefault("activity_routines", {})[(visibility, kind)] = routine
+        prompt = CheckinPrompt(group_id=group.id, absent_id=world.users["target"].id,
+                               recipient_id=world.users["member"].id)
+        session.add(prompt)
+        session.flush()
+        world.extra.setdefault("prompts", {})[visibility] = prompt.id
+        main = world.routines[visibility]
+        thing = GoodThing(routine_id=main.id, original_start=WHEN, user_id=world.users["member"].id,
+                          body="Lovely evening")
+        pause = PlannedBreak(routine_id=main.id, label="Summer break",
+                             first_day=(WHEN + timedelta(weeks=30)).date(),
+                             last_day=(WHEN + timedelta(weeks=34)).date())
+        session.add_all([thing, pause])
+        session.flush()
+        world.extra.setdefault("good_things", {})[visibility] = thing.id
+        world.extra.setdefault("breaks", {})[visibility] = pause.id
     session.commit()
 
 
@@ -304,6 +328,11 @@ def valid_args(endpoint: str, names: list[str], world: World, group: str) -> lis
             "user_id": str(values["target_id"]),
             "token": token,
             "ext": "ics",
+            "prompt_id": str(world.extra["prompts"][group]),
+            "thing_id": str(world.extra["good_things"][group]),
+            "break_id": str(world.extra["breaks"][group]),
+            "action": "hide",
+            "what": "buddy",
         }
         missing = [n for n in names if n not in candidates]
         assert not missing, f"{endpoint}: no valid value for {missing}; add one to valid_args"
