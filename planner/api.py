@@ -32,6 +32,8 @@ from planner.plugins.activity import (
     ActivityContext,
     ActivityType,
     DetailsForm,
+    HistoryContext,
+    HistoryDate,
     SlotDefault,
     choices,
 )
@@ -49,6 +51,8 @@ __all__ = [
     "CalendarFormat",
     "ClaimInfo",
     "DetailsForm",
+    "HistoryContext",
+    "HistoryDate",
     "Feed",
     "MailDraft",
     "MailTemporaryError",

@@ -12,7 +12,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
 from planner.belonging.past import PastDate
+from planner.models import Claim, Slot
+from planner.plugins.activity import HistoryDate
+
+#: The slot whose holder is a date's host, by its label (the meals type's default slot).
+HOST_LABEL = "host"
 
 
 @dataclass(frozen=True)
@@ -71,3 +79,43 @@ def own(dates: list[PastDate], me: int, now: datetime, joined: datetime | None =
             confirmed=all(d.confirmed for d in mine),
         ))
     return sorted(rows, key=lambda o: (-o.in_window, o.routine_title))
+
+
+def type_lines(
+    session: Session, dates: list[PastDate], person_id: int | None, other_id: int | None = None
+) -> list[str]:
+    """What each routine's activity type adds (``ActivityType.history_lines``): one statement
+    for the "Host" slot holders of all the dates, then pure per-type code."""
+    from flask import current_app
+
+    if not dates:
+        return []
+    hosts = _hosts(session, dates)
+    plugins = current_app.extensions["planner"]
+    by_routine: dict[int, list[PastDate]] = {}
+    for d in dates:
+        by_routine.setdefault(d.routine.id, []).append(d)
+    lines: list[str] = []
+    for routine_dates in by_routine.values():
+        routine = routine_dates[0].routine
+        ctx = plugins.history_context(
+            routine,
+            dates=tuple(HistoryDate(d.occurrence, d.came, hosts.get(d.key)) for d in routine_dates),
+            person_id=person_id, other_id=other_id,
+        )
+        lines.extend(plugins.history_lines(ctx))
+    return lines
+
+
+def _hosts(session: Session, dates: list[PastDate]) -> dict[tuple[int, datetime], int]:
+    rows = session.execute(
+        select(Slot.routine_id, Claim.original_start, Claim.user_id)
+        .join(Claim, Claim.slot_id == Slot.id)
+        .where(Slot.routine_id.in_({d.routine.id for d in dates}),
+               func.lower(Slot.label) == HOST_LABEL)
+        .order_by(Claim.id)
+    )
+    found: dict[tuple[int, datetime], int] = {}
+    for routine_id, original_start, user_id in rows:
+        found.setdefault((routine_id, original_start), user_id)
+    return found

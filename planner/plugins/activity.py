@@ -122,6 +122,28 @@ class ActivityContext:
     viewer: User | None = None  # the logged-in person on a page; None when anonymous, in feeds
 
 
+@dataclass(frozen=True)
+class HistoryDate:
+    """One past date of a routine as history counts it."""
+
+    occurrence: Occurrence
+    came: frozenset[int]  # user ids of those who came
+    host_id: int | None = None  # who held the date's "Host" slot, if it has one
+
+
+@dataclass(frozen=True)
+class HistoryContext:
+    """What :meth:`ActivityType.history_lines` is told: one routine's past dates (oldest first)
+    and whose history is asked for. ``person_id`` None: the routine page (the group's rhythm);
+    ``other_id`` set: what ``person_id`` shared with ``other_id``."""
+
+    routine: Routine
+    details: dict[str, Any]
+    dates: tuple[HistoryDate, ...]
+    person_id: int | None = None
+    other_id: int | None = None
+
+
 @dataclass
 class ActivityType:
     key: str
@@ -165,6 +187,11 @@ class ActivityType:
     def panel(self, ctx: ActivityContext) -> Markup | None:
         """A section for the occurrence page of a routine of this type, or ``None``."""
         return None
+
+    def history_lines(self, ctx: HistoryContext) -> list[str]:
+        """Plain-text lines this type adds to history (meals: "You hosted 3 times") and, with
+        ``ctx.person_id`` None, to the routine's rhythm (meals: whose turn is fairest)."""
+        return []
 
     def mail_lines(self, ctx: ActivityContext, kind: str) -> list[str]:
         """Plain-text lines this type adds to a mail about one date: ``kind`` is ``reminder``,

@@ -31,7 +31,13 @@ from markupsafe import Markup, escape
 
 from planner.config import split_names
 from planner.plugins import hookspecs, isolation
-from planner.plugins.activity import GENERIC, KEY_PATTERN, ActivityContext, ActivityType
+from planner.plugins.activity import (
+    GENERIC,
+    KEY_PATTERN,
+    ActivityContext,
+    ActivityType,
+    HistoryContext,
+)
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -149,6 +155,17 @@ class Plugins:
                             viewer=recipient)
         found = self._own_type(routine, "mail_lines", ctx, kind)
         return [str(line) for line in found or () if line]
+
+    def history_lines(self, ctx: HistoryContext) -> list[str]:
+        """The routine's own type's history lines; [] when it adds none or fails."""
+        if not self._overrides(ctx.routine, "history_lines"):
+            return []
+        found = self._own_type(ctx.routine, "history_lines", ctx)
+        return [str(line) for line in found or () if line]
+
+    def history_context(self, routine: Routine, **known: Any) -> HistoryContext:
+        details = self.activity(routine.activity_key).clean(routine.details)
+        return HistoryContext(routine=routine, details=details, **known)
 
     def decorate_event(
         self,
