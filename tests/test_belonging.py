@@ -8,6 +8,7 @@ The world: a weekly Thursday supper at 19:00 (Europe/Berlin) that started ten we
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import datetime, timedelta
 
@@ -376,3 +377,64 @@ def test_next_up_asks_were_you_there_and_shows_my_checkin_prompts(db, as_user, w
     run_jobs(app)
     assert "Sam hasn't been to Thursday Supper Club lately" in page(as_user(w["olga"]), "/")
     assert "hasn't been" not in page(ana, "/")  # only the one prompted sees it
+
+
+def text(client, path):
+    """The page with entities decoded, for sentences with apostrophes."""
+    return html.unescape(page(client, path))
+
+
+# -- what activity types add to history (ActivityType.history_lines) -------------------------------
+
+
+def test_meals_history_credits_hosts_and_proposes_the_fairest_turn(db, as_user, world,
+                                                                   make_routine):
+    from planner.models import Claim, Slot
+
+    w = world
+    supper = make_routine(w["group"], "meals", {"style": "potluck"}, title="Shared supper",
+                          start=FIRST, created_by_id=w["olga"].id)
+    supper.details = {**supper.details, "hosts": [{"user_id": w["sam"].id, "name": "Sam"},
+                                                  {"user_id": w["ana"].id, "name": "Ana"}]}
+    host_slot = Slot(routine_id=supper.id, label="Host", capacity=1)
+    db.add(host_slot)
+    db.flush()
+    # The rotation gives Sam the even dates and Ana the odd ones; Olga takes the last one's
+    # "Host" slot, which wins over the rotation.
+    db.add(Claim(slot_id=host_slot.id, original_start=THURSDAYS[10], user_id=w["olga"].id))
+    db.commit()
+    for person in (w["sam"], w["ana"]):
+        going(db, supper, person, THURSDAYS)
+    going(db, supper, w["olga"], THURSDAYS[10:])
+    sam = as_user(w["sam"])
+    assert "You hosted 5 times." in text(sam, f"/g/supper/people/{w['sam'].id}")
+    ana = as_user(w["ana"])
+    about_sam = text(ana, f"/g/supper/people/{w['sam'].id}")
+    assert "They hosted 5 of the meals you shared." in about_sam
+    assert "You hosted 5 of them." in about_sam
+    # Sam last hosted the ninth date, Ana the tenth: Sam's turn is the fairest.
+    routine_page = text(ana, f"/g/supper/r/{supper.id}")
+    assert "Fairest next host: Sam, who hasn't hosted for 2 dates." in routine_page
+    sam.post("/g/supper/me/hide", data={"hide": "yes"})
+    assert "hosted" not in text(ana, f"/g/supper/people/{w['sam'].id}")
+
+
+def test_walks_count_kilometres_and_sports_count_games(db, as_user, world, make_routine):
+    w = world
+    walk = make_routine(w["group"], "walks", {"meeting_point": "Park gate", "distance_km": 5},
+                        title="Thursday walk", start=FIRST, created_by_id=w["olga"].id)
+    game = make_routine(w["group"], "sports", {"sport": "Football", "teams": 2},
+                        title="Thursday football", start=FIRST, created_by_id=w["olga"].id)
+    for routine in (walk, game):
+        going(db, routine, w["sam"], THURSDAYS[0:4])
+        going(db, routine, w["ana"], THURSDAYS[2:6])
+    ana = as_user(w["ana"])
+    assert "30 km walked together on 6 walks." in text(ana, f"/g/supper/r/{walk.id}")
+    assert "6 games played, 2 teams" in text(ana, f"/g/supper/r/{game.id}")
+    about_sam = text(ana, f"/g/supper/people/{w['sam'].id}")
+    assert "You've walked 10 km together." in about_sam
+    assert "You played 2 games together." in about_sam
+    own = text(as_user(w["sam"]), f"/g/supper/people/{w['sam'].id}")
+    assert "You've walked 20 km with the group." in own and "You played 4 games." in own
+    # None of it reaches outsiders, even where the group's pages are public.
+    assert "walked together" not in text(as_user(w["otto"]), f"/g/supper/r/{walk.id}")

@@ -88,10 +88,11 @@ def type_lines(
     for the "Host" slot holders of all the dates, then pure per-type code."""
     from flask import current_app
 
+    plugins = current_app.extensions["planner"]
+    dates = [d for d in dates if plugins.adds_history(d.routine)]
     if not dates:
         return []
     hosts = _hosts(session, dates)
-    plugins = current_app.extensions["planner"]
     by_routine: dict[int, list[PastDate]] = {}
     for d in dates:
         by_routine.setdefault(d.routine.id, []).append(d)

@@ -156,9 +156,13 @@ class Plugins:
         found = self._own_type(routine, "mail_lines", ctx, kind)
         return [str(line) for line in found or () if line]
 
+    def adds_history(self, routine: Routine) -> bool:
+        """Whether the routine's type has history lines, so pages skip loading the past."""
+        return self._overrides(routine, "history_lines")
+
     def history_lines(self, ctx: HistoryContext) -> list[str]:
         """The routine's own type's history lines; [] when it adds none or fails."""
-        if not self._overrides(ctx.routine, "history_lines"):
+        if not self.adds_history(ctx.routine):
             return []
         found = self._own_type(ctx.routine, "history_lines", ctx)
         return [str(line) for line in found or () if line]

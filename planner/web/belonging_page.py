@@ -10,9 +10,10 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from flask import current_app
 from sqlalchemy.orm import Session
 
-from planner.belonging import breaks, good_things, newcomers, presence, rhythm
+from planner.belonging import breaks, good_things, history, newcomers, presence, rhythm
 from planner.belonging.past import past_dates, utc_now
 from planner.groups.access import GroupAccess
 from planner.joining.attendance import Attendance
@@ -68,4 +69,9 @@ def routine_extras(session: Session, access: GroupAccess, routine: Routine) -> d
     except recurrence.RecurrenceError:
         past = []
     past = [o for o in past if o.end <= now]
-    return {"rhythm": rhythm.rhythm(routine, past, planned), "planned_breaks": planned}
+    lines: list[str] = []
+    if current_app.extensions["planner"].adds_history(routine):
+        dates = past_dates(session, [access.group.id], now, routine_ids=[routine.id])
+        lines = history.type_lines(session, dates, None)
+    return {"rhythm": rhythm.rhythm(routine, past, planned), "planned_breaks": planned,
+            "type_lines": lines}

@@ -24,6 +24,7 @@ from planner.api import (
     ActivityType,
     Attendance,
     DetailsForm,
+    HistoryContext,
     SlotDefault,
     choices,
     hookimpl,
@@ -120,6 +121,28 @@ class Meals(ActivityType):
             lines.append(f"Dietary notes: {ctx.details['dietary']}")
         return lines
 
+    def history_lines(self, ctx: HistoryContext) -> list[str]:
+        """Hosting is the work a supper rests on, so history credits it: "You hosted 3 times"
+        on your own page, and on the routine page whose turn is fairest (who hosted least
+        recently), which a strict rotation forgets once people swap turns."""
+        hosted = past_hosts(ctx)
+        if ctx.person_id is None:
+            line = fairest_host(ctx, hosted)
+            return [line] if line else []
+        if ctx.other_id is None:
+            times = sum(1 for host in hosted if host == ctx.person_id)
+            return [f"You hosted {times} time{'s' if times != 1 else ''}."] if times else []
+        shared = [h for d, h in zip(ctx.dates, hosted, strict=True)
+                  if {ctx.person_id, ctx.other_id} <= d.came]  # fmt: skip
+        theirs = sum(1 for h in shared if h == ctx.other_id)
+        yours = sum(1 for h in shared if h == ctx.person_id)
+        lines = []
+        if theirs:
+            lines.append(f"They hosted {theirs} of the meals you shared.")
+        if yours:
+            lines.append(f"You hosted {yours} of them.")
+        return lines
+
 
 MEALS = Meals(
     key=KEY,
@@ -168,6 +191,40 @@ def next_host(
         return None
     host = hosts[number % len(hosts)]
     return {"user_id": host["user_id"], "name": host["name"], "claimed": False}
+
+
+def past_hosts(ctx: HistoryContext) -> list[int | None]:
+    """Who hosted each past date: the "Host" slot's holder, else whose turn it was, counted
+    only when they came (a turn swapped away on the day is not a date hosted)."""
+    found: list[int | None] = []
+    for d in ctx.dates:
+        host = d.host_id
+        if host is None:
+            number = occurrence_number(ctx.routine, d.occurrence.original_start)
+            turn = next_host(ctx.details, number)
+            host = turn["user_id"] if turn else None
+        found.append(host if host in d.came else None)
+    return found
+
+
+def fairest_host(ctx: HistoryContext, hosted: list[int | None]) -> str | None:
+    """The rotation member who hosted least recently (never beats long ago; ties keep the
+    rotation's order), as a line for the routine page; None without a rotation."""
+    hosts = hosts_of(ctx.details)
+    if not hosts or not hosted:
+        return None
+    last: dict[int, int] = {}
+    for index, host in enumerate(hosted):
+        if host is not None:
+            last[host] = index
+    pick = min(hosts, key=lambda h: last.get(h["user_id"], -1))
+    if pick["user_id"] not in last:
+        return f"Fairest next host: {pick['name']}, who hasn't hosted yet."
+    since = len(hosted) - 1 - last[pick["user_id"]]
+    if since == 0:
+        return f"Fairest next host: {pick['name']}, who hosted last time."
+    return f"Fairest next host: {pick['name']}, who hasn't hosted for {since} date" + (
+        "s." if since != 1 else ".")
 
 
 @hookimpl

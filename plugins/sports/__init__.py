@@ -21,6 +21,7 @@ from planner.api import (
     ActivityType,
     Attendance,
     DetailsForm,
+    HistoryContext,
     SlotDefault,
     choices,
     hookimpl,
@@ -108,6 +109,26 @@ class Sports(ActivityType):
             return [f"{going} of {minimum} players: the game is on."]
         missing = minimum - going
         return [f"{going} of {minimum} players, {missing} more needed."]
+
+    def history_lines(self, ctx: HistoryContext) -> list[str]:
+        """Games played and how they split into teams: what a player remembers of a season."""
+        teams = max(2, int(ctx.details.get("teams") or 2))
+        if ctx.person_id is None:
+            played = [d for d in ctx.dates if d.came]
+            if not played:
+                return []
+            average = sum(len(d.came) for d in played) / len(played)
+            size = average / teams
+            return [f"{len(played)} game{'s' if len(played) != 1 else ''} played, "
+                    f"{teams} teams of about {size:.0f}."]
+        people = {ctx.person_id} | ({ctx.other_id} if ctx.other_id is not None else set())
+        games = sum(1 for d in ctx.dates if people <= d.came)
+        if not games:
+            return []
+        plural = "s" if games != 1 else ""
+        if ctx.other_id is None:
+            return [f"You played {games} game{plural}."]
+        return [f"You played {games} game{plural} together."]
 
 
 SPORTS = Sports(

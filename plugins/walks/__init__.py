@@ -19,6 +19,7 @@ from planner.api import (
     ActivityContext,
     ActivityType,
     DetailsForm,
+    HistoryContext,
     choices,
     hookimpl,
 )
@@ -82,6 +83,25 @@ class Walks(ActivityType):
             lines.append(f"Meeting point: {ctx.details['meeting_point']}")
         lines.append(f"Phones away: {ctx.details.get('agreement') or AGREEMENT}")
         return lines
+
+    def history_lines(self, ctx: HistoryContext) -> list[str]:
+        """Kilometres walked together, from the routine's distance (the walk as planned; a
+        shortcut on the day is not recorded)."""
+        km = ctx.details.get("distance_km")
+        if not km:
+            return []
+        people = set() if ctx.person_id is None else {ctx.person_id}
+        if ctx.other_id is not None:
+            people.add(ctx.other_id)
+        walks = sum(1 for d in ctx.dates if d.came and people <= d.came)
+        if not walks:
+            return []
+        total = f"{walks * float(km):g} km"
+        if ctx.person_id is None:
+            return [f"{total} walked together on {walks} walk{'s' if walks != 1 else ''}."]
+        if ctx.other_id is None:
+            return [f"You've walked {total} with the group."]
+        return [f"You've walked {total} together."]
 
 
 WALKS = Walks(

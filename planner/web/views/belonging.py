@@ -165,6 +165,8 @@ def person(slug: str, user_id: int) -> str:
     shared = [] if own or their.hide_history or mine.hide_history else history.shared_with(
         dates, me.id, user_id)
     stats = history.own(dates, me.id, now) if own else []
+    lines = history.type_lines(session, dates, me.id) if own else (
+        history.type_lines(session, dates, me.id, user_id) if shared else [])
     members = list(session.execute(
         select(User.id, User.display_name).join(Membership, Membership.user_id == User.id)
         .where(Membership.group_id == access.group.id, User.id != me.id)
@@ -172,6 +174,7 @@ def person(slug: str, user_id: int) -> str:
     return render_template(
         "belonging/person.html", group=access.group, other=other, own=own, shared=shared,
         stats=stats, membership=mine, their=their, members=members, action=ActionForm(),
+        type_lines=lines,
         unconfirmed=any(not d.confirmed for d in dates),
         months=current_app.config["HISTORY_MONTHS"],
     )
