@@ -438,3 +438,26 @@ def test_walks_count_kilometres_and_sports_count_games(db, as_user, world, make_
     assert "You've walked 20 km with the group." in own and "You played 4 games." in own
     # None of it reaches outsiders, even where the group's pages are public.
     assert "walked together" not in text(as_user(w["otto"]), f"/g/supper/r/{walk.id}")
+
+
+def test_the_meals_host_of_the_date_confirms_who_came(db, as_user, world, make_routine):
+    w = world
+    supper = make_routine(w["group"], "meals", {"style": "potluck"}, title="Shared supper",
+                          start=FIRST, created_by_id=w["olga"].id)
+    supper.details = {**supper.details, "hosts": [{"user_id": w["sam"].id, "name": "Sam"},
+                                                  {"user_id": w["ana"].id, "name": "Ana"}]}
+    db.commit()
+    going(db, supper, w["sam"], THURSDAYS[9:])
+    going(db, supper, w["ana"], THURSDAYS[9:])
+    last = f"/g/supper/r/{supper.id}/{format_key(THURSDAYS[10])}"  # Sam's turn in the rotation
+    sam, ana = as_user(w["sam"]), as_user(w["ana"])
+    assert "Confirm who came" in text(sam, last)
+    assert sam.get(last + "/who-came").status_code == 200
+    assert ana.get(last + "/who-came").status_code == 403
+    assert sam.post(last + "/who-came", data={"came": [str(w["ana"].id)]}).status_code == 302
+    member_view = text(ana, last)
+    assert "1 came" in member_view and "didn't come" not in member_view
+    # The date before was Ana's turn: there she confirms, and Sam may not.
+    before = f"/g/supper/r/{supper.id}/{format_key(THURSDAYS[9])}"
+    assert ana.get(before + "/who-came").status_code == 200
+    assert sam.get(before + "/who-came").status_code == 403

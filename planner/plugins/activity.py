@@ -188,6 +188,11 @@ class ActivityType:
         """A section for the occurrence page of a routine of this type, or ``None``."""
         return None
 
+    def host_id(self, ctx: ActivityContext) -> int | None:
+        """Who hosts the date (``ctx.occurrence``), if this type has hosts: they may confirm
+        who came, as organizers may, because the host is the one who saw who was there."""
+        return None
+
     def history_lines(self, ctx: HistoryContext) -> list[str]:
         """Plain-text lines this type adds to history (meals: "You hosted 3 times") and, with
         ``ctx.person_id`` None, to the routine's rhythm (meals: whose turn is fairest)."""

@@ -156,6 +156,16 @@ class Plugins:
         found = self._own_type(routine, "mail_lines", ctx, kind)
         return [str(line) for line in found or () if line]
 
+    def host_of(
+        self, routine: Routine, occurrence: Occurrence, attendance: Attendance | None
+    ) -> int | None:
+        """The date's host by the routine's own type (meals), or None."""
+        if not self._overrides(routine, "host_id"):
+            return None
+        ctx = self._context(routine, occurrence=occurrence, attendance=attendance)
+        found = self._own_type(routine, "host_id", ctx)
+        return found if isinstance(found, int) else None
+
     def adds_history(self, routine: Routine) -> bool:
         """Whether the routine's type has history lines, so pages skip loading the past."""
         return self._overrides(routine, "history_lines")

@@ -37,7 +37,8 @@ def occurrence_extras(
     found: dict[str, Any] = {
         "who_came": presence.who_came(session, routine, occurrence, viewer.id, now,
                                       organizer=access.can_organize),
-        "may_confirm": access.can_organize or routine.created_by_id == viewer.id,
+        "may_confirm": access.can_organize or routine.created_by_id == viewer.id
+        or current_app.extensions["planner"].host_of(routine, occurrence, attendance) == viewer.id,
         "good_form": GoodThingForm(formdata=None),
     }
     if found["who_came"] is not None:

@@ -121,6 +121,14 @@ class Meals(ActivityType):
             lines.append(f"Dietary notes: {ctx.details['dietary']}")
         return lines
 
+    def host_id(self, ctx: ActivityContext) -> int | None:
+        """The "Host" slot's holder, else whose turn it is in the rotation."""
+        if ctx.occurrence is None:
+            return None
+        number = occurrence_number(ctx.routine, ctx.occurrence.original_start)
+        host = next_host(ctx.details, number, ctx.attendance)
+        return host["user_id"] if host else None
+
     def history_lines(self, ctx: HistoryContext) -> list[str]:
         """Hosting is the work a supper rests on, so history credits it: "You hosted 3 times"
         on your own page, and on the routine page whose turn is fairest (who hosted least
