@@ -78,6 +78,13 @@ def test_the_host_and_the_regulars_are_told_a_first_timer_is_coming(app, db, smt
     assert line not in mails[pia.email]  # neither: only the "(first time)" mark
     assert "Sam New (first time)" in mails[pia.email]
     assert "say hi" not in mails[sam.email]
+    html = {m["To"].addresses[0].addr_spec: m.get_body(("html",)).get_content()
+            for m in smtp.inbox.messages}  # fmt: skip
+    assert line in html[olga.email]
+    assert "It's your first time at Monday supper: welcome!" in html[sam.email].replace(
+        "&#39;", "'")
+    assert f"/r/{routine.id}/20270315T1900#who-came" in html[gina.email]
+    assert "<strong>Last time:</strong> Olga&#39;s lentil soup, and we finally" in html[gina.email]
 
 
 def test_the_newcomer_is_welcomed_with_the_host_and_what_to_bring(app, db, smtp, supper):
