@@ -115,6 +115,22 @@ def test_a_claimed_host_slot_names_that_host(app, db, smtp, supper):
     assert "say hi" not in mails[olga.email]  # no longer the host of this date
 
 
+def test_the_meals_rotation_s_turn_is_the_host(app, db, smtp, supper):
+    """The activity type names the host (``ActivityType.host``) when no one claimed the slot:
+    the same person its own "Host:" line names, so the mail never says two hosts."""
+    routine, olga, gina, pia, sam = supper
+    routine.details = {**routine.details, "rotate_hosts": True,
+                       "hosts": [{"user_id": pia.id, "name": "Pia Plain"}]}
+    db.commit()
+    tick(app, EVENING_BEFORE)
+    mails = _mails(smtp)
+    assert "Pia Plain is hosting and will be glad to see you." in mails[sam.email]
+    assert "Host: Pia Plain" in mails[sam.email]
+    assert "You're hosting." in mails[pia.email]
+    assert "Sam New is coming for the first time — say hi" in mails[pia.email]
+    assert "say hi" not in mails[olga.email]
+
+
 def test_were_you_there_and_last_time(app, db, smtp, supper):
     routine, olga, gina, pia, sam = supper
     tick(app, EVENING_BEFORE)

@@ -26,7 +26,7 @@ from planner.enums import Status
 from planner.joining.attendance import Attendance
 from planner.mail.render import site_link
 from planner.notify import answer_links
-from planner.notify.content import type_lines
+from planner.notify.content import type_host, type_lines
 from planner.notify.sending import Notification, Recipient
 from planner.notify.upcoming import Date, Member, Window
 from planner.scheduling.zones import RecurrenceError, load_zone
@@ -108,17 +108,19 @@ def others_going(
 def host_of(
     attendance: Attendance | None, date: Date, members: list[Member]
 ) -> tuple[int, str] | None:
-    """Whoever holds the date's "Host" slot, else the person who set the routine up (the same
-    host who may confirm who came), while still a member; ``(user_id, name)``."""
+    """``(user_id, name)`` of the date's host, while a member: whoever holds its "Host" slot,
+    else whom the activity type names (the meals rotation's turn, :meth:`ActivityType.host`),
+    else the person who set the routine up (the same host who may confirm who came)."""
+    current = {m.user_id: m for m in members}
     if attendance is not None:
         for slot in attendance.slots:
             if slot.label.strip().lower() == HOST_LABEL and slot.takers:
                 return slot.takers[0].user_id, slot.takers[0].display_name
-    creator = date.routine.created_by_id
-    for member in members:
-        if member.user_id == creator:
-            return member.user_id, member.name
-    return None
+    named = type_host(date.occurrence, date.routine, attendance)
+    if named is not None and named[0] in current:
+        return named
+    creator = current.get(date.routine.created_by_id or 0)
+    return (creator.user_id, creator.name) if creator is not None else None
 
 
 @dataclass(frozen=True)

@@ -193,6 +193,13 @@ class ActivityType:
         ``ctx.person_id`` None, to the routine's rhythm (meals: whose turn is fairest)."""
         return []
 
+    def host(self, ctx: ActivityContext) -> tuple[int, str] | None:
+        """Who hosts the date ``ctx.occurrence``, as ``(user_id, name)``, when this type knows
+        better than the date's "Host" slot (meals: whose turn it is in the rotation). The
+        reminder names them to a newcomer and tells them a newcomer is coming. None: the core
+        decides (the Host slot's holder, else whoever set the routine up)."""
+        return None
+
     def mail_lines(self, ctx: ActivityContext, kind: str) -> list[str]:
         """Plain-text lines this type adds to a mail about one date: ``kind`` is ``reminder``,
         ``ask``, ``digest`` or ``notice``. Meals name who hosts and what is still missing;

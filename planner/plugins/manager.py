@@ -156,6 +156,20 @@ class Plugins:
         found = self._own_type(routine, "mail_lines", ctx, kind)
         return [str(line) for line in found or () if line]
 
+    def host_of(
+        self, occurrence: Occurrence, routine: Routine, attendance: Attendance | None
+    ) -> tuple[int, str] | None:
+        """The routine's own type's host of the date (:meth:`ActivityType.host`); None when
+        it names none, names nonsense, or fails."""
+        if not self._overrides(routine, "host"):
+            return None
+        ctx = self._context(routine, occurrence=occurrence, attendance=attendance)
+        found = self._own_type(routine, "host", ctx)
+        if (isinstance(found, tuple) and len(found) == 2 and isinstance(found[0], int)
+                and isinstance(found[1], str) and found[1]):
+            return found[0], found[1]
+        return None
+
     def history_lines(self, ctx: HistoryContext) -> list[str]:
         """The routine's own type's history lines; [] when it adds none or fails."""
         if not self._overrides(ctx.routine, "history_lines"):

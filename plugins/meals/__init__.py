@@ -102,6 +102,14 @@ class Meals(ActivityType):
             event.add("DESCRIPTION", f"{description}\n\n{line}".strip())
 
 
+    def host(self, ctx: ActivityContext) -> tuple[int, str] | None:
+        """The claimed Host slot, else whose turn it is: the same host the mail lines name."""
+        if ctx.occurrence is None:
+            return None
+        number = occurrence_number(ctx.routine, ctx.occurrence.original_start)
+        host = next_host(ctx.details, number, ctx.attendance)
+        return (host["user_id"], host["name"]) if host is not None else None
+
     def mail_lines(self, ctx: ActivityContext, kind: str) -> list[str]:
         """Who hosts and which dishes nobody has claimed yet."""
         lines = []
