@@ -119,12 +119,17 @@ def test_the_meals_rotation_s_turn_is_the_host(app, db, smtp, supper):
     """The activity type names the host (``ActivityType.host``) when no one claimed the slot:
     the same person its own "Host:" line names, so the mail never says two hosts."""
     routine, olga, gina, pia, sam = supper
+    from planner.models import Slot
+
     routine.details = {**routine.details, "rotate_hosts": True,
                        "hosts": [{"user_id": pia.id, "name": "Pia Plain"}]}
+    db.add(Slot(routine_id=routine.id, label="Host", capacity=1, position=9))  # unclaimed
     db.commit()
     tick(app, EVENING_BEFORE)
     mails = _mails(smtp)
     assert "Pia Plain is hosting and will be glad to see you." in mails[sam.email]
+    # An open Host slot is not something to bring.
+    assert "What to bring: Main, Salad, Dessert, Drinks are still free" in mails[sam.email]
     assert "Host: Pia Plain" in mails[sam.email]
     assert "You're hosting." in mails[pia.email]
     assert "Sam New is coming for the first time — say hi" in mails[pia.email]

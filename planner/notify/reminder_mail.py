@@ -130,21 +130,26 @@ class Belonging:
     new: dict[tuple[int, datetime], set[int]]  # first-timers going to each date
     known: set[tuple[int, datetime, int]]  # presence said or confirmed on previous dates
     good: dict[tuple[int, datetime], list[str]]  # good things of previous dates
+    hosts: dict[tuple[int, datetime], tuple[int, str] | None]  # each date's host, asked once
 
     @classmethod
     def read(cls, session: Session, due: list[Any], window: Window) -> Belonging:
         going: dict[tuple[int, datetime], set[int]] = {}
         previous: set[tuple[int, datetime]] = set()
+        hosts: dict[tuple[int, datetime], tuple[int, str] | None] = {}
         for item in due:
             date: Date = item.date
             key = (date.routine.id, date.occurrence.original_start)
+            if key in going:
+                continue
             attendance = window.attendance.get(key)
             going[key] = {p.user_id for p in attendance.going} if attendance else set()
+            hosts[key] = host_of(attendance, date, window.members.get(date.group.id, []))
             if date.previous is not None:
                 previous.add((date.routine.id, date.previous.original_start))
         return cls(newcomers.first_timers_for(session, going),
                    presence.said_for(session, previous),
-                   good_things.shown_for(session, previous))  # fmt: skip
+                   good_things.shown_for(session, previous), hosts)  # fmt: skip
 
 
 def belonging_context(
@@ -153,7 +158,7 @@ def belonging_context(
     """The reminder's belonging lines for one reader (pure: :class:`Belonging` read it all)."""
     key = (date.routine.id, date.occurrence.original_start)
     new = read.new.get(key, set())
-    host = host_of(attendance, date, window.members.get(date.group.id, []))
+    host = read.hosts.get(key)
     regular = attendance is not None and attendance.is_regular(member.user_id)
     welcome: list[str] = []
     if attendance is not None and (regular or (host is not None and host[0] == member.user_id)):
@@ -163,7 +168,7 @@ def belonging_context(
     if member.user_id in new:
         first_time = {
             "host": host[1] if host is not None and host[0] != member.user_id else None,
-            "bring": open_slots(attendance),
+            "bring": [s for s in open_slots(attendance) if s.strip().lower() != HOST_LABEL],
         }
     were_you_there, last_time = None, []
     if date.previous is not None:
