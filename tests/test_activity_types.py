@@ -177,6 +177,27 @@ def test_meals_host_slot_claim_wins_over_the_rotation():
     assert host == {"user_id": 7, "name": "Dee", "claimed": True}
 
 
+def test_the_host_a_type_names_and_a_failing_or_junk_host_method():
+    """``ActivityType.host`` through the manager: meals name the rotation's turn; the base type
+    names nobody; a host method that raises or returns junk costs only its answer."""
+    r = routine("meals", {"hosts": HOSTS, "rotate_hosts": True})
+    assert PLUGINS.host_of(occurrence(START), r, None) == (HOSTS[0]["user_id"], "Ana")
+    assert PLUGINS.host_of(occurrence(START), routine("walks", {}), None) is None
+
+    class Raising(ActivityType):
+        def host(self, ctx):
+            raise RuntimeError("boom")
+
+    class Junk(ActivityType):
+        def host(self, ctx):
+            return ("not an id", "")
+
+    broken = load({"EXTRA_PLUGINS": [_Registers(Raising(key="rai", label="R")),
+                                     _Registers(Junk(key="jnk", label="J"))]})
+    assert broken.host_of(occurrence(START), routine("rai", {}), None) is None
+    assert broken.host_of(occurrence(START), routine("jnk", {}), None) is None
+
+
 def test_meals_rotation_ignores_malformed_entries_and_can_be_off():
     details = {"hosts": [{"user_id": "x"}, "junk", {"user_id": 4, "name": "Eve"}]}
     assert meals.next_host(details, 5)["name"] == "Eve"

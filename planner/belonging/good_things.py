@@ -5,6 +5,7 @@ lentil soup"). Authors delete their own; organizers hide one.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import select
@@ -57,6 +58,29 @@ def last_time(session: Session, routine: Routine, before: datetime,
         return []
     latest = previous[-1]
     return of_date(session, routine.id, latest.occurrence.original_start)[:SHOWN]
+
+
+def shown_for(
+    session: Session, keys: Iterable[tuple[int, datetime]]
+) -> dict[tuple[int, datetime], list[str]]:
+    """The first :data:`SHOWN` visible good things of each date, oldest first, in one
+    statement for any number of dates (the reminder's "Last time: ...")."""
+    wanted = set(keys)
+    if not wanted:
+        return {}
+    found: dict[tuple[int, datetime], list[str]] = {}
+    rows = session.execute(
+        select(GoodThing.routine_id, GoodThing.original_start, GoodThing.body)
+        .where(GoodThing.routine_id.in_({rid for rid, _ in wanted}),
+               GoodThing.original_start.in_({start for _, start in wanted}),
+               GoodThing.hidden_at.is_(None))
+        .order_by(GoodThing.id)
+    )  # fmt: skip
+    for routine_id, start, body in rows:
+        shown = found.setdefault((routine_id, start), [])
+        if (routine_id, start) in wanted and len(shown) < SHOWN:
+            shown.append(body)
+    return {key: bodies for key, bodies in found.items() if key in wanted}
 
 
 def hide(session: Session, row: GoodThing, routine: Routine) -> None:

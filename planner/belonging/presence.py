@@ -117,6 +117,24 @@ def who_came(
     return WhoCame(came=len(came), confirmed=confirmed, mine=mine, ask=ask, missing=missing)
 
 
+def said_for(
+    session: Session, keys: Iterable[tuple[int, datetime]]
+) -> set[tuple[int, datetime, int]]:
+    """``(routine_id, original_start, user_id)`` of everyone whose presence is known for these
+    dates (said or confirmed), in one statement: the reminder asks "Were you there?" only of
+    those it lacks."""
+    wanted = set(keys)
+    if not wanted:
+        return set()
+    rows = session.execute(
+        select(Presence.routine_id, Presence.original_start, Presence.user_id).where(
+            Presence.routine_id.in_({rid for rid, _ in wanted}),
+            Presence.original_start.in_({start for _, start in wanted}),
+        )
+    )
+    return {(r, s, u) for r, s, u in rows if (r, s) in wanted}
+
+
 def forget(session: Session, user_id: int, group_routine_ids: Iterable[int]) -> int:
     """Delete the person's own presence history in a group; how many rows went."""
     ids = list(group_routine_ids)
@@ -127,4 +145,4 @@ def forget(session: Session, user_id: int, group_routine_ids: Iterable[int]) -> 
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-__all__ = ["GOING", "PresenceError", "WhoCame", "confirm", "forget", "say", "who_came"]
+__all__ = ["GOING", "PresenceError", "WhoCame", "confirm", "forget", "said_for", "say", "who_came"]

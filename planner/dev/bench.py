@@ -13,7 +13,10 @@ occurrences, 200 members with their answers) in a fresh SQLite file. Measured in
   occurrence pages, Next up and My groups (as a logged-in member), and Radicale serving the same
   calendar; every rate is divided by the bare endpoint's from the same run;
 * answers (:mod:`planner.dev.bench_answers`): 200 concurrent "going" on PostgreSQL with
-  gunicorn -w 4, when PostgreSQL is reachable.
+  gunicorn -w 4, when PostgreSQL is reachable;
+* mail (:mod:`planner.dev.bench_mail`): 10,000 messages delivered to a local aiosmtpd;
+* the reminder scan (:mod:`planner.dev.bench_scan`): a minute's statements and time over
+  5,000 members in 200 groups, and over 1,000 to show the statements do not grow.
 
 Each acceptance target of issue 14 is printed next to its figure, met or not.
 """
@@ -334,6 +337,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seconds", type=float, default=bench_http.SECONDS,
                         help="seconds of load per HTTP figure")
     parser.add_argument("--skip-mail", action="store_true", help="leave out the mail bench")
+    parser.add_argument("--skip-scan", action="store_true",
+                        help="leave out the reminder scan bench")
     args = parser.parse_args(argv)
 
     from planner import create_app, models  # noqa: F401  (models fill Base.metadata)
@@ -369,6 +374,10 @@ def main(argv: list[str] | None = None) -> None:
         from planner.dev import bench_mail  # self-contained: its own database and SMTP server
 
         bench_mail.main_section()
+    if not args.skip_scan:
+        from planner.dev import bench_scan  # self-contained: its own database
+
+        bench_scan.main_section()
 
 
 def _load() -> str:

@@ -1,7 +1,14 @@
 """What the reminder and the nudge say: the date in the reader's zone, where (with a map link),
 who else is going, the open slots, the activity type's lines, "Add to calendar" and one-click
-answers. Built for many mails at once with one more statement (earlier answers, for marking
-first-timers), so the scan stays bounded.
+answers; and what belonging adds to a reminder: "Sam is coming for the first time — say hi"
+for the host and the regulars, a welcome naming the host and what to bring for the newcomer,
+"Were you there?" for the reader's previous date of the routine, and "Last time: ..." with one
+or two good things of it.
+
+Built for many mails at once with five more statements whatever their number (who is new,
+three; whose presence is known, one; the good things, one), so the scan stays bounded. The
+previous dates and their answers come with the scan's own reads
+(:attr:`~planner.notify.upcoming.Date.previous`, the window's attendance).
 """
 
 from __future__ import annotations
@@ -11,17 +18,17 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote_plus
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from planner.enums import Answer
+from planner.belonging import good_things, newcomers, presence
+from planner.belonging.history import HOST_LABEL
+from planner.enums import Status
 from planner.joining.attendance import Attendance
 from planner.mail.render import site_link
-from planner.models import Rsvp
 from planner.notify import answer_links
-from planner.notify.content import type_lines
+from planner.notify.content import type_host, type_lines
 from planner.notify.sending import Notification, Recipient
-from planner.notify.upcoming import Date, Window
+from planner.notify.upcoming import Date, Member, Window
 from planner.scheduling.zones import RecurrenceError, load_zone
 
 OSM_SEARCH = "https://www.openstreetmap.org/search?query="
@@ -68,19 +75,6 @@ def when(start_utc: datetime, now: datetime, zone_name: str) -> When:
     return When(f"{day_text}, {local:%H:%M}", f"{local:%H:%M}", day, zone_name)
 
 
-def first_going(session: Session, routine_ids: set[int]) -> dict[tuple[int, int], datetime]:
-    """``{(routine_id, user_id): earliest original start they said "going" to}``: one
-    statement, for marking first-timers ("first time": no earlier going answer)."""
-    if not routine_ids:
-        return {}
-    rows = session.execute(
-        select(Rsvp.routine_id, Rsvp.user_id, func.min(Rsvp.original_start))
-        .where(Rsvp.routine_id.in_(routine_ids), Rsvp.status == Answer.GOING)
-        .group_by(Rsvp.routine_id, Rsvp.user_id)
-    )
-    return {(rid, uid): first for rid, uid, first in rows}
-
-
 def calendar_url(date: Date, user_id: int) -> str:
     """The date's own .ics where anyone may fetch it (a public group); otherwise the page of
     the reader's personal feed, which needs no session in a calendar app."""
@@ -90,28 +84,105 @@ def calendar_url(date: Date, user_id: int) -> str:
     return site_link("feeds.subscribe")
 
 
-def page_url(date: Date) -> str:
+def page_url(date: Date, key: str | None = None) -> str:
     return site_link("events.show", slug=date.group.slug, routine_id=date.routine.id,
-                     key=date.occurrence.key)  # fmt: skip
+                     key=key or date.occurrence.key)  # fmt: skip
 
 
 def others_going(
-    attendance: Attendance | None, date: Date, user_id: int,
-    first: dict[tuple[int, int], datetime],
+    attendance: Attendance | None, user_id: int, new: set[int]
 ) -> list[dict[str, Any]]:
+    """Who else is going, ``new`` (first-timers, :mod:`planner.belonging.newcomers`) marked."""
     if attendance is None:
         return []
     people = []
     for person in attendance.going:
         if person.user_id == user_id:
             continue
-        earliest = first.get((date.routine.id, person.user_id))
-        new = not person.regular and (
-            earliest is None or earliest >= date.occurrence.original_start
-        )
         guests = f" (+{person.guests})" if person.guests else ""
-        people.append({"name": person.display_name + guests, "first_time": new})
+        people.append({"name": person.display_name + guests,
+                       "first_time": person.user_id in new})  # fmt: skip
     return people
+
+
+def host_of(
+    attendance: Attendance | None, date: Date, members: list[Member]
+) -> tuple[int, str] | None:
+    """``(user_id, name)`` of the date's host, while a member: whoever holds its "Host" slot,
+    else whom the activity type names (the meals rotation's turn, :meth:`ActivityType.host`),
+    else the person who set the routine up (the same host who may confirm who came)."""
+    current = {m.user_id: m for m in members}
+    if attendance is not None:
+        for slot in attendance.slots:
+            if slot.label.strip().lower() == HOST_LABEL and slot.takers:
+                return slot.takers[0].user_id, slot.takers[0].display_name
+    named = type_host(date.occurrence, date.routine, attendance)
+    if named is not None and named[0] in current:
+        return named
+    creator = current.get(date.routine.created_by_id or 0)
+    return (creator.user_id, creator.name) if creator is not None else None
+
+
+@dataclass(frozen=True)
+class Belonging:
+    """What belonging read for a batch of reminders (see the module docstring)."""
+
+    new: dict[tuple[int, datetime], set[int]]  # first-timers going to each date
+    known: set[tuple[int, datetime, int]]  # presence said or confirmed on previous dates
+    good: dict[tuple[int, datetime], list[str]]  # good things of previous dates
+    hosts: dict[tuple[int, datetime], tuple[int, str] | None]  # each date's host, asked once
+
+    @classmethod
+    def read(cls, session: Session, due: list[Any], window: Window) -> Belonging:
+        going: dict[tuple[int, datetime], set[int]] = {}
+        previous: set[tuple[int, datetime]] = set()
+        hosts: dict[tuple[int, datetime], tuple[int, str] | None] = {}
+        for item in due:
+            date: Date = item.date
+            key = (date.routine.id, date.occurrence.original_start)
+            if key in going:
+                continue
+            attendance = window.attendance.get(key)
+            going[key] = {p.user_id for p in attendance.going} if attendance else set()
+            hosts[key] = host_of(attendance, date, window.members.get(date.group.id, []))
+            if date.previous is not None:
+                previous.add((date.routine.id, date.previous.original_start))
+        return cls(newcomers.first_timers_for(session, going),
+                   presence.said_for(session, previous),
+                   good_things.shown_for(session, previous), hosts)  # fmt: skip
+
+
+def belonging_context(
+    date: Date, member: Member, attendance: Attendance | None, window: Window, read: Belonging,
+) -> dict[str, Any]:
+    """The reminder's belonging lines for one reader (pure: :class:`Belonging` read it all)."""
+    key = (date.routine.id, date.occurrence.original_start)
+    new = read.new.get(key, set())
+    host = read.hosts.get(key)
+    regular = attendance is not None and attendance.is_regular(member.user_id)
+    welcome: list[str] = []
+    if attendance is not None and (regular or (host is not None and host[0] == member.user_id)):
+        welcome = [f"{p.display_name} is coming for the first time — say hi"
+                   for p in attendance.going if p.user_id in new and p.user_id != member.user_id]
+    first_time = None
+    if member.user_id in new:
+        first_time = {
+            "host": host[1] if host is not None and host[0] != member.user_id else None,
+            "bring": [s for s in open_slots(attendance) if s.strip().lower() != HOST_LABEL],
+        }
+    were_you_there, last_time = None, []
+    if date.previous is not None:
+        before = (date.routine.id, date.previous.original_start)
+        said = window.attendance.get(before)
+        if (said is not None and said.status_of(member.user_id) == Status.GOING
+                and (*before, member.user_id) not in read.known):
+            moment = when(date.previous.start.astimezone(UTC).replace(tzinfo=None), window.now,
+                          member.timezone)  # fmt: skip
+            were_you_there = {"day": moment.text,
+                              "url": page_url(date, date.previous.key) + "#who-came"}
+        last_time = read.good.get(before, [])
+    return {"welcome": welcome, "first_time": first_time, "were_you_there": were_you_there,
+            "last_time": last_time}  # fmt: skip
 
 
 def open_slots(attendance: Attendance | None) -> list[str]:
@@ -124,7 +195,7 @@ def notifications(session: Session, due: list[Any], window: Window) -> list[Noti
     """One :class:`Notification` per :class:`~planner.notify.reminders.Due`."""
     from planner.notify.reminders import ASK, VERSION_HEADER, dedupe_key, version
 
-    first = first_going(session, {d.date.routine.id for d in due if d.kind != ASK})
+    read = Belonging.read(session, [d for d in due if d.kind != ASK], window)
     notes: list[Notification] = []
     for item in due:
         date: Date = item.date
@@ -158,7 +229,9 @@ def notifications(session: Session, due: list[Any], window: Window) -> list[Noti
             subject = f"{moment.day} {moment.time}: {date.title}"
             template, category = "reminder", "reminder"
             headers = {VERSION_HEADER: version(date)}
-            context["others"] = others_going(attendance, date, member.user_id, first)
+            context.update(belonging_context(date, member, attendance, window, read))
+            context["others"] = others_going(attendance, member.user_id,
+                                             read.new.get(key, set()))  # fmt: skip
             context["open_slots"] = open_slots(attendance)
             context["lines"] = type_lines("reminder", date.occurrence, date.routine,
                                           member.as_user(), attendance)  # fmt: skip

@@ -46,6 +46,9 @@ from planner.scheduling.zones import format_key
 log = logging.getLogger(__name__)
 
 REMINDER, ASK = "reminder", "ask"
+#: How far back the scan looks for a routine's previous date (a monthly routine's included):
+#: the reminder asks "Were you there?" of it and quotes its good things.
+LOOKBACK = timedelta(days=32)
 #: The header a reminder carries with what it says of the date (start and place), so the
 #: send-time check can tell a mail written before a change.
 VERSION_HEADER = "X-Planner-Date-Version"
@@ -175,10 +178,12 @@ def scan(app: Flask) -> int:
 
 
 def scan_in(session: Session, now: datetime) -> int:
-    """Statements: routines, overrides, groups (the dates); memberships with people; the
-    three of the preferences; the outbox keys already taken; and only when something is left
-    to queue, the five of the attendance, the first answers, and the outbox's two."""
-    dates, _routines = coming_dates(session, now)
+    """Statements: routines, overrides, groups (the dates, and each routine's previous date);
+    memberships with people; the three of the preferences; the outbox keys already taken; and
+    only when something is left to queue, the five of the attendance (of the dates and their
+    previous dates), belonging's five (who is new, whose presence is known, the good things;
+    :mod:`planner.notify.reminder_mail`), and the outbox's two."""
+    dates, _routines = coming_dates(session, now, lookback=LOOKBACK)
     if not dates:
         return 0
     members = members_of(session, {d.group.id for d in dates})
@@ -197,8 +202,11 @@ def scan_in(session: Session, now: datetime) -> int:
     maybe = [d for d in maybe if _key(d) not in queued]
     if not maybe:
         return 0
-    keys = list({(d.date.routine.id, d.date.occurrence.original_start) for d in maybe})
-    window = Window(now, dates, members, attendance_for(session, keys), wanted)
+    keys = {(d.date.routine.id, d.date.occurrence.original_start) for d in maybe}
+    # The previous dates' answers ride along, for the reminder's "Were you there?".
+    keys |= {(d.date.routine.id, d.date.previous.original_start)
+             for d in maybe if d.kind == REMINDER and d.date.previous is not None}  # fmt: skip
+    window = Window(now, dates, members, attendance_for(session, sorted(keys)), wanted)
     fresh = due_now(window, maybe)
     if not fresh:
         return 0

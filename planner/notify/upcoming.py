@@ -1,11 +1,13 @@
-"""Every group's coming dates with their members and answers, in a fixed number of statements.
+"""Every group's coming dates and their members, in a fixed number of statements.
 
 The minute scan (reminders, the answer nudge) and the weekly digest both ask "which dates start
-soon, who belongs to them, what did each person say, what do they want". Loading that per group
-or per person would make a minute's work grow with the site; here it is a handful of bulk
-reads whatever the number of groups and members: routines, their overrides in the window,
-groups, memberships with their people, :func:`~planner.joining.attendance.attendance_for` and
-:func:`~planner.notify.preferences.choices`.
+soon, who belongs to them, what did each person say, what do they want". Reading that per group
+or per person would make a minute's work grow with the site, so this module reads the first
+half in bulk, whatever the number of groups and members: :func:`coming_dates` (routines, their
+overrides in the window, groups) and :func:`members_of` (memberships with their people). The
+callers then read the second half for just the dates they need, again in bulk:
+:func:`~planner.joining.attendance.attendance_for` and
+:func:`~planner.notify.preferences.choices`, gathered in a :class:`Window`.
 """
 
 from __future__ import annotations
@@ -58,6 +60,10 @@ class Date:
     routine: Routine
     occurrence: recurrence.Occurrence
     group: GroupInfo
+    #: The routine's latest date that has ended (not cancelled), within the ``lookback`` of
+    #: :func:`coming_dates`: what the reminder asks "Were you there?" of and quotes good things
+    #: from. None when there was none or nobody asked to look back.
+    previous: recurrence.Occurrence | None = None
 
     @property
     def start_utc(self) -> datetime:
@@ -89,11 +95,15 @@ def _aware(naive_utc: datetime) -> datetime:
 
 def coming_dates(
     session: Session, now: datetime, span: timedelta | None = None,
-    group_ids: list[int] | None = None,
+    group_ids: list[int] | None = None, lookback: timedelta | None = None,
 ) -> tuple[list[Date], list[Routine]]:
     """The not cancelled occurrences starting in ``(now, now + span]`` (naive UTC), in three
     statements; ``span`` None: as far ahead as the longest reminder lead any routine needs
-    (:func:`lead`). Also returns every routine read."""
+    (:func:`lead`). Also returns every routine read.
+
+    ``lookback``: also expand that far into the past and give each date its routine's latest
+    ended date (:attr:`Date.previous`), read by the same statements: the overrides query
+    just reaches further back."""
     query = select(Routine).order_by(Routine.id).execution_options(populate_existing=True)
     if group_ids is not None:
         query = query.where(Routine.group_id.in_(group_ids))
@@ -102,7 +112,8 @@ def coming_dates(
         return [], routines
     span = span or lead(routines)
     end = now + span
-    floor, ceiling = now - ZONE_MARGIN, end + ZONE_MARGIN
+    begin = now - (lookback or timedelta(0))
+    floor, ceiling = begin - ZONE_MARGIN, end + ZONE_MARGIN
     overrides: dict[int, list[Any]] = {r.id: [] for r in routines}
     for row in session.execute(
         select(*OVERRIDE_COLUMNS)
@@ -127,12 +138,14 @@ def coming_dates(
             continue
         try:
             found = recurrence.expand(
-                series_of(routine, overrides=overrides[routine.id]), _aware(now), _aware(end)
+                series_of(routine, overrides=overrides[routine.id]), _aware(begin), _aware(end)
             )
         except recurrence.RecurrenceError:
             continue  # a rule edited by hand into nonsense: skipped, as on the pages
+        ended = [o for o in found if not o.is_cancelled and o.end <= _aware(now)]
+        previous = ended[-1] if lookback and ended else None
         for occurrence in found:
-            date = Date(routine, occurrence, group)
+            date = Date(routine, occurrence, group, previous)
             if occurrence.is_cancelled or not now < date.start_utc <= end:
                 continue
             dates.append(date)

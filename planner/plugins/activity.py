@@ -188,15 +188,17 @@ class ActivityType:
         """A section for the occurrence page of a routine of this type, or ``None``."""
         return None
 
-    def host_id(self, ctx: ActivityContext) -> int | None:
-        """Who hosts the date (``ctx.occurrence``), if this type has hosts: they may confirm
-        who came, as organizers may, because the host is the one who saw who was there."""
-        return None
-
     def history_lines(self, ctx: HistoryContext) -> list[str]:
         """Plain-text lines this type adds to history (meals: "You hosted 3 times") and, with
         ``ctx.person_id`` None, to the routine's rhythm (meals: whose turn is fairest)."""
         return []
+
+    def host(self, ctx: ActivityContext) -> tuple[int, str] | None:
+        """Who hosts the date ``ctx.occurrence``, as ``(user_id, name)``, when this type knows
+        better than the date's "Host" slot (meals: whose turn it is in the rotation). The
+        reminder names them to a newcomer and tells them a newcomer is coming. None: the core
+        decides (the Host slot's holder, else whoever set the routine up)."""
+        return None
 
     def mail_lines(self, ctx: ActivityContext, kind: str) -> list[str]:
         """Plain-text lines this type adds to a mail about one date: ``kind`` is ``reminder``,

@@ -157,14 +157,18 @@ class Plugins:
         return [str(line) for line in found or () if line]
 
     def host_of(
-        self, routine: Routine, occurrence: Occurrence, attendance: Attendance | None
-    ) -> int | None:
-        """The date's host by the routine's own type (meals), or None."""
-        if not self._overrides(routine, "host_id"):
+        self, occurrence: Occurrence, routine: Routine, attendance: Attendance | None
+    ) -> tuple[int, str] | None:
+        """The routine's own type's host of the date (:meth:`ActivityType.host`); None when
+        it names none, names nonsense, or fails."""
+        if not self._overrides(routine, "host"):
             return None
         ctx = self._context(routine, occurrence=occurrence, attendance=attendance)
-        found = self._own_type(routine, "host_id", ctx)
-        return found if isinstance(found, int) else None
+        found = self._own_type(routine, "host", ctx)
+        if (isinstance(found, tuple) and len(found) == 2 and isinstance(found[0], int)
+                and isinstance(found[1], str) and found[1]):
+            return found[0], found[1]
+        return None
 
     def adds_history(self, routine: Routine) -> bool:
         """Whether the routine's type has history lines, so pages skip loading the past."""

@@ -26,6 +26,18 @@ from planner.web.forms import GoodThingForm
 LAST_TIME_DAYS = 120
 
 
+def may_confirm(
+    access: GroupAccess, routine: Routine, user: User, occurrence: recurrence.Occurrence,
+    attendance: Attendance | None = None,
+) -> bool:
+    """Who may confirm who came for everyone: organizers, whoever set the routine up, and the
+    date's host as its activity type names them (meals: the Host slot, else the rotation)."""
+    if access.can_organize or routine.created_by_id == user.id:
+        return True
+    host = current_app.extensions["planner"].host_of(occurrence, routine, attendance)
+    return host is not None and host[0] == user.id
+
+
 def occurrence_extras(
     session: Session, access: GroupAccess, routine: Routine,
     occurrence: recurrence.Occurrence, viewer: User | None, attendance: Attendance | None,
@@ -37,8 +49,7 @@ def occurrence_extras(
     found: dict[str, Any] = {
         "who_came": presence.who_came(session, routine, occurrence, viewer.id, now,
                                       organizer=access.can_organize),
-        "may_confirm": access.can_organize or routine.created_by_id == viewer.id
-        or current_app.extensions["planner"].host_of(routine, occurrence, attendance) == viewer.id,
+        "may_confirm": may_confirm(access, routine, viewer, occurrence, attendance),
         "good_form": GoodThingForm(formdata=None),
     }
     if found["who_came"] is not None:

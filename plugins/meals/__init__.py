@@ -103,6 +103,14 @@ class Meals(ActivityType):
             event.add("DESCRIPTION", f"{description}\n\n{line}".strip())
 
 
+    def host(self, ctx: ActivityContext) -> tuple[int, str] | None:
+        """The claimed Host slot, else whose turn it is: the same host the mail lines name."""
+        if ctx.occurrence is None:
+            return None
+        number = occurrence_number(ctx.routine, ctx.occurrence.original_start)
+        host = next_host(ctx.details, number, ctx.attendance)
+        return (host["user_id"], host["name"]) if host is not None else None
+
     def mail_lines(self, ctx: ActivityContext, kind: str) -> list[str]:
         """Who hosts and which dishes nobody has claimed yet."""
         lines = []
@@ -120,14 +128,6 @@ class Meals(ActivityType):
         if ctx.details.get("dietary"):
             lines.append(f"Dietary notes: {ctx.details['dietary']}")
         return lines
-
-    def host_id(self, ctx: ActivityContext) -> int | None:
-        """The "Host" slot's holder, else whose turn it is in the rotation."""
-        if ctx.occurrence is None:
-            return None
-        number = occurrence_number(ctx.routine, ctx.occurrence.original_start)
-        host = next_host(ctx.details, number, ctx.attendance)
-        return host["user_id"] if host else None
 
     def history_lines(self, ctx: HistoryContext) -> list[str]:
         """Hosting is the work a supper rests on, so history credits it: "You hosted 3 times"

@@ -18,11 +18,12 @@ from planner.belonging import breaks, good_things, history, presence
 from planner.belonging.past import past_dates, utc_now
 from planner.db import get_session
 from planner.groups.access import GroupAccess, group_access
-from planner.joining.attendance import Attendance, attendance_of
+from planner.joining.attendance import attendance_of
 from planner.models import CheckinPrompt, GoodThing, Membership, PlannedBreak, Routine, User
 from planner.notify import checkin_mail
 from planner.routines.occurrences import load_routine, occurrence_or_404
 from planner.scheduling.recurrence import Occurrence
+from planner.web.belonging_page import may_confirm
 from planner.web.forms import ActionForm, BreakForm, CheckinMessageForm, GoodThingForm, status
 from planner.web.helpers import form_error, occurrence_url, viewer
 
@@ -70,24 +71,13 @@ def say_presence(slug: str, routine_id: int, key: str) -> Response:
     return redirect(occurrence_url(slug, routine, key) + "#who-came")
 
 
-def _may_confirm(
-    access: GroupAccess, routine: Routine, user: User, occurrence: Occurrence,
-    attendance: Attendance | None = None,
-) -> bool:
-    """Organizers, the person who set the routine up, and the date's host (meals: the "Host"
-    slot's holder or whose turn it was)."""
-    if access.can_organize or routine.created_by_id == user.id:
-        return True
-    return current_app.extensions["planner"].host_of(routine, occurrence, attendance) == user.id
-
-
 @bp.route("/g/<slug>/r/<int:routine_id>/<key>/who-came", methods=["GET", "POST"])
 @login_required
 def confirm_list(slug: str, routine_id: int, key: str) -> Response | tuple[str, int]:
     access, session, routine, occurrence = _date(slug, routine_id, key)
     user = _me()
     attendance = attendance_of(session, routine.id, occurrence.original_start)
-    if not _may_confirm(access, routine, user, occurrence, attendance):
+    if not may_confirm(access, routine, user, occurrence, attendance):
         abort(403, "Only the host or an organizer can confirm who came.")
     form = ActionForm()
     going = attendance.going
