@@ -176,6 +176,8 @@ def answer_of(db, routine, start, user) -> str | None:
 def test_member_page_shows_shared_history(app, db, client, demo):
     ada, ben = demo.users["ada"], demo.users["ben"]
     Auth(client).login(ben, PASSWORD)
+    members = client.get("/g/thursday-supper-club/members").get_data(as_text=True)
+    assert f'href="/g/thursday-supper-club/people/{ada.id}">Ada Lovelace</a>' in members
     page = client.get(f"/g/thursday-supper-club/people/{ada.id}").get_data(as_text=True)
     # 14 suppers happened (16 weeks, two off in the break); Ada missed 2 and Ben 1.
     assert "You've shared <strong>11 Thursday supper</strong> with Ada Lovelace since" in page
