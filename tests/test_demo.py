@@ -18,6 +18,7 @@ from planner.belonging import checkins
 from planner.cli import cli
 from planner.dev.demo import (
     BREAK_LABEL,
+    GAME_WEEKS,
     HISTORY_WEEKS,
     PASSWORD,
     QUIZ_TITLE,
@@ -25,6 +26,7 @@ from planner.dev.demo import (
     load_demo,
 )
 from planner.models import (
+    GoodThing,
     Group,
     Membership,
     OutboxMessage,
@@ -34,7 +36,7 @@ from planner.models import (
     Rsvp,
     User,
 )
-from planner.scheduling.zones import format_key, localize
+from planner.scheduling.zones import format_key, localize, to_local_naive
 from planner.testing import Auth, count_statements
 from tests.reminder_world import set_clock, tick
 
@@ -205,7 +207,7 @@ def test_routine_page_shows_its_rhythm_unbroken_across_the_planned_break(app, db
                for o in cancelled)
     game = demo.routine("Sunday kick-about")
     page = client.get(f"/g/sunday-football/r/{game.id}").get_data(as_text=True)
-    assert f"<strong>{HISTORY_WEEKS - 4} Sundays in a row</strong>" in page
+    assert f"<strong>{GAME_WEEKS} Sundays in a row</strong>" in page
 
 
 def test_demo_history_feeds_last_time_and_one_kind_check_in(app, db, client, demo):
@@ -232,3 +234,53 @@ def test_demo_loads_fast_in_a_bounded_number_of_statements(app, db):
     came = list(db.execute(select(Presence.came)).scalars())
     answers = db.scalar(select(func.count()).select_from(Rsvp))
     assert len(came) > 50 and not all(came) and answers > len(came)
+
+
+@pytest.mark.parametrize("now", [
+    datetime(2027, 5, 13, 8, 0),  # Thursday morning: tonight's supper is still to come
+    datetime(2027, 5, 13, 20, 0),  # Thursday night: tonight's supper is over
+    datetime(2027, 5, 16, 8, 30),  # Sunday, the game under way
+    datetime(2027, 3, 27, 21, 30),  # Saturday night, past Ben's hour; the clocks go forward
+    datetime(2027, 5, 12, 23, 30),  # already Thursday in Berlin, still Wednesday in UTC
+    datetime(2026, 12, 31, 23, 30),  # already the new year in Berlin
+], ids=["thu-morning", "thu-night", "sun-game", "dst-eve", "utc-behind", "new-year"])
+def test_the_demo_holds_on_any_day(app, db, client, now):
+    """Whatever the day it is loaded: history only of dates that are over, the same counts, the
+    quiz tomorrow evening, and Ben's reminder at his hour (at once when that has passed)."""
+    set_clock(app, now)
+    demo = load_demo(db)
+    aware = now.replace(tzinfo=UTC)
+    ends = {r.id: timedelta(minutes=r.duration_minutes) for r in demo.routines}
+    zones = {r.id: r.timezone for r in demo.routines}
+    db.rollback()
+    history = [*db.execute(select(Presence.routine_id, Presence.original_start)),
+               *db.execute(select(GoodThing.routine_id, GoodThing.original_start))]
+    assert history
+    for routine_id, start in history:
+        assert localize(start + ends[routine_id], zones[routine_id]) <= aware, start
+
+    ada, ben, dev = demo.users["ada"], demo.users["ben"], demo.users["dev"]
+    meals = demo.routine("Thursday supper")
+    Auth(client).login(ben, PASSWORD)
+    page = client.get(f"/g/thursday-supper-club/people/{ada.id}").get_data(as_text=True)
+    assert "You've shared <strong>11 Thursday supper</strong> with Ada Lovelace" in page
+    page = client.get(f"/g/thursday-supper-club/r/{meals.id}").get_data(as_text=True)
+    assert f"<strong>{HISTORY_WEEKS - 2} Thursdays in a row</strong>" in page
+    assert "(across 1 planned break)" in page
+    due = checkins.due_checkins(db, aware)
+    assert [(d.absent_id, d.recipient_id) for d in due] == [(dev.id, ben.id)]
+
+    quiz = demo.routine(QUIZ_TITLE)
+    local = to_local_naive(aware, BERLIN)
+    tomorrow = local.date() + timedelta(days=1)
+    assert demo.next_dates[quiz.id] == datetime.combine(tomorrow, datetime.min.time()).replace(
+        hour=19, minute=30)
+    hour = utc(datetime.combine(local.date(), datetime.min.time()).replace(hour=REMINDER_HOUR))
+    tick(app, now)
+    mine = reminder_files(app, ben.email, QUIZ_TITLE)
+    assert len(mine) == (1 if now >= hour else 0)
+    if now < hour:
+        tick(app, hour - timedelta(minutes=1))
+        assert reminder_files(app, ben.email, QUIZ_TITLE) == []
+        tick(app, hour)
+        assert len(reminder_files(app, ben.email, QUIZ_TITLE)) == 1

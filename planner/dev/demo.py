@@ -37,7 +37,7 @@ from planner.models import (
     default_slot_rows,
     utcnow,
 )
-from planner.scheduling.zones import to_local_naive
+from planner.scheduling.zones import instant, to_local_naive
 
 PASSWORD = "planner-demo"
 PEOPLE = (
@@ -65,8 +65,9 @@ GROUPS = {
 }
 
 
-#: Weeks of past dates the weekly supper (and, a month less, the Sunday game) has had.
+#: Past dates the weekly supper has had (the Sunday game: ``GAME_WEEKS``), each ended by "now".
 HISTORY_WEEKS = 16
+GAME_WEEKS = HISTORY_WEEKS - 4
 #: The hour (Ben's own clock) of his reminders the evening before.
 REMINDER_HOUR = 20
 QUIZ_TITLE = "Pub quiz"
@@ -156,6 +157,15 @@ def next_weekday(weekday: int, hour: int, minute: int = 0, now: datetime | None 
     return datetime(day.year, day.month, day.day, hour, minute)
 
 
+def latest_ended(coming: datetime, minutes: int, zone: str, now: datetime) -> datetime:
+    """The latest weekly date before ``coming`` that has ended by ``now`` (naive UTC): a week
+    before it, or two when that one is today and not over yet."""
+    latest = coming - timedelta(weeks=1)
+    if instant(latest + timedelta(minutes=minutes), zone) > now.replace(tzinfo=UTC):
+        latest -= timedelta(weeks=1)
+    return latest
+
+
 def first_weekday_of_next_month(weekday: int, hour: int, now: datetime | None = None,
                                 zone: str = "UTC") -> datetime:
     """The first ``weekday`` (Monday 0) of next month, at a local wall-clock time."""
@@ -197,7 +207,7 @@ def add_routines(
         description="Dinner together; the host sends the address the day before.",
         location="Rotating between members' kitchens",
         timezone=supper.timezone,
-        start=next_supper - timedelta(weeks=HISTORY_WEEKS),
+        start=latest_ended(next_supper, 150, zone, now) - timedelta(weeks=HISTORY_WEEKS - 1),
         duration_minutes=150,
         rrule="FREQ=WEEKLY;BYDAY=TH",
         details={
@@ -219,7 +229,8 @@ def add_routines(
         description="Five-a-side, friendly. Bring both a light and a dark shirt.",
         location="Volkspark, the north pitch",
         timezone=football.timezone,
-        start=next_game - timedelta(weeks=HISTORY_WEEKS - 4),
+        start=latest_ended(next_game, 90, football.timezone, now)
+        - timedelta(weeks=GAME_WEEKS - 1),
         duration_minutes=90,
         rrule="FREQ=WEEKLY;BYDAY=SU",
         details={
@@ -321,8 +332,9 @@ def add_routines(
     return routines
 
 
-# Who was away from which past date, by weeks before the next one (1: the latest). Dev usually
-# comes but missed the last three suppers: the kind check-in asks his buddy, Ben, to write.
+# Who was away from which past date, counted back from the latest (1), which has ended by "now"
+# (the supper later today, say, is still to come). Dev usually comes but missed the last three
+# suppers: the kind check-in asks his buddy, Ben, to write.
 SUPPER_AWAY = {"ada": {4, 12}, "ben": {7}, "chloe": {2, 13}, "dev": {1, 2, 3, 14}}
 SUPPER_COULD_NOT = {("chloe", 6)}  # said going, then couldn't make it
 SUPPER_BREAK = (10, 9)  # the weeks of the planned break: two suppers off, rhythm unbroken
@@ -349,15 +361,14 @@ def add_history(session: Session, demo: Demo) -> None:
     latest: dict[int, datetime] = {}
     plan = (
         (meals, HISTORY_WEEKS, SUPPER_AWAY, SUPPER_BREAK, SUPPER_SELF_SAID),
-        (sports, HISTORY_WEEKS - 4, GAME_AWAY, (), 0),
+        (sports, GAME_WEEKS, GAME_AWAY, (), 0),
     )
     for routine, weeks, away, pause, unconfirmed in plan:
-        coming = demo.next_dates[routine.id]
-        latest[routine.id] = coming - timedelta(weeks=1)
+        latest[routine.id] = routine.start + timedelta(weeks=weeks - 1)
         for k in range(weeks, 0, -1):
             if k in pause:
                 continue
-            start = coming - timedelta(weeks=k)
+            start = latest[routine.id] - timedelta(weeks=k - 1)
             answered = start - timedelta(days=2)
             for key, absent in away.items():
                 going = k not in absent or (key, k) in SUPPER_COULD_NOT
@@ -393,8 +404,8 @@ def add_history(session: Session, demo: Demo) -> None:
         .where(Membership.group_id == meals.group_id, Membership.user_id == users["dev"].id)
         .values(buddy_id=ben.id)
     )
-    coming = demo.next_dates[meals.id]
-    first, last = (coming - timedelta(weeks=k) for k in (max(SUPPER_BREAK), min(SUPPER_BREAK)))
+    first, last = (latest[meals.id] - timedelta(weeks=k - 1)
+                   for k in (max(SUPPER_BREAK), min(SUPPER_BREAK)))
     planned = plan_break(session, meals, BREAK_LABEL, (first - timedelta(days=3)).date(),
                          (last + timedelta(days=3)).date(), by=users["ada"].id)
     planned.planned.created_at = demo.now - timedelta(weeks=max(SUPPER_BREAK) + 2)
