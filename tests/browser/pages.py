@@ -46,6 +46,13 @@ def member_pages(page, server) -> list[MainPage]:
     walk = page.locator("ul.upcoming a", has_text="walk").first.get_attribute("href")
     cancelled = page.locator("li.status-cancelled a").first.get_attribute("href")
     changed = page.locator("li.status-changed a").first.get_attribute("href")
+    page.goto(server.url(routine))
+    # The latest past supper: who came and its good things.
+    past = page.locator("ul.occurrences.past a").first.get_attribute("href")
+    page.goto(server.url(f"/g/{SUPPER}/members"))
+    # A fellow member's page (shared history) and one's own (own dates, buddy, check-ins).
+    fellow = page.locator("ul.members a", has_text="Ada").first.get_attribute("href")
+    own = page.locator("ul.members a", has_text="Ben").first.get_attribute("href")
     football = server.url("/g/sunday-football")
     page.goto(football)
     game = page.locator("ul.upcoming a", has_text="kick-about").first.get_attribute("href")
@@ -55,11 +62,14 @@ def member_pages(page, server) -> list[MainPage]:
         MainPage("directory", "/groups", True),
         MainPage("group", f"/g/{SUPPER}", True),
         MainPage("members", f"/g/{SUPPER}/members", True),
+        MainPage("member-history", fellow, True),
+        MainPage("own-history", own, True),
         MainPage("invites", f"/g/{SUPPER}/invites", True),
         MainPage("new-group", "/groups/new", True),
         MainPage("routine-form", f"/g/{SUPPER}/routines/new", True),
         MainPage("routine", routine, True),
         MainPage("occurrence", occurrence, True),
+        MainPage("past-occurrence", past, True),
         MainPage("walk-occurrence", walk, True),
         MainPage("cancelled-occurrence", cancelled, True),
         MainPage("changed-occurrence", changed, True),
