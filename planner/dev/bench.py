@@ -227,8 +227,14 @@ def _env(config: dict[str, Any], static: Path) -> dict[str, str]:
     }
 
 
-def over_http(app, config: dict[str, Any], viewer_id: int, seconds: float) -> dict[str, float]:
-    """Requests per second for each endpoint, in one run against one gunicorn."""
+PAGES = ("group page", "routine page", "occurrence page", "Next up", "My groups")
+
+
+def over_http(
+    app, config: dict[str, Any], viewer_id: int, seconds: float, pages: bool = True
+) -> dict[str, float]:
+    """Requests per second for each endpoint, in one run against one gunicorn (``pages``
+    False: the feed figures only)."""
     from planner.db import get_session
     from planner.models import Routine
     from planner.routines.occurrences import routine_occurrences
@@ -260,6 +266,8 @@ def over_http(app, config: dict[str, Any], viewer_id: int, seconds: float) -> di
             ("My groups", f"{base}/groups/mine", member, 200),
         ]
         for name, url, headers, expect in endpoints:
+            if name in PAGES and not pages:
+                continue
             figures[name] = bench_http.rate(url, headers, seconds, expect=expect)
         figures["bare endpoint (again)"] = bench_http.rate(f"{base}/bench/trivial", {}, seconds)
     with bench_http.radicale(calendar) as radicale_url:
@@ -295,8 +303,7 @@ def report(figures: dict[str, float]) -> None:
     print(f"  {'endpoint':<28} {'req/s':>9} {'vs bare':>8}  target")
     targets = {
         "304 on If-None-Match": 0.8,
-        **{page: 0.25 for page in ("group page", "routine page", "occurrence page", "Next up",
-                                   "My groups")},
+        **{page: 0.25 for page in PAGES},
     }  # fmt: skip
     for name, value in figures.items():
         if name in ("feed KB", "bare endpoint (again)") or name.endswith(" ms"):
@@ -334,6 +341,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seconds", type=float, default=bench_http.SECONDS,
                         help="seconds of load per HTTP figure")
     parser.add_argument("--skip-mail", action="store_true", help="leave out the mail bench")
+    parser.add_argument("--feeds-only", action="store_true",
+                        help="only the feed figures: no pages, answers or mail")
     args = parser.parse_args(argv)
 
     from planner import create_app, models  # noqa: F401  (models fill Base.metadata)
@@ -355,10 +364,14 @@ def main(argv: list[str] | None = None) -> None:
         width = max(len(k) for k in figures)
         for name, value in figures.items():
             print(f"  {name:<{width}}  {value:8.2f}")
-        figures.update(over_http(app, config, viewer_id, args.seconds))
+        figures.update(
+            over_http(app, config, viewer_id, args.seconds, pages=not args.feeds_only)
+        )
         app.extensions["planner_db"].engine.dispose()
     report(figures)
     print(f"Load average after: {_load()}.")
+    if args.feeds_only:
+        return
 
     from planner.dev import bench_answers
 
