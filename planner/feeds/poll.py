@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.pool import QueuePool
 
 from planner.db import database
+from planner.feeds import versions
 from planner.models import Group, Membership, User
 
 # Bump when the rendered output changes shape, so every cached render and ETag is replaced.
@@ -114,6 +115,9 @@ class GroupRow:
     version: int
     updated_at: datetime
     member: bool = False  # the token owner is a member (token routes only)
+    # The group's schedule stamp (planner.feeds.versions) when known: versions the group's
+    # own feeds apart from answers. None: use ``version``.
+    schedule: str | None = None
 
     @property
     def is_public(self) -> bool:
@@ -134,7 +138,7 @@ _GROUP_COLUMNS = (
 # Built once: constructing a statement costs more than running it on an indexed column.
 _BY_SLUG = select(*_GROUP_COLUMNS).where(Group.slug == bindparam("slug"))
 _BY_TOKEN_AND_SLUG = (
-    select(*_GROUP_COLUMNS, Membership.id)
+    select(*_GROUP_COLUMNS, User.id, Membership.id)
     .select_from(User)
     .join(Group, Group.slug == bindparam("slug"))
     .outerjoin(Membership, and_(Membership.group_id == Group.id, Membership.user_id == User.id))
@@ -162,19 +166,39 @@ def _group_row(values: Sequence[Any], member: bool = False) -> GroupRow:
     return GroupRow(id_, slug, name, description, visibility, version, updated_at, member)
 
 
+def _with_schedule(group: GroupRow | None, stamps: dict[str, str] | None) -> GroupRow | None:
+    if group is None or stamps is None:
+        return group
+    return replace(group, schedule=stamps[versions.group_stamps(group.id)[1]])
+
+
 def group_row(slug: str) -> GroupRow | None:
-    rows = _read(_BY_SLUG, slug=slug)
-    return _group_row(rows[0]) if rows else None
+    """The group by slug: one statement, or none when the stamps say the row is current."""
+
+    def load() -> GroupRow | None:
+        rows = _read(_BY_SLUG, slug=slug)
+        return _group_row(rows[0]) if rows else None
+
+    found, stamps = versions.cached(f"slug:{slug}", load, lambda g: versions.group_stamps(g.id))
+    return _with_schedule(found, stamps)
 
 
 def token_group_row(token: str, slug: str) -> GroupRow | None:
-    """The group and whether the token's owner is a member, in one statement; None when the
-    token is wrong or revoked, or the group does not exist."""
-    rows = _read(_BY_TOKEN_AND_SLUG, token=token, slug=slug)
-    row = rows[0] if rows else None
-    if row is None:
-        return None
-    return _group_row(row[:-1], member=row[-1] is not None)
+    """The group and whether the token's owner is a member, in one statement (or none, as
+    :func:`group_row`); None when the token is wrong or revoked, or the group does not exist."""
+
+    def load() -> tuple[int, GroupRow] | None:
+        rows = _read(_BY_TOKEN_AND_SLUG, token=token, slug=slug)
+        row = rows[0] if rows else None
+        if row is None:
+            return None
+        return row[-2], _group_row(row[:-2], member=row[-1] is not None)
+
+    def deps(found: tuple[int, GroupRow]) -> tuple[str, ...]:
+        return (versions.user_stamp(found[0]), *versions.group_stamps(found[1].id))
+
+    found, stamps = versions.cached(f"tg:{token}:{slug}", load, deps)
+    return _with_schedule(found[1], stamps) if found is not None else None
 
 
 def _validators(
@@ -194,6 +218,17 @@ def group_validators(
     return _validators(
         (kind, fmt, group.id, group.version, group.visibility, *extra), [group.updated_at], win
     )
+
+
+def schedule_validators(
+    group: GroupRow, kind: str, fmt: str, win: Window, extra: tuple[object, ...] = ()
+) -> Validators | None:
+    """Like :func:`group_validators` from the group's schedule stamp, which answers do not
+    move; None when it is not known. Only for a feed whose render reads no attendance."""
+    if group.schedule is None:
+        return None
+    parts = (kind, fmt, group.id, "schedule", group.schedule, group.visibility, *extra)
+    return _validators(parts, [group.updated_at], win)
 
 
 def member_groups(session: Session, user: User) -> list[Group]:
@@ -216,13 +251,22 @@ class UserRow:
 
 
 def token_owner_rows(token: str) -> tuple[UserRow, list[GroupRow]] | None:
-    """The token's owner and their groups in one statement; None for a wrong or revoked token."""
-    rows = _read(_OWNER_AND_GROUPS, token=token)
-    if not rows:
-        return None
-    user = UserRow(*rows[0][:3])
-    groups = [_group_row(row[3:], member=True) for row in rows if row[3] is not None]
-    return user, groups
+    """The token's owner and their groups in one statement (or none, as :func:`group_row`);
+    None for a wrong or revoked token."""
+
+    def load() -> tuple[UserRow, list[GroupRow]] | None:
+        rows = _read(_OWNER_AND_GROUPS, token=token)
+        if not rows:
+            return None
+        user = UserRow(*rows[0][:3])
+        groups = [_group_row(row[3:], member=True) for row in rows if row[3] is not None]
+        return user, groups
+
+    def deps(found: tuple[UserRow, list[GroupRow]]) -> tuple[str, ...]:
+        user, groups = found
+        return (versions.user_stamp(user.id), *(versions.group_stamps(g.id)[0] for g in groups))
+
+    return versions.cached(f"me:{token}", load, deps)[0]
 
 
 def personal_validators(
