@@ -914,6 +914,20 @@ def test_feeds_are_gzipped_once_for_clients_that_ask(client, db, public):
     assert "Content-Encoding" not in refused.headers and refused.data == plain.data
 
 
+@pytest.mark.parametrize(
+    "header",
+    ["", "gzip", "GZIP", "gzip, deflate, br", "br, gzip", "*", "identity", "deflate, br",
+     "gzip;q=0", "gzip;q=0, identity", "gzip;q=0.5", "*;q=0", "br;q=1, *;q=0.1", "x-gzip"],
+)  # fmt: skip
+def test_gzip_is_chosen_as_werkzeug_would(app, header):
+    from planner.web.views.feeds import _accepts_gzip
+
+    with app.test_request_context(headers={"Accept-Encoding": header}):
+        from flask import request
+
+        assert _accepts_gzip(header) == (request.accept_encodings["gzip"] > 0)
+
+
 def test_a_garbled_cache_entry_is_rendered_over(client, db, public):
     add_routine(db, public, title="Open supper")
     path = f"/feeds/g/{public.slug}.ics"

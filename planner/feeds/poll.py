@@ -13,6 +13,7 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from typing import Any
 
 from flask import current_app
@@ -55,11 +56,13 @@ class Window:
 def window(now: datetime | None = None) -> Window:
     now = now or datetime.now(UTC)
     config = current_app.config
-    today = now.astimezone(UTC).date()
-    past = int(config["FEED_PAST_DAYS"])
-    future = int(config["FEED_FUTURE_DAYS"])
-    start = datetime.combine(today - timedelta(days=past), time(), tzinfo=UTC)
-    end = datetime.combine(today + timedelta(days=future), time(), tzinfo=UTC)
+    return _window(now.astimezone(UTC).date(), config["FEED_PAST_DAYS"], config["FEED_FUTURE_DAYS"])
+
+
+@lru_cache(maxsize=64)
+def _window(today: date, past: int, future: int) -> Window:
+    start = datetime.combine(today - timedelta(days=int(past)), time(), tzinfo=UTC)
+    end = datetime.combine(today + timedelta(days=int(future)), time(), tzinfo=UTC)
     return Window(day=today, start=start, end=end)
 
 
@@ -204,7 +207,15 @@ def token_group_row(token: str, slug: str) -> GroupRow | None:
 def _validators(
     parts: tuple[object, ...], modified: list[datetime | None], win: Window
 ) -> Validators:
-    text = repr((FEED_SCHEMA, _plugin_fingerprint(), win.day.isoformat(), *parts))
+    return _hashed(_plugin_fingerprint(), win, parts, tuple(modified))
+
+
+@lru_cache(maxsize=4096)
+def _hashed(
+    fingerprint: str, win: Window, parts: tuple[object, ...], modified: tuple[datetime | None]
+) -> Validators:
+    """Memoized: a warm poll asks for the same validators again and again."""
+    text = repr((FEED_SCHEMA, fingerprint, win.day.isoformat(), *parts))
     etag = hashlib.sha256(text.encode()).hexdigest()[:32]
     stamps = [m.replace(tzinfo=UTC) for m in modified if m is not None]
     last = max([*stamps, win.begins_at]).replace(microsecond=0)

@@ -71,6 +71,7 @@ NOT_IN_FEEDS = frozenset(
 )  # fmt: skip
 
 _WRITE = re.compile(r'^\s*(INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)"?', re.IGNORECASE)
+_WRITE_IN_CTE = re.compile(r'\b(INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)"?', re.IGNORECASE)
 _BY_ID = re.compile(
     r"\bWHERE\s+(?:\"?\w+\"?\.)?\"?id\"?\s*=\s*(\?|%\((\w+)\)s)(?:::\w+)?\s*$", re.IGNORECASE
 )
@@ -260,18 +261,37 @@ def _row_id(statement: str, parameters: Any) -> int | None:
     return value if isinstance(value, int) else None
 
 
+def _notes_of(conn: Connection) -> _Notes:
+    notes: _Notes | None = conn.info.get(NOTES)
+    if notes is None:
+        notes = conn.info[NOTES] = _Notes()
+    return notes
+
+
+def _note_cte(conn: Connection, statement: str) -> None:
+    """``WITH picked AS (SELECT ... FOR UPDATE) UPDATE outbox ...``: a write to a table no feed
+    reads moves nothing; any other moves ``all`` (its rows cannot be told from the text)."""
+    for write in _WRITE_IN_CTE.finditer(statement):
+        before = statement[: write.start()].rstrip().upper()
+        table = write.group(2).lower()
+        if before.endswith("FOR") or table in NOT_IN_FEEDS:
+            continue
+        _notes_of(conn).everything = True
+
+
 def track(app: Flask, engine: Engine) -> None:
     """Move the stamps after each committed transaction on ``engine`` that changes feeds."""
+
     def before_cursor_execute(
         conn: Connection, cursor: Any, statement: str, parameters: Any, context: Any,
         executemany: bool,
     ) -> None:
         found = _WRITE.match(statement)
         if found is None:
+            if statement.lstrip()[:4].upper() == "WITH":
+                _note_cte(conn, statement)
             return
-        notes = conn.info.get(NOTES)
-        if notes is None:
-            notes = conn.info[NOTES] = _Notes()
+        notes = _notes_of(conn)
         verb = found.group(1).split()[0].upper()
         if executemany and verb == "UPDATE":
             notes.everything = True
@@ -287,6 +307,7 @@ def track(app: Flask, engine: Engine) -> None:
         conn.info.pop(NOTES, None)
 
     def checkin(dbapi_connection: Any, record: Any) -> None:
+        record.info.pop(NOTES, None)  # never committed: the pool rolls it back
         keys = record.info.pop(COMMITTED, None)
         if keys:
             stamps_of(app).move(set(keys))

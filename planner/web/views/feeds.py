@@ -92,6 +92,8 @@ def _not_modified(etag: str, validators: feed_sources.Validators) -> bool:
     request selects) wins; else If-Modified-Since."""
     if_none_match = request.headers.get("If-None-Match")
     if if_none_match is not None:
+        if if_none_match == f'W/"{etag}"':  # what a client sends back: no parsing
+            return True
         return parse_etags(if_none_match).contains_weak(etag)
     since = parse_date(request.headers.get("If-Modified-Since"))
     return since is not None and validators.last_modified <= since
@@ -116,7 +118,7 @@ def serve(
     """
     feed = FeedBytes(feed_cache(), fmt.key, version, _base_url(), build, fmt.render, schedule)
     validators = feed.validators()
-    compressed = request.accept_encodings["gzip"] > 0  # "gzip;q=0" refuses it
+    compressed = _accepts_gzip(request.headers.get("Accept-Encoding", ""))
     etag = representation_etag(validators.etag, compressed)
     headers = {
         "ETag": f'W/"{etag}"',
@@ -139,8 +141,17 @@ def serve(
     return Response(body, status=200, headers=headers, content_type=fmt.media_type)
 
 
+def _accepts_gzip(header: str) -> bool:
+    """As werkzeug's ``accept_encodings["gzip"] > 0`` ("gzip;q=0" refuses it, "*" allows it),
+    without parsing the common headers that carry no q-values."""
+    if ";" not in header:
+        return any(part.strip().lower() in ("gzip", "*") for part in header.split(","))
+    return request.accept_encodings["gzip"] > 0
+
+
 def _base_url() -> str:
-    return request.host_url.rstrip("/")
+    """The scheme and host the feed's links use (behind ProxyFix, the forwarded ones)."""
+    return f"{request.scheme}://{request.host}"
 
 
 def _public_group(slug: str) -> feed_sources.GroupRow:
