@@ -1,10 +1,12 @@
-"""The poll path: a feed's validators (ETag, Last-Modified) from one indexed read.
+"""The poll path: a feed's version from one indexed read, or none.
 
-Validators come from ``Group.version`` (bumped on every change that alters a feed: routines,
-overrides, answers, slots), the group's ``updated_at``, the feed window's first day and the set
-of loaded plugins. Nothing is rendered to compute them, so a poll that ends in 304 costs one or
-two indexed queries. DTSTAMP is not an input: it changes on every render, so an ETag hashed
-from the body would never match.
+A version comes from ``Group.version`` (bumped on every change a page or feed may show) or, for
+a group's own feeds, its schedule stamp (:mod:`planner.feeds.versions`: answers do not move
+it), plus the group's ``updated_at``, the feed window's first day and the set of loaded plugins.
+Nothing is rendered to compute it, and the rows it is read from are kept in process while
+their stamps say they are current, so a poll that ends in 304 costs no statement (one indexed
+read when the stamps cannot be trusted). :mod:`planner.feeds.delivery` maps the version to the
+content ETag. DTSTAMP is not an input: it changes on every render.
 """
 
 from __future__ import annotations
@@ -169,8 +171,8 @@ def _group_row(values: Sequence[Any], member: bool = False) -> GroupRow:
     return GroupRow(id_, slug, name, description, visibility, version, updated_at, member)
 
 
-def _with_schedule(group: GroupRow | None, stamps: dict[str, str] | None) -> GroupRow | None:
-    if group is None or stamps is None:
+def _with_schedule(group: GroupRow, stamps: dict[str, str] | None) -> GroupRow:
+    if stamps is None:
         return group
     return replace(group, schedule=stamps[versions.group_stamps(group.id)[1]])
 
@@ -182,8 +184,10 @@ def group_row(slug: str) -> GroupRow | None:
         rows = _read(_BY_SLUG, slug=slug)
         return _group_row(rows[0]) if rows else None
 
-    found, stamps = versions.cached(f"slug:{slug}", load, lambda g: versions.group_stamps(g.id))
-    return _with_schedule(found, stamps)
+    def deps(group: GroupRow) -> tuple[str, ...]:
+        return versions.group_stamps(group.id)
+
+    return versions.cached(f"slug:{slug}", load, deps, _with_schedule)
 
 
 def token_group_row(token: str, slug: str) -> GroupRow | None:
@@ -200,8 +204,10 @@ def token_group_row(token: str, slug: str) -> GroupRow | None:
     def deps(found: tuple[int, GroupRow]) -> tuple[str, ...]:
         return (versions.user_stamp(found[0]), *versions.group_stamps(found[1].id))
 
-    found, stamps = versions.cached(f"tg:{token}:{slug}", load, deps)
-    return _with_schedule(found[1], stamps) if found is not None else None
+    def finish(found: tuple[int, GroupRow], stamps: dict[str, str] | None) -> GroupRow:
+        return _with_schedule(found[1], stamps)
+
+    return versions.cached(f"tg:{token}:{slug}", load, deps, finish)
 
 
 def _validators(
@@ -277,7 +283,7 @@ def token_owner_rows(token: str) -> tuple[UserRow, list[GroupRow]] | None:
         user, groups = found
         return (versions.user_stamp(user.id), *(versions.group_stamps(g.id)[0] for g in groups))
 
-    return versions.cached(f"me:{token}", load, deps)[0]
+    return versions.cached(f"me:{token}", load, deps, lambda found, _stamps: found)
 
 
 def personal_validators(

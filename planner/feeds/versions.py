@@ -44,7 +44,7 @@ import secrets
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar, cast
 
 from flask import Flask, current_app, has_request_context, request
 from sqlalchemy import Connection, Engine, event
@@ -321,6 +321,7 @@ def track(app: Flask, engine: Engine) -> None:
 # -- poll rows --------------------------------------------------------------------------------
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 
 @dataclass(frozen=True)
@@ -338,13 +339,18 @@ def _rows(app: Flask) -> MemoryCache[Any]:
 
 
 def cached(
-    key: str, load: Callable[[], T | None], deps_of: Callable[[Any], tuple[str, ...]]
-) -> tuple[T | None, dict[str, str] | None]:
-    """``load()`` (one database read), or its result from an entry still current; with the
-    values of the stamps it depends on (None when stamps are not trusted)."""
+    key: str,
+    load: Callable[[], T | None],
+    deps_of: Callable[[Any], tuple[str, ...]],
+    finish: Callable[[T, dict[str, str] | None], R],
+) -> R | None:
+    """``finish(load(), stamps)`` (one database read), or an entry's still current; ``stamps``
+    are the values of the stamps the rows depend on (None when stamps are not trusted).
+    ``finish`` runs once per entry, not once per poll."""
     stamps = trusted_stamps()
     if stamps is None:
-        return load(), None
+        value = load()
+        return None if value is None else finish(value, None)
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     rows = _rows(app)
     entry: _Entry | None = rows.get(key)
@@ -353,19 +359,21 @@ def cached(
     if hint is not None:
         values = stamps.read((ALL, *hint))
         if values is None:
-            return load(), None
+            value = load()
+            return None if value is None else finish(value, None)
         if entry is not None and entry.values == values:
-            return entry.value, dict(zip(hint, values[1:], strict=True))
+            return cast(R, entry.value)
     value = load()
     if value is None:
-        return None, None
+        return None
     deps = deps_of(value)
     if values is not None and deps == hint:
-        rows.set(key, _Entry(value, deps, values))
-        return value, dict(zip(deps, values[1:], strict=True))
+        final = finish(value, dict(zip(deps, values[1:], strict=True)))
+        rows.set(key, _Entry(final, deps, values))
+        return final
     # First sight (or its stamps changed): remember what to read before the database next
     # time, and store nothing now, as these stamps were read after the rows. They still version
     # this request's render, which reads the database after them.
     rows.set("hint:" + key, deps)
     late = stamps.read((ALL, *deps))
-    return value, (None if late is None else dict(zip(deps, late[1:], strict=True)))
+    return finish(value, None if late is None else dict(zip(deps, late[1:], strict=True)))

@@ -18,6 +18,7 @@ header is ignored (the whole feed, 200): calendar clients never need partial con
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
 from urllib.parse import quote
 
 from flask import (
@@ -87,6 +88,9 @@ def _format(ext: str) -> CalendarFormat:
 # -- serving ------------------------------------------------------------------------------------
 
 
+_http_date = lru_cache(maxsize=1024)(http_date)  # a warm poll formats the same date again
+
+
 def _not_modified(etag: str, validators: feed_sources.Validators) -> bool:
     """RFC 9110: If-None-Match (weak comparison, against the ETag of the representation this
     request selects) wins; else If-Modified-Since."""
@@ -122,7 +126,7 @@ def serve(
     etag = representation_etag(validators.etag, compressed)
     headers = {
         "ETag": f'W/"{etag}"',
-        "Last-Modified": http_date(validators.last_modified),
+        "Last-Modified": _http_date(validators.last_modified),
         "Cache-Control": ("private" if private else "public") + ", no-cache",
         "Vary": "Accept-Encoding",
         "Accept-Ranges": "none",
