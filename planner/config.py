@@ -36,6 +36,9 @@ DEFAULTS: dict[str, Any] = {
     "FEED_FUTURE_DAYS": 366,  # personal feeds list single occurrences this far ahead
     "FEED_UID_DOMAIN": "planner",  # right-hand side of UIDs; never derived from host or key
     "FEED_CACHE_MAX_BYTES": 64 * 1024 * 1024,  # in-process feed byte cache (without Redis)
+    # Polls answer 304 from versions known in process or in Redis (planner/feeds/versions.py);
+    # false: every poll reads the group's row (for writers that bypass the app, e.g. psql).
+    "FEED_POLL_CACHE": True,
     "PAGE_CACHE_MAX_BYTES": 64 * 1024 * 1024,  # rendered pages per worker; 0 switches it off
     "RATELIMIT_ENABLED": True,
     # Log-in attempts per address: roomy, since a group on one café Wi-Fi shares an address.

@@ -10,7 +10,7 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from werkzeug.http import http_date
 
 from planner.feeds.cache import MemoryCache, RedisCache, feed_cache
@@ -236,21 +236,126 @@ def test_range_header_is_ignored(client, db, public):
         assert "Content-Range" not in response.headers
 
 
-def test_a_poll_that_ends_in_304_does_not_render(client, db, public, app):
-    """Validators come from one indexed read; the routines are not even loaded."""
-    add_routine(db, public)
-    url = f"/feeds/g/{public.slug}.ics"
-    etag = client.get(url).headers["ETag"]
+def _selects(statements: list[str]) -> list[str]:
+    return [s for s in statements if s.lstrip().upper().startswith("SELECT")]
 
+
+def _feed_engine(app):
     from planner.feeds.sources import reader
 
     with app.test_request_context():
-        feed_engine = reader()
-    with count_statements(app, feed_engine) as statements:
-        assert client.get(url, headers={"If-None-Match": etag}).status_code == 304
-    selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
-    assert len(selects) == 1, statements
-    assert "routines" not in selects[0]
+        return reader()
+
+
+def test_a_poll_that_ends_in_304_costs_no_database_round_trip(client, db, public, member, app):
+    """Once a poll's rows are known in process, a 304 reads nothing; a write moves their
+    stamps, and the next poll reads them again (one indexed statement, no render)."""
+    routine = add_routine(db, public, title="Open supper")
+    token = member.feed_token
+    paths = [
+        f"/feeds/g/{public.slug}.ics",
+        f"/feeds/t/{token}/g/{public.slug}.ics",
+        f"/feeds/g/{public.slug}/r/{routine.id}.ics",
+        f"/feeds/t/{token}/me.ics",
+    ]
+    etags = {path: client.get(path).headers["ETag"] for path in paths}
+    for path in paths:  # the first poll of each learns which stamps to read before the rows
+        assert client.get(path, headers={"If-None-Match": etags[path]}).status_code == 304
+    with count_statements(app, _feed_engine(app)) as statements:
+        for path in paths:
+            assert client.get(path, headers={"If-None-Match": etags[path]}).status_code == 304
+    assert statements == []
+
+    routine.title = "Renamed supper"
+    bump_group_version(db, public.id)
+    db.commit()
+    with count_statements(app, _feed_engine(app)) as statements:
+        changed = client.get(paths[0], headers={"If-None-Match": etags[paths[0]]})
+    assert changed.status_code == 200 and summaries(changed) == {"Renamed supper"}
+    assert len([s for s in _selects(statements) if "FROM groups" in s]) == 1
+    with count_statements(app, _feed_engine(app)) as statements:
+        etag = changed.headers["ETag"]
+        assert client.get(paths[0], headers={"If-None-Match": etag}).status_code == 304
+    assert statements == []
+
+
+@pytest.mark.parametrize(
+    ("statement", "parameters", "keys"),
+    [
+        ("UPDATE groups SET version=(groups.version + ?), updated_at=? WHERE groups.id = ?",
+         (1, None, 7), {"g:7"}),
+        ("UPDATE groups SET version=(groups.version + %(version_1)s::INTEGER), "
+         "updated_at=%(updated_at)s::TIMESTAMP WITHOUT TIME ZONE WHERE groups.id = "
+         "%(id_1)s::INTEGER", {"version_1": 1, "updated_at": None, "id_1": 7}, {"g:7"}),
+        ("UPDATE groups SET name=? WHERE groups.id = ?", ("New", 7), {"g:7", "s:7"}),
+        ("UPDATE groups SET version=(groups.version + ?) WHERE groups.id IN (?, ?)",
+         (1, 7, 8), {"all"}),
+        ("UPDATE users SET feed_token=? WHERE users.id = ?", (None, 3), {"u:3"}),
+        ("DELETE FROM memberships WHERE memberships.id = ?", (4,), {"all"}),
+        ("INSERT INTO outbox (a) VALUES (?)", (1,), set()),
+    ],
+)  # fmt: skip
+def test_writes_move_the_stamps_of_what_they_change(statement, parameters, keys):
+    from planner.feeds.versions import _Notes
+
+    notes = _Notes()
+    verb = statement.split()[0].upper()
+    notes.note(verb, statement.split()[2 if verb != "UPDATE" else 1], statement, parameters)
+    assert set(notes.keys()) == keys
+
+
+def test_an_answer_moves_only_the_groups_stamp():
+    from planner.feeds.versions import _Notes
+
+    notes = _Notes()
+    notes.note("INSERT", "rsvps", "INSERT INTO rsvps (a) VALUES (?)", (1,))
+    bump = "UPDATE groups SET version=(groups.version + ?), updated_at=? WHERE groups.id = ?"
+    notes.note("UPDATE", "groups", bump, (1, None, 7))
+    assert notes.keys() == ["g:7"]
+    notes.note("UPDATE", "overrides", "UPDATE overrides SET note=? WHERE overrides.id = ?", (1, 2))
+    assert set(notes.keys()) == {"g:7", "s:7"}
+
+
+def test_without_shared_stamps_several_processes_read_the_version(client, db, public, app):
+    """Under a multi-process server without Redis a write in one process would not move the
+    others' stamps, so each poll reads the group's row: one indexed statement, no render."""
+    add_routine(db, public)
+    url = f"/feeds/g/{public.slug}.ics"
+    several = {"wsgi.multiprocess": True}
+    etag = client.get(url, environ_overrides=several).headers["ETag"]
+    for _ in range(2):
+        with count_statements(app, _feed_engine(app)) as statements:
+            response = client.get(
+                url, headers={"If-None-Match": etag}, environ_overrides=several
+            )
+            assert response.status_code == 304
+        selects = _selects(statements)
+        assert len(selects) == 1, statements
+        assert "routines" not in selects[0]
+
+
+def test_revoking_a_token_is_seen_by_the_next_poll(app, client, db, private, member, as_user):
+    path = f"/feeds/t/{member.feed_token}/g/{private.slug}.ics"
+    for _ in range(3):
+        assert client.get(path).status_code == 200
+    as_user(member).post("/feeds/token/revoke")
+    assert client.get(path).status_code == 404
+
+
+def test_leaving_is_seen_by_the_next_poll(client, db, private, member, answer):
+    answer(member, add_routine(db, private, title="Secret supper"), "going")
+    group_path = f"/feeds/t/{member.feed_token}/g/{private.slug}.ics"
+    personal_path = f"/feeds/t/{member.feed_token}/me.ics"
+    for _ in range(3):
+        assert client.get(group_path).status_code == 200
+        assert client.get(personal_path).status_code == 200
+    before = client.get(personal_path).headers["ETag"]
+    # A bulk delete, as no view does: the tracker cannot tell whose, so every entry goes stale.
+    db.execute(delete(Membership).where(Membership.user_id == member.id))
+    db.commit()
+    assert client.get(group_path).status_code == 404
+    left = client.get(personal_path)
+    assert left.headers["ETag"] != before and b"Secret supper" not in left.data
 
 
 # -- caches -----------------------------------------------------------------------------------
@@ -265,8 +370,10 @@ def test_rendered_bytes_are_cached_per_version(client, db, public):
     [key] = [k for k in cache._items if k.startswith("b:")]
     cache.set(key, b"BEGIN:VCALENDAR\r\nX-FROM-CACHE:yes\r\nEND:VCALENDAR\r\n")
     assert b"X-FROM-CACHE" in client.get(url).data
-    bump_group_version(db, public.id)
+    bump_group_version(db, public.id)  # a bump alone (an answer's) changes nothing shown
     db.commit()
+    assert b"X-FROM-CACHE" in client.get(url).data
+    add_routine(db, public, title="Another")
     assert b"X-FROM-CACHE" not in client.get(url).data
 
 
@@ -321,11 +428,54 @@ class TestWithRedis:
         assert b"X-SHARED" in other.test_client().get(url).data
         other.extensions["planner_db"].engine.dispose()
 
+    def test_a_write_in_another_worker_moves_the_stamps(
+        self, app, client, db, public, redis_client
+    ):
+        """The stamps live in Redis, so a write through another app (another worker, on the
+        same database and Redis) is seen by this one's next poll, which otherwise reads
+        nothing: the rows are in process, the stamps one MGET away."""
+        from planner import create_app
+        from planner.models import Routine
+
+        routine = add_routine(db, public, title="Open supper")
+        url = f"/feeds/g/{public.slug}.ics"
+        etag = client.get(url).headers["ETag"]
+        assert client.get(url, headers={"If-None-Match": etag}).status_code == 304
+        with count_statements(app, _feed_engine(app)) as statements:
+            assert client.get(url, headers={"If-None-Match": etag}).status_code == 304
+        assert statements == []
+        assert any(redis_client.scan_iter("planner:feed:stamp:*"))
+
+        other = create_app(dict(app.config))
+        with other.app_context():
+            from planner.db import get_session
+
+            session = get_session()
+            found = session.get(Routine, routine.id)
+            assert found is not None
+            found.title = "Renamed elsewhere"
+            bump_group_version(session, public.id)
+            session.commit()
+        other.extensions["planner_db"].engine.dispose()
+        db.commit()  # requests here share the test's session: end its read, forget its rows
+        db.expire_all()
+        changed = client.get(url, headers={"If-None-Match": etag})
+        assert changed.status_code == 200 and summaries(changed) == {"Renamed elsewhere"}
+
     def test_redis_down_still_serves(self, app, client, db, public):
+        from planner.feeds.versions import RedisStamps
+
         add_routine(db, public, title="Open supper")
         app.extensions["planner_feed_cache"] = RedisCache("redis://127.0.0.1:1/0")
-        response = client.get(f"/feeds/g/{public.slug}.ics")
-        assert summaries(response) == {"Open supper"}
+        app.extensions["planner_feed_stamps"] = stamps = RedisStamps("redis://127.0.0.1:1/0")
+        url = f"/feeds/g/{public.slug}.ics"
+        for _ in range(3):
+            assert summaries(client.get(url)) == {"Open supper"}
+        add_routine(db, public, title="Late supper")  # its stamps cannot move: owed
+        assert stamps.owed
+        with count_statements(app, _feed_engine(app)) as statements:
+            assert summaries(client.get(url)) == {"Open supper", "Late supper"}
+        assert any("FROM groups" in s for s in statements)
 
 
 # -- personal, routine and single-occurrence feeds --------------------------------------------
@@ -652,7 +802,7 @@ def _etag(client, path):
 
 
 def test_an_answer_changes_only_the_feeds_it_shows_in(
-    client, make_user, make_group, make_routine, answer
+    app, client, make_user, make_group, make_routine, answer
 ):
     owner, member = make_user("Owner"), make_user("Mia")
     group = make_group(owner, members=[member])
@@ -661,13 +811,62 @@ def test_an_answer_changes_only_the_feeds_it_shows_in(
     personal_path = f"/feeds/t/{member.feed_token}/me.ics"
     group_before, personal_before = _etag(client, group_path), _etag(client, personal_path)
 
+    for path, etag in ((group_path, group_before), (personal_path, personal_before)):
+        assert client.get(path, headers={"If-None-Match": etag}).status_code == 304
+
     answer(member, routine, "going")
 
+    # The group feed is versioned by its schedule, which an answer does not move: its poll
+    # reads the group's row again (the answer moved the group's stamp) and renders nothing.
+    with count_statements(app, _feed_engine(app)) as statements:
+        polled = client.get(group_path, headers={"If-None-Match": group_before})
+    assert polled.status_code == 304 and polled.headers["ETag"] == group_before
+    assert not [s for s in statements if "routines" in s], statements
     assert _etag(client, group_path) == group_before
-    assert client.get(group_path, headers={"If-None-Match": group_before}).status_code == 304
     personal_after = _etag(client, personal_path)
     assert personal_after != personal_before
     assert b"SUMMARY" in client.get(personal_path).data  # the occurrence is in it now
+    assert client.get(personal_path, headers={"If-None-Match": personal_before}).status_code == 200
+
+
+def test_an_answer_changes_a_group_feed_that_shows_attendance(
+    client, make_user, make_group, make_routine, answer, db
+):
+    """The sports plugin's ``ical_event`` reads attendance (TENTATIVE below the minimum): the
+    render notices, and that feed is then versioned by every write, answers included."""
+    owner, member = make_user("Owner"), make_user("Mia")
+    group = make_group(owner, members=[member])
+    routine = make_routine(group, "sports", {"sport": "Football", "min_players": 2})
+    first = routine.start
+    add_override(db, routine, first, "changed", title="Moved game", start=first)
+    path = f"/feeds/g/{group.slug}.ics"
+    before = client.get(path)
+    moved = [e for e in events_of(before) if "RECURRENCE-ID" in e]
+    assert [str(e["STATUS"]) for e in moved] == ["TENTATIVE"]
+    assert client.get(path, headers={"If-None-Match": before.headers["ETag"]}).status_code == 304
+
+    answer(member, routine, "going", when=first)  # one of two: still TENTATIVE, same bytes
+    assert client.get(path, headers={"If-None-Match": before.headers["ETag"]}).status_code == 304
+    answer(owner, routine, "going", when=first)
+
+    after = client.get(path, headers={"If-None-Match": before.headers["ETag"]})
+    assert after.status_code == 200
+    moved = [e for e in events_of(after) if "RECURRENCE-ID" in e]
+    assert [str(e["STATUS"]) for e in moved] == ["CONFIRMED"]
+
+
+def test_head_gets_the_headers_of_get(client, db, public):
+    add_routine(db, public, title="Open supper")
+    path = f"/feeds/g/{public.slug}.ics"
+    for headers in ({}, {"Accept-Encoding": "gzip"}):
+        got, head = client.get(path, headers=headers), client.head(path, headers=headers)
+        assert head.status_code == 200 and head.data == b""
+        for name in ("ETag", "Content-Length", "Content-Type", "Vary", "Last-Modified"):
+            assert head.headers.get(name) == got.headers.get(name), name
+        assert head.headers.get("Content-Encoding") == got.headers.get("Content-Encoding")
+        assert got.headers["Accept-Ranges"] == "none"
+        etag = got.headers["ETag"]
+        assert client.head(path, headers={**headers, "If-None-Match": etag}).status_code == 304
 
 
 def test_an_edit_changes_the_group_feeds_etag(client, db, make_user, make_group, make_routine):
@@ -693,7 +892,16 @@ def test_feeds_are_gzipped_once_for_clients_that_ask(client, db, public):
     packed = client.get(path, headers={"Accept-Encoding": "gzip, deflate, br"})
     assert packed.headers["Content-Encoding"] == "gzip"
     assert "Accept-Encoding" in packed.vary
-    assert packed.headers["ETag"] == plain.headers["ETag"]
+    # Each representation has its own ETag, and a 304 only for the one this request selects.
+    assert packed.headers["ETag"] == plain.headers["ETag"][:-1] + '-gzip"'
+    gzip_etag, plain_etag = packed.headers["ETag"], plain.headers["ETag"]
+    ask = {"Accept-Encoding": "gzip"}
+    assert client.get(path, headers={**ask, "If-None-Match": gzip_etag}).status_code == 304
+    assert client.get(path, headers={**ask, "If-None-Match": plain_etag}).status_code == 200
+    assert client.get(path, headers={"If-None-Match": gzip_etag}).status_code == 200
+    assert client.get(path, headers={"If-None-Match": plain_etag}).status_code == 304
+    not_modified = client.get(path, headers={**ask, "If-None-Match": gzip_etag})
+    assert not_modified.headers["ETag"] == gzip_etag and "Accept-Encoding" in not_modified.vary
     assert gzip.decompress(packed.data) == plain.data
     assert len(packed.data) < len(plain.data)
     cache = feed_cache()
@@ -704,6 +912,20 @@ def test_feeds_are_gzipped_once_for_clients_that_ask(client, db, public):
     assert b"X-FROM-CACHE" in gzip.decompress(again.data)  # compressed once, then reused
     refused = client.get(path, headers={"Accept-Encoding": "gzip;q=0, identity"})
     assert "Content-Encoding" not in refused.headers and refused.data == plain.data
+
+
+@pytest.mark.parametrize(
+    "header",
+    ["", "gzip", "GZIP", "gzip, deflate, br", "br, gzip", "*", "identity", "deflate, br",
+     "gzip;q=0", "gzip;q=0, identity", "gzip;q=0.5", "*;q=0", "br;q=1, *;q=0.1", "x-gzip"],
+)  # fmt: skip
+def test_gzip_is_chosen_as_werkzeug_would(app, header):
+    from planner.web.views.feeds import _accepts_gzip
+
+    with app.test_request_context(headers={"Accept-Encoding": header}):
+        from flask import request
+
+        assert _accepts_gzip(header) == (request.accept_encodings["gzip"] > 0)
 
 
 def test_a_garbled_cache_entry_is_rendered_over(client, db, public):

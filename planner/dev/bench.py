@@ -219,19 +219,45 @@ def session_cookie(app, user_id: int) -> str:
     return f"{app.config['SESSION_COOKIE_NAME']}={value}"
 
 
-def _env(config: dict[str, Any], static: Path) -> dict[str, str]:
+def _env(config: dict[str, Any], static: Path, redis: str | None = None) -> dict[str, str]:
     return {
         "PLANNER_DATABASE_URL": config["DATABASE_URL"],
         "PLANNER_INSTANCE_PATH": config["INSTANCE_PATH"],
         "PLANNER_SECRET_KEY": config["SECRET_KEY"],
         "PLANNER_RATELIMIT_ENABLED": "false",
-        "PLANNER_REDIS_URL": "null",
+        "PLANNER_REDIS_URL": redis or "null",
         "PLANNER_BENCH_STATIC": str(static),
     }
 
 
-def over_http(app, config: dict[str, Any], viewer_id: int, seconds: float) -> dict[str, float]:
-    """Requests per second for each endpoint, in one run against one gunicorn."""
+def _fresh_redis(url: str | None) -> str | None:
+    """``url`` with its feed keys deleted, or None (and why) when it is not reachable."""
+    if not url:
+        return None
+    try:
+        import redis
+
+        client = redis.Redis.from_url(url, socket_connect_timeout=1)
+        for key in client.scan_iter("planner:feed:*"):
+            client.delete(key)
+        client.close()
+    except Exception as exc:
+        print(f"  Redis at {url} is not reachable ({exc}): feeds use in-process caches.")
+        return None
+    return url
+
+
+PAGES = ("group page", "routine page", "occurrence page", "Next up", "My groups")
+
+
+def over_http(
+    app, config: dict[str, Any], viewer_id: int, seconds: float, pages: bool = True,
+    redis: str | None = None,
+) -> dict[str, float]:
+    """Requests per second for each endpoint, in one run against one gunicorn (``pages``
+    False: the feed figures only). With ``redis`` the workers share feed bytes and version
+    stamps through it; without, each 304 reads the group's row (several workers cannot
+    trust in-process stamps, see planner/feeds/versions.py)."""
     from planner.db import get_session
     from planner.models import Routine
     from planner.routines.occurrences import routine_occurrences
@@ -246,10 +272,13 @@ def over_http(app, config: dict[str, Any], viewer_id: int, seconds: float) -> di
     static.write_bytes(calendar)
     member = {"Cookie": session_cookie(app, viewer_id)}
     figures: dict[str, float] = {"feed KB": len(calendar) / 1024}
-    with bench_http.gunicorn(_env(config, static)) as port:
+    redis = _fresh_redis(redis)
+    print(f"  feed caches and version stamps: {'Redis at ' + redis if redis else 'in process'}")
+    with bench_http.gunicorn(_env(config, static, redis)) as port:
         base = f"http://127.0.0.1:{port}"
         feed = f"{base}/feeds/g/{SLUG}.ics"
         etag = _etag(port, f"/feeds/g/{SLUG}.ics")
+        figures["feed KB gzip"] = _gzip_size(port, f"/feeds/g/{SLUG}.ics") / 1024
         endpoints: list[tuple[str, str, dict[str, str], int]] = [
             ("bare endpoint", f"{base}/bench/trivial", {}, 200),
             ("static bytes of the feed", f"{base}/bench/static", {}, 200),
@@ -263,6 +292,8 @@ def over_http(app, config: dict[str, Any], viewer_id: int, seconds: float) -> di
             ("My groups", f"{base}/groups/mine", member, 200),
         ]
         for name, url, headers, expect in endpoints:
+            if name in PAGES and not pages:
+                continue
             figures[name] = bench_http.rate(url, headers, seconds, expect=expect)
         figures["bare endpoint (again)"] = bench_http.rate(f"{base}/bench/trivial", {}, seconds)
     with bench_http.radicale(calendar) as radicale_url:
@@ -285,6 +316,15 @@ def _etag(port: int, path: str) -> str:
     return response.getheader("ETag") or ""
 
 
+def _gzip_size(port: int, path: str) -> int:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    conn.request("GET", path, headers={"Accept-Encoding": "gzip"})
+    response = conn.getresponse()
+    size = len(response.read())
+    conn.close()
+    return size
+
+
 def _verdict(ok: bool) -> str:
     return "met" if ok else "NOT MET"
 
@@ -298,11 +338,10 @@ def report(figures: dict[str, float]) -> None:
     print(f"  {'endpoint':<28} {'req/s':>9} {'vs bare':>8}  target")
     targets = {
         "304 on If-None-Match": 0.8,
-        **{page: 0.25 for page in ("group page", "routine page", "occurrence page", "Next up",
-                                   "My groups")},
+        **{page: 0.25 for page in PAGES},
     }  # fmt: skip
     for name, value in figures.items():
-        if name in ("feed KB", "bare endpoint (again)") or name.endswith(" ms"):
+        if name in ("feed KB", "feed KB gzip", "bare endpoint (again)") or name.endswith(" ms"):
             continue
         if name in ("events", "naive size KB", "feed size KB"):
             continue
@@ -310,6 +349,8 @@ def report(figures: dict[str, float]) -> None:
         ratio = value / bare
         note = f">= {target}x: {_verdict(ratio >= target)}" if target else ""
         print(f"  {name:<28} {value:9.1f} {ratio:7.3f}x  {note}")
+    if "feed KB gzip" in figures:
+        print(f"  feed size: {figures['feed KB']:.0f} KB, gzipped {figures['feed KB gzip']:.0f} KB")
     static = figures["static bytes of the feed"]
     plain = figures["warm group feed"] / static
     gzip = figures["warm group feed, gzip"] / static
@@ -339,6 +380,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--skip-mail", action="store_true", help="leave out the mail bench")
     parser.add_argument("--skip-scan", action="store_true",
                         help="leave out the reminder scan bench")
+    parser.add_argument("--redis", default=os.environ.get("PLANNER_BENCH_REDIS"),
+                        help="a Redis URL for the servers' feed caches and stamps (its "
+                             "planner:feed:* keys are deleted first); default "
+                             "$PLANNER_BENCH_REDIS, else none")
+    parser.add_argument("--feeds-only", action="store_true",
+                        help="only the feed figures: no pages, answers or mail")
     args = parser.parse_args(argv)
 
     from planner import create_app, models  # noqa: F401  (models fill Base.metadata)
@@ -360,10 +407,15 @@ def main(argv: list[str] | None = None) -> None:
         width = max(len(k) for k in figures)
         for name, value in figures.items():
             print(f"  {name:<{width}}  {value:8.2f}")
-        figures.update(over_http(app, config, viewer_id, args.seconds))
+        figures.update(
+            over_http(app, config, viewer_id, args.seconds, pages=not args.feeds_only,
+                      redis=args.redis)
+        )
         app.extensions["planner_db"].engine.dispose()
     report(figures)
     print(f"Load average after: {_load()}.")
+    if args.feeds_only:
+        return
 
     from planner.dev import bench_answers
 

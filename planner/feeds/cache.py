@@ -79,23 +79,41 @@ class MemoryCache(Generic[V]):
 
 
 class RedisCache:
-    """Shared across workers and hosts; entries expire after a week unless read again."""
+    """Shared across workers and hosts; entries expire after a week unless read again.
 
-    def __init__(self, url: str, ttl: int = REDIS_TTL_SECONDS):
+    ``near``, when given, is an in-process layer in front of Redis: keys name what they hold
+    and are never rewritten with other contents, so a value once read from Redis can be kept,
+    and a warm poll makes no Redis round trip for bytes it has already seen.
+    """
+
+    def __init__(
+        self, url: str, ttl: int = REDIS_TTL_SECONDS, near: MemoryCache[bytes] | None = None
+    ):
         import redis
 
         self.client = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
         self.ttl = ttl
+        self.near = near
 
     def get(self, key: str) -> bytes | None:
+        if self.near is not None:
+            found = self.near.get(key)
+            if found is not None:
+                return found
         try:
             value = self.client.get(REDIS_PREFIX + key)
         except Exception as exc:  # redis down: render instead of failing the request
             log.warning("feed cache: redis get failed: %s", exc)
             return None
-        return value if isinstance(value, bytes) else None  # a client without decode_responses
+        if not isinstance(value, bytes):  # absent, or a client with decode_responses
+            return None
+        if self.near is not None:
+            self.near.set(key, value)
+        return value
 
     def set(self, key: str, value: bytes) -> None:
+        if self.near is not None:
+            self.near.set(key, value)
         try:
             self.client.set(REDIS_PREFIX + key, value, ex=self.ttl)
         except Exception as exc:
@@ -109,7 +127,7 @@ def redis_url(app: Flask) -> str | None:
 def make_cache(app: Flask) -> FeedCache:
     url = redis_url(app)
     if url:
-        return RedisCache(url)
+        return RedisCache(url, near=MemoryCache[bytes](int(app.config["FEED_CACHE_MAX_BYTES"])))
     return MemoryCache[bytes](int(app.config["FEED_CACHE_MAX_BYTES"]))
 
 

@@ -1,18 +1,21 @@
-"""The poll path: a feed's validators (ETag, Last-Modified) from one indexed read.
+"""The poll path: a feed's version from one indexed read, or none.
 
-Validators come from ``Group.version`` (bumped on every change that alters a feed: routines,
-overrides, answers, slots), the group's ``updated_at``, the feed window's first day and the set
-of loaded plugins. Nothing is rendered to compute them, so a poll that ends in 304 costs one or
-two indexed queries. DTSTAMP is not an input: it changes on every render, so an ETag hashed
-from the body would never match.
+A version comes from ``Group.version`` (bumped on every change a page or feed may show) or, for
+a group's own feeds, its schedule stamp (:mod:`planner.feeds.versions`: answers do not move
+it), plus the group's ``updated_at``, the feed window's first day and the set of loaded plugins.
+Nothing is rendered to compute it, and the rows it is read from are kept in process while
+their stamps say they are current, so a poll that ends in 304 costs no statement (one indexed
+read when the stamps cannot be trusted). :mod:`planner.feeds.delivery` maps the version to the
+content ETag. DTSTAMP is not an input: it changes on every render.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from typing import Any
 
 from flask import current_app
@@ -21,6 +24,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.pool import QueuePool
 
 from planner.db import database
+from planner.feeds import versions
 from planner.models import Group, Membership, User
 
 # Bump when the rendered output changes shape, so every cached render and ETag is replaced.
@@ -54,11 +58,13 @@ class Window:
 def window(now: datetime | None = None) -> Window:
     now = now or datetime.now(UTC)
     config = current_app.config
-    today = now.astimezone(UTC).date()
-    past = int(config["FEED_PAST_DAYS"])
-    future = int(config["FEED_FUTURE_DAYS"])
-    start = datetime.combine(today - timedelta(days=past), time(), tzinfo=UTC)
-    end = datetime.combine(today + timedelta(days=future), time(), tzinfo=UTC)
+    return _window(now.astimezone(UTC).date(), config["FEED_PAST_DAYS"], config["FEED_FUTURE_DAYS"])
+
+
+@lru_cache(maxsize=64)
+def _window(today: date, past: int, future: int) -> Window:
+    start = datetime.combine(today - timedelta(days=int(past)), time(), tzinfo=UTC)
+    end = datetime.combine(today + timedelta(days=int(future)), time(), tzinfo=UTC)
     return Window(day=today, start=start, end=end)
 
 
@@ -114,6 +120,9 @@ class GroupRow:
     version: int
     updated_at: datetime
     member: bool = False  # the token owner is a member (token routes only)
+    # The group's schedule stamp (planner.feeds.versions) when known: versions the group's
+    # own feeds apart from answers. None: use ``version``.
+    schedule: str | None = None
 
     @property
     def is_public(self) -> bool:
@@ -134,7 +143,7 @@ _GROUP_COLUMNS = (
 # Built once: constructing a statement costs more than running it on an indexed column.
 _BY_SLUG = select(*_GROUP_COLUMNS).where(Group.slug == bindparam("slug"))
 _BY_TOKEN_AND_SLUG = (
-    select(*_GROUP_COLUMNS, Membership.id)
+    select(*_GROUP_COLUMNS, User.id, Membership.id)
     .select_from(User)
     .join(Group, Group.slug == bindparam("slug"))
     .outerjoin(Membership, and_(Membership.group_id == Group.id, Membership.user_id == User.id))
@@ -162,25 +171,57 @@ def _group_row(values: Sequence[Any], member: bool = False) -> GroupRow:
     return GroupRow(id_, slug, name, description, visibility, version, updated_at, member)
 
 
+def _with_schedule(group: GroupRow, stamps: dict[str, str] | None) -> GroupRow:
+    if stamps is None:
+        return group
+    return replace(group, schedule=stamps[versions.group_stamps(group.id)[1]])
+
+
 def group_row(slug: str) -> GroupRow | None:
-    rows = _read(_BY_SLUG, slug=slug)
-    return _group_row(rows[0]) if rows else None
+    """The group by slug: one statement, or none when the stamps say the row is current."""
+
+    def load() -> GroupRow | None:
+        rows = _read(_BY_SLUG, slug=slug)
+        return _group_row(rows[0]) if rows else None
+
+    def deps(group: GroupRow) -> tuple[str, ...]:
+        return versions.group_stamps(group.id)
+
+    return versions.cached(f"slug:{slug}", load, deps, _with_schedule)
 
 
 def token_group_row(token: str, slug: str) -> GroupRow | None:
-    """The group and whether the token's owner is a member, in one statement; None when the
-    token is wrong or revoked, or the group does not exist."""
-    rows = _read(_BY_TOKEN_AND_SLUG, token=token, slug=slug)
-    row = rows[0] if rows else None
-    if row is None:
-        return None
-    return _group_row(row[:-1], member=row[-1] is not None)
+    """The group and whether the token's owner is a member, in one statement (or none, as
+    :func:`group_row`); None when the token is wrong or revoked, or the group does not exist."""
+
+    def load() -> tuple[int, GroupRow] | None:
+        rows = _read(_BY_TOKEN_AND_SLUG, token=token, slug=slug)
+        row = rows[0] if rows else None
+        if row is None:
+            return None
+        return row[-2], _group_row(row[:-2], member=row[-1] is not None)
+
+    def deps(found: tuple[int, GroupRow]) -> tuple[str, ...]:
+        return (versions.user_stamp(found[0]), *versions.group_stamps(found[1].id))
+
+    def finish(found: tuple[int, GroupRow], stamps: dict[str, str] | None) -> GroupRow:
+        return _with_schedule(found[1], stamps)
+
+    return versions.cached(f"tg:{token}:{slug}", load, deps, finish)
 
 
 def _validators(
     parts: tuple[object, ...], modified: list[datetime | None], win: Window
 ) -> Validators:
-    text = repr((FEED_SCHEMA, _plugin_fingerprint(), win.day.isoformat(), *parts))
+    return _hashed(_plugin_fingerprint(), win, parts, tuple(modified))
+
+
+@lru_cache(maxsize=4096)
+def _hashed(
+    fingerprint: str, win: Window, parts: tuple[object, ...], modified: tuple[datetime | None]
+) -> Validators:
+    """Memoized: a warm poll asks for the same validators again and again."""
+    text = repr((FEED_SCHEMA, fingerprint, win.day.isoformat(), *parts))
     etag = hashlib.sha256(text.encode()).hexdigest()[:32]
     stamps = [m.replace(tzinfo=UTC) for m in modified if m is not None]
     last = max([*stamps, win.begins_at]).replace(microsecond=0)
@@ -194,6 +235,17 @@ def group_validators(
     return _validators(
         (kind, fmt, group.id, group.version, group.visibility, *extra), [group.updated_at], win
     )
+
+
+def schedule_validators(
+    group: GroupRow, kind: str, fmt: str, win: Window, extra: tuple[object, ...] = ()
+) -> Validators | None:
+    """Like :func:`group_validators` from the group's schedule stamp, which answers do not
+    move; None when it is not known. Only for a feed whose render reads no attendance."""
+    if group.schedule is None:
+        return None
+    parts = (kind, fmt, group.id, "schedule", group.schedule, group.visibility, *extra)
+    return _validators(parts, [group.updated_at], win)
 
 
 def member_groups(session: Session, user: User) -> list[Group]:
@@ -216,13 +268,22 @@ class UserRow:
 
 
 def token_owner_rows(token: str) -> tuple[UserRow, list[GroupRow]] | None:
-    """The token's owner and their groups in one statement; None for a wrong or revoked token."""
-    rows = _read(_OWNER_AND_GROUPS, token=token)
-    if not rows:
-        return None
-    user = UserRow(*rows[0][:3])
-    groups = [_group_row(row[3:], member=True) for row in rows if row[3] is not None]
-    return user, groups
+    """The token's owner and their groups in one statement (or none, as :func:`group_row`);
+    None for a wrong or revoked token."""
+
+    def load() -> tuple[UserRow, list[GroupRow]] | None:
+        rows = _read(_OWNER_AND_GROUPS, token=token)
+        if not rows:
+            return None
+        user = UserRow(*rows[0][:3])
+        groups = [_group_row(row[3:], member=True) for row in rows if row[3] is not None]
+        return user, groups
+
+    def deps(found: tuple[UserRow, list[GroupRow]]) -> tuple[str, ...]:
+        user, groups = found
+        return (versions.user_stamp(user.id), *(versions.group_stamps(g.id)[0] for g in groups))
+
+    return versions.cached(f"me:{token}", load, deps, lambda found, _stamps: found)
 
 
 def personal_validators(

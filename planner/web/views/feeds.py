@@ -18,6 +18,7 @@ header is ignored (the whole feed, 200): calendar clients never need partial con
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
 from urllib.parse import quote
 
 from flask import (
@@ -37,8 +38,9 @@ from werkzeug.http import http_date, parse_date, parse_etags
 
 from planner.db import get_session
 from planner.feeds import sources as feed_sources
+from planner.feeds import versions
 from planner.feeds.cache import feed_cache
-from planner.feeds.delivery import FeedBytes
+from planner.feeds.delivery import FeedBytes, representation_etag
 from planner.feeds.ics import CalendarFormat, formats_from
 from planner.feeds.tokens import TOKEN_PATTERN, install_redaction, new_token
 from planner.groups import membership
@@ -55,6 +57,7 @@ FORMATS_KEY = "planner_calendar_formats"
 @bp.record_once
 def _setup(state) -> None:
     install_redaction(state.app.logger)
+    versions.track(state.app, state.app.extensions["planner_db"].engine)
 
     @state.app.context_processor
     def _feed_helpers():
@@ -85,11 +88,17 @@ def _format(ext: str) -> CalendarFormat:
 # -- serving ------------------------------------------------------------------------------------
 
 
-def _not_modified(validators: feed_sources.Validators) -> bool:
-    """RFC 9110: If-None-Match (weak comparison) wins; else If-Modified-Since."""
+_http_date = lru_cache(maxsize=1024)(http_date)  # a warm poll formats the same date again
+
+
+def _not_modified(etag: str, validators: feed_sources.Validators) -> bool:
+    """RFC 9110: If-None-Match (weak comparison, against the ETag of the representation this
+    request selects) wins; else If-Modified-Since."""
     if_none_match = request.headers.get("If-None-Match")
     if if_none_match is not None:
-        return parse_etags(if_none_match).contains_weak(validators.etag)
+        if if_none_match == f'W/"{etag}"':  # what a client sends back: no parsing
+            return True
+        return parse_etags(if_none_match).contains_weak(etag)
     since = parse_date(request.headers.get("If-Modified-Since"))
     return since is not None and validators.last_modified <= since
 
@@ -102,24 +111,32 @@ def serve(
     filename: str,
     private: bool,
     attachment: bool = False,
+    schedule: feed_sources.Validators | None = None,
 ) -> Response:
-    """``version`` names the data the feed is built from; the ETag sent is the hash of the
-    feed's content at that version (:mod:`planner.feeds.delivery`)."""
-    feed = FeedBytes(feed_cache(), fmt.key, version, _base_url(), build, fmt.render)
+    """``version`` names the data the feed is built from (``schedule`` the group's schedule
+    alone, when known); the ETag sent is the hash of the feed's content at that version
+    (:mod:`planner.feeds.delivery`), with ``-gzip`` added for the gzipped representation.
+
+    HEAD gets the same headers as GET (Flask drops the body). A Range header is ignored and
+    ``Accept-Ranges: none`` says so: a feed is always sent whole (RFC 9110 14.3).
+    """
+    feed = FeedBytes(feed_cache(), fmt.key, version, _base_url(), build, fmt.render, schedule)
     validators = feed.validators()
+    compressed = _accepts_gzip(request.headers.get("Accept-Encoding", ""))
+    etag = representation_etag(validators.etag, compressed)
     headers = {
-        "ETag": validators.header,
-        "Last-Modified": http_date(validators.last_modified),
+        "ETag": f'W/"{etag}"',
+        "Last-Modified": _http_date(validators.last_modified),
         "Cache-Control": ("private" if private else "public") + ", no-cache",
         "Vary": "Accept-Encoding",
+        "Accept-Ranges": "none",
         "X-Content-Type-Options": "nosniff",
     }
     if private:
         headers["X-Robots-Tag"] = "noindex, nofollow"
         headers["Referrer-Policy"] = "no-referrer"
-    if _not_modified(validators):
+    if _not_modified(etag, validators):
         return Response(status=304, headers=headers)
-    compressed = request.accept_encodings["gzip"] > 0  # "gzip;q=0" refuses it
     body = feed.body(validators.etag, compressed)
     if compressed:
         headers["Content-Encoding"] = "gzip"
@@ -128,8 +145,17 @@ def serve(
     return Response(body, status=200, headers=headers, content_type=fmt.media_type)
 
 
+def _accepts_gzip(header: str) -> bool:
+    """As werkzeug's ``accept_encodings["gzip"] > 0`` ("gzip;q=0" refuses it, "*" allows it),
+    without parsing the common headers that carry no q-values."""
+    if ";" not in header:
+        return any(part.strip().lower() in ("gzip", "*") for part in header.split(","))
+    return request.accept_encodings["gzip"] > 0
+
+
 def _base_url() -> str:
-    return request.host_url.rstrip("/")
+    """The scheme and host the feed's links use (behind ProxyFix, the forwarded ones)."""
+    return f"{request.scheme}://{request.host}"
 
 
 def _public_group(slug: str) -> feed_sources.GroupRow:
@@ -159,6 +185,7 @@ def _group_response(group: feed_sources.GroupRow, ext: str, private: bool) -> Re
         lambda: feed_sources.group_feed(get_session(), group, _base_url(), win),
         filename=group.slug,
         private=private,
+        schedule=feed_sources.schedule_validators(group, "group", fmt.key, win),
     )
 
 
@@ -176,8 +203,10 @@ def _routine_response(
         routine = load_routine(session, group, routine_id)  # 404 when not in this group
         return feed_sources.routine_feed(session, group, routine, _base_url(), win)
 
+    schedule = feed_sources.schedule_validators(group, "routine", fmt.key, win, (routine_id,))
     return serve(
-        fmt, validators, build, filename=f"{group.slug}-{routine_id}", private=private
+        fmt, validators, build, filename=f"{group.slug}-{routine_id}", private=private,
+        schedule=schedule,
     )
 
 
