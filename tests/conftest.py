@@ -41,3 +41,63 @@ def app_config(planner_database_url: str, tmp_path: Any) -> dict[str, Any]:
 @pytest.fixture
 def planner_app_config(app_config: dict[str, Any]) -> dict[str, Any]:
     return app_config
+
+
+# -- where xdist runs what ---------------------------------------------------------------------
+
+#: Tests that are a long pole on their own (``--durations``), longest first. With ``--dist
+#: loadfile`` each copy (sqlite, postgres) is a unit of its own, handed out first, so the two
+#: copies run side by side on two workers. They share nothing with the other tests of their
+#: file but session fixtures.
+ALONE = (
+    ("tests/test_hostile_input.py", "test_junk_in_every_form_field"),
+    ("tests/test_reminder_property.py", "test_the_mails_sent_are_exactly_the_expected_ones"),
+    ("tests/test_hostile_input.py", "test_junk_in_path_parameters"),
+    ("tests/test_hostile_input.py", "test_junk_in_query_strings_and_headers"),
+)
+
+
+def work_unit(nodeid: str) -> tuple[str, int | None]:
+    """The test's xdist unit, its file, or for an ``ALONE`` test itself; and for an alone one its
+    rank (its place in ``ALONE``)."""
+    name = nodeid.split("::", 1)[0]
+    test = nodeid.rsplit("::", 1)[-1].split("[", 1)[0]
+    if (name, test) in ALONE:
+        return nodeid, ALONE.index((name, test))
+    return name, None
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """``--dist loadfile`` (what ``.ci/run`` uses), but an ``ALONE`` test is a unit of its own.
+
+    Every other test stays with its file (a file's tests may share module fixtures, and those of
+    tests/test_feeds.py Redis db 15). Units go out in collection order, which
+    ``pytest_collection_modifyitems`` makes longest first. (``--dist loadgroup`` with
+    ``xdist_group`` marks would say this too, but pytest-xdist 3.8 cannot rename the node ids
+    of pytest 9 that it relies on, so its groups are silently ignored.)
+    """
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class LoadFileAloneScheduling(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return work_unit(nodeid)[0]
+
+    config.option.loadscopereorder = False
+    return LoadFileAloneScheduling(config, log)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Order the units longest first, the alone ones, then files by test count (as xdist's own
+    reordering would), keeping the tests of a file in their order."""
+    units: dict[str, list[pytest.Item]] = {}
+    alone: dict[str, int] = {}
+    for item in items:
+        unit, rank = work_unit(item.nodeid)
+        if rank is not None:
+            alone[unit] = rank
+        units.setdefault(unit, []).append(item)
+    ordered = sorted(units, key=lambda u: (u not in alone, alone.get(u, 0), -len(units[u])))
+    items[:] = [item for unit in ordered for item in units[unit]]
