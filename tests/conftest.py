@@ -101,3 +101,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         units.setdefault(unit, []).append(item)
     ordered = sorted(units, key=lambda u: (u not in alone, alone.get(u, 0), -len(units[u])))
     items[:] = [item for unit in ordered for item in units[unit]]
+
+
+@pytest.fixture
+def smtp(tmp_path):
+    """A real SMTP server (aiosmtpd over STARTTLS on 127.0.0.1) for one test; read what it
+    received with ``smtp.inbox.messages`` or ``smtp.inbox.wait_for(n)``."""
+    from tests.mail_support import SmtpServer
+
+    server = SmtpServer(tmp_path).start()
+    yield server
+    server.stop()
+

@@ -28,7 +28,6 @@ from planner.models import (
     bump_group_version,
 )
 from planner.scheduling.zones import format_key
-from tests.mail_support import SmtpServer
 
 ZONE = "Europe/Berlin"
 NOW = datetime(2027, 3, 19, 12, 0)  # a Friday, naive UTC
@@ -48,12 +47,6 @@ class Clock:
 def clock():
     return Clock(NOW)
 
-
-@pytest.fixture
-def smtp(tmp_path):
-    server = SmtpServer(tmp_path).start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

@@ -18,7 +18,6 @@ from planner.mail import delivery
 from planner.mail.outbox import Draft, MailInputError, queue
 from planner.mail.queue import get_queue, start_in_threads
 from planner.models import OutboxMessage, utcnow
-from tests.mail_support import SmtpServer
 
 
 class Clock:
@@ -36,12 +35,6 @@ class Clock:
 def clock():
     return Clock()
 
-
-@pytest.fixture
-def smtp(tmp_path):
-    server = SmtpServer(tmp_path).start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

@@ -12,16 +12,9 @@ from planner import hookimpl
 from planner.mail.delivery import deliver_due
 from planner.notify import preferences
 from planner.testing import occurrence_path
-from tests.mail_support import SmtpServer
 
 pytestmark = pytest.mark.usefixtures("smtp")
 
-
-@pytest.fixture
-def smtp(tmp_path):
-    server = SmtpServer(tmp_path).start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

@@ -36,7 +36,6 @@ from planner.models import (
 from planner.notify import notices, threads
 from planner.notify.preferences import save_group_choice
 from planner.scheduling.recurrence import format_key
-from tests.mail_support import SmtpServer
 from tests.test_mail import Clock
 
 ZONE = "Europe/Berlin"
@@ -46,12 +45,6 @@ ZONE = "Europe/Berlin"
 def clock():
     return Clock()
 
-
-@pytest.fixture
-def smtp(tmp_path):
-    server = SmtpServer(tmp_path).start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

@@ -19,19 +19,12 @@ import pytest
 from planner.mail.delivery import deliver_due
 from planner.models import GroupMailSettings, Membership, Override, Rsvp
 from planner.notify import digest, reminders
-from tests.mail_support import SmtpServer
 from tests.reminder_world import regular, rows, say, sent, set_clock, settings, tick
 
 # Thursday 25 March 2027, 19:00 Berlin (CET, UTC+1): 18:00 UTC.
 START = datetime(2027, 3, 25, 19, 0)
 START_UTC = datetime(2027, 3, 25, 18, 0)
 
-
-@pytest.fixture
-def smtp(tmp_path):
-    server = SmtpServer(tmp_path).start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

@@ -14,19 +14,12 @@ import pytest
 from planner.models import GoodThing, Membership, OutboxMessage, Presence, Rsvp
 from planner.notify import reminders
 from planner.testing import count_statements
-from tests.mail_support import SmtpServer
 from tests.reminder_world import regular, say, sent, set_clock, tick
 
 LAST = datetime(2027, 3, 15, 19, 0)  # Monday, the routine's first date (over by the scan)
 NEXT = LAST + timedelta(weeks=1)  # Monday 22 March, 19:00 Berlin
 EVENING_BEFORE = datetime(2027, 3, 21, 17, 0)  # Sunday 18:00 Berlin, in UTC
 
-
-@pytest.fixture
-def smtp(tmp_path):
-    server = SmtpServer(tmp_path).start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

@@ -14,7 +14,6 @@ from sqlalchemy import select
 from planner.models import GroupMailSettings, Membership, OutboxMessage, Override, Rsvp
 from planner.notify import reminders
 from planner.testing import count_statements
-from tests.mail_support import SmtpServer
 from tests.reminder_world import regular, rows, say, sent, set_clock, settings, tick
 
 # Monday 22 March 2027, 19:00 Berlin: the next Monday, 29 March, is the first after the clocks
@@ -23,12 +22,6 @@ SPRING = datetime(2027, 3, 22, 19, 0)
 # Monday 25 October 2027; the clocks go back on Sunday 31 October.
 AUTUMN = datetime(2027, 10, 25, 19, 0)
 
-
-@pytest.fixture
-def smtp(tmp_path):
-    server = SmtpServer(tmp_path).start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

@@ -23,7 +23,6 @@ from planner.db import get_session
 from planner.mail.delivery import deliver_due
 from planner.models import Group, MailSettings, Membership, Routine, Rsvp, User
 from planner.notify import reminders
-from tests.mail_support import SmtpServer
 
 from .conftest import audit
 from .server import LiveServer, make_app
@@ -31,12 +30,6 @@ from .steps import PASSWORD, ZONE, log_in
 
 GOOD = "Olga's lentil soup, and we finally finished the puzzle"
 
-
-@pytest.fixture
-def smtp(tmp_path):
-    server = SmtpServer(tmp_path).start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

@@ -13,19 +13,12 @@ from planner import create_app
 from planner.mail.queue import start_in_threads
 from planner.migrate import upgrade
 from planner.testing import FAST_ARGON2
-from tests.mail_support import SmtpServer
 
 from .server import LiveServer
 from .steps import log_in, sign_up
 
 LINK = re.compile(r"http://127\.0\.0\.1:\d+/password/reset/[\w.\-]+")
 
-
-@pytest.fixture
-def smtp(tmp_path):
-    server = SmtpServer(tmp_path).start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture
