@@ -48,7 +48,6 @@ def clock():
     return Clock(NOW)
 
 
-
 @pytest.fixture
 def app_config(app_config, clock, smtp):
     return {**app_config, "CLOCK": clock, "SMTP_URL": smtp.url, "SMTP_CA_FILE": str(smtp.cert),

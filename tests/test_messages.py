@@ -16,7 +16,6 @@ from planner.testing import occurrence_path
 pytestmark = pytest.mark.usefixtures("smtp")
 
 
-
 @pytest.fixture
 def app_config(app_config, smtp, request):
     limited = request.node.get_closest_marker("rate_limited")

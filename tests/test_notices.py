@@ -46,7 +46,6 @@ def clock():
     return Clock()
 
 
-
 @pytest.fixture
 def app_config(app_config, clock, smtp):
     return {

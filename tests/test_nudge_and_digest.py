@@ -26,7 +26,6 @@ START = datetime(2027, 3, 25, 19, 0)
 START_UTC = datetime(2027, 3, 25, 18, 0)
 
 
-
 @pytest.fixture
 def app_config(app_config, smtp):
     return {**app_config, "SMTP_URL": smtp.url, "SMTP_CA_FILE": str(smtp.cert),

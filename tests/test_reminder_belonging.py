@@ -21,7 +21,6 @@ NEXT = LAST + timedelta(weeks=1)  # Monday 22 March, 19:00 Berlin
 EVENING_BEFORE = datetime(2027, 3, 21, 17, 0)  # Sunday 18:00 Berlin, in UTC
 
 
-
 @pytest.fixture
 def app_config(app_config, smtp):
     return {**app_config, "SMTP_URL": smtp.url, "SMTP_CA_FILE": str(smtp.cert),

@@ -23,7 +23,6 @@ SPRING = datetime(2027, 3, 22, 19, 0)
 AUTUMN = datetime(2027, 10, 25, 19, 0)
 
 
-
 @pytest.fixture
 def app_config(app_config, smtp):
     return {**app_config, "SMTP_URL": smtp.url, "SMTP_CA_FILE": str(smtp.cert),

@@ -31,7 +31,6 @@ from .steps import PASSWORD, ZONE, log_in
 GOOD = "Olga's lentil soup, and we finally finished the puzzle"
 
 
-
 @pytest.fixture
 def served(tmp_path, smtp):
     app = make_app(tmp_path)

@@ -20,7 +20,6 @@ from .steps import log_in, sign_up
 LINK = re.compile(r"http://127\.0\.0\.1:\d+/password/reset/[\w.\-]+")
 
 
-
 @pytest.fixture
 def mail_server(tmp_path, smtp):
     url = f"sqlite:///{tmp_path / 'browser.sqlite3'}"
