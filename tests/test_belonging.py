@@ -453,3 +453,20 @@ def test_the_meals_host_of_the_date_confirms_who_came(db, as_user, world, make_r
     before = f"/g/supper/r/{supper.id}/{format_key(THURSDAYS[9])}"
     assert ana.get(before + "/who-came").status_code == 200
     assert sam.get(before + "/who-came").status_code == 403
+
+
+def test_whoever_holds_the_host_slot_confirms_who_came(db, as_user, world):
+    """The same host the reminder names: the holder of the date's "Host" slot, of any type."""
+    from planner.models import Claim, Slot
+
+    w = world
+    last = THURSDAYS[-1]
+    host_slot = Slot(routine_id=w["routine"].id, label="Host", capacity=1)
+    db.add(host_slot)
+    db.flush()
+    db.add(Claim(slot_id=host_slot.id, original_start=last, user_id=w["ana"].id))
+    db.commit()
+    going(db, w["routine"], w["ana"], [last])
+    going(db, w["routine"], w["sam"], [last])
+    assert as_user(w["ana"]).get(date_path(w, last) + "/who-came").status_code == 200
+    assert as_user(w["sam"]).get(date_path(w, last) + "/who-came").status_code == 403

@@ -15,12 +15,10 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from planner.belonging.hosts import HOST_LABEL
 from planner.belonging.past import PastDate
 from planner.models import Claim, Slot
 from planner.plugins.activity import HistoryDate
-
-#: The slot whose holder is a date's host, by its label (the meals type's default slot).
-HOST_LABEL = "host"
 
 
 @dataclass(frozen=True)

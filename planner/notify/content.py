@@ -24,14 +24,3 @@ def type_lines(
     lines: list[str] = plugins.mail_lines(kind, occurrence, routine, recipient, attendance)
     return lines
 
-
-def type_host(
-    occurrence: Occurrence, routine: Routine, attendance: Attendance | None
-) -> tuple[int, str] | None:
-    """Whom the routine's activity type names as the date's host (``(user_id, name)``), or
-    None; isolated like :func:`type_lines`."""
-    plugins = current_app.extensions.get("planner")
-    if plugins is None:
-        return None
-    found: tuple[int, str] | None = plugins.host_of(occurrence, routine, attendance)
-    return found

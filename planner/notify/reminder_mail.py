@@ -21,12 +21,12 @@ from urllib.parse import quote_plus
 from sqlalchemy.orm import Session
 
 from planner.belonging import good_things, newcomers, presence
-from planner.belonging.history import HOST_LABEL
+from planner.belonging.hosts import date_host, is_host_slot
 from planner.enums import Status
 from planner.joining.attendance import Attendance
 from planner.mail.render import site_link
 from planner.notify import answer_links
-from planner.notify.content import type_host, type_lines
+from planner.notify.content import type_lines
 from planner.notify.sending import Notification, Recipient
 from planner.notify.upcoming import Date, Member, Window
 from planner.scheduling.zones import RecurrenceError, load_zone
@@ -108,15 +108,10 @@ def others_going(
 def host_of(
     attendance: Attendance | None, date: Date, members: list[Member]
 ) -> tuple[int, str] | None:
-    """``(user_id, name)`` of the date's host, while a member: whoever holds its "Host" slot,
-    else whom the activity type names (the meals rotation's turn, :meth:`ActivityType.host`),
-    else the person who set the routine up (the same host who may confirm who came)."""
+    """``(user_id, name)`` of the date's host while a member (:func:`date_host`), else the
+    person who set the routine up (who may confirm who came, too)."""
     current = {m.user_id: m for m in members}
-    if attendance is not None:
-        for slot in attendance.slots:
-            if slot.label.strip().lower() == HOST_LABEL and slot.takers:
-                return slot.takers[0].user_id, slot.takers[0].display_name
-    named = type_host(date.occurrence, date.routine, attendance)
+    named = date_host(date.routine, date.occurrence, attendance)
     if named is not None and named[0] in current:
         return named
     creator = current.get(date.routine.created_by_id or 0)
@@ -168,7 +163,7 @@ def belonging_context(
     if member.user_id in new:
         first_time = {
             "host": host[1] if host is not None and host[0] != member.user_id else None,
-            "bring": [s for s in open_slots(attendance) if s.strip().lower() != HOST_LABEL],
+            "bring": [s for s in open_slots(attendance) if not is_host_slot(s)],
         }
     were_you_there, last_time = None, []
     if date.previous is not None:

@@ -14,6 +14,7 @@ from flask import current_app
 from sqlalchemy.orm import Session
 
 from planner.belonging import breaks, good_things, history, newcomers, presence, rhythm
+from planner.belonging.hosts import date_host
 from planner.belonging.past import past_dates, utc_now
 from planner.groups.access import GroupAccess
 from planner.joining.attendance import Attendance
@@ -31,10 +32,10 @@ def may_confirm(
     attendance: Attendance | None = None,
 ) -> bool:
     """Who may confirm who came for everyone: organizers, whoever set the routine up, and the
-    date's host as its activity type names them (meals: the Host slot, else the rotation)."""
+    date's host (:func:`~planner.belonging.hosts.date_host`, as the reminder names them)."""
     if access.can_organize or routine.created_by_id == user.id:
         return True
-    host = current_app.extensions["planner"].host_of(occurrence, routine, attendance)
+    host = date_host(routine, occurrence, attendance)
     return host is not None and host[0] == user.id
 
 
