@@ -36,7 +36,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from planner.notify import belonging_jobs
     from planner.notify import jobs as notify_jobs
     from planner.plugins import manager as plugins
-    from planner.web import converters, errors, headers, templating
+    from planner.web import converters, errors, headers, i18n, templating
     from planner.web import guard as request_guard
     from planner.web.extensions import csrf, limiter, login_manager
     from planner.web.views import BLUEPRINTS
@@ -61,6 +61,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     headers.init_app(app)
     app.extensions["planner"] = loaded = plugins.load(app.config)
     converters.init_app(app)
+    i18n.init_app(app)
 
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)

@@ -17,11 +17,16 @@ move, as they did when planner's flat modules moved into rooms. A plugin that im
   ``deliver_mail``.
 - Routes and state of one's own: :func:`member_routine`, :func:`is_member`,
   :func:`update_details`, :func:`occurrence_number`.
+- Words in the reader's language: :func:`gettext` (``_``), :func:`ngettext` and
+  :func:`lazy_gettext` for form labels defined at import time. A plugin package ships its
+  catalogs in ``translations/`` next to its code (docs/plugins.md, "Translations").
 - Going back where a form was sent from: :func:`safe_redirect` (and :func:`safe_path`), the
   same check every core view uses, so a plugin's ``next`` field cannot redirect off-site.
 """
 
 from __future__ import annotations
+
+from flask_babel import gettext, lazy_gettext, ngettext
 
 from planner.enums import Role, Status
 from planner.feeds.ics import CalendarFormat, Feed, to_ics, to_jcal
@@ -62,9 +67,12 @@ __all__ = [
     "SlotDefault",
     "Status",
     "choices",
+    "gettext",
     "hookimpl",
     "is_member",
+    "lazy_gettext",
     "member_routine",
+    "ngettext",
     "occurrence_number",
     "safe_path",
     "safe_redirect",

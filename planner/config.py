@@ -76,6 +76,8 @@ DEFAULTS: dict[str, Any] = {
     "NOTICE_QUIET_MINUTES": 5,
     "MESSAGE_RATE_LIMIT": "5 per hour;20 per day",  # organizers' messages per sender
     "HISTORY_MONTHS": 12,  # who came and good things older than this are deleted
+    # The language for visitors whose browser asks for none planner speaks (docs/languages.md).
+    "DEFAULT_LOCALE": "en_GB",
 }
 
 SECRET_FILE = "secret_key"

@@ -54,6 +54,8 @@ class User(UserMixin, Base):
     display_name: Mapped[str] = mapped_column(String(80))
     password_hash: Mapped[str] = mapped_column(String(255))
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    # A locale code from planner.web.i18n.LANGUAGES; NULL: follow the browser's Accept-Language.
+    locale: Mapped[str | None] = mapped_column(String(16), default=None)
     # Secret part of the personal/private feed URLs; NULL means revoked.
     feed_token: Mapped[str | None] = mapped_column(String(64), unique=True)
     # Every session cookie carries it; a new value (log-out, new password, "log out everywhere")
@@ -93,6 +95,8 @@ class Group(Base):
     default_reminder: Mapped[str] = mapped_column(String(16), default=ReminderWhen.EVENING)
     default_reminder_hour: Mapped[int] = mapped_column(Integer, default=18)
     default_scope: Mapped[str] = mapped_column(String(16), default=MailScope.GOING)
+    # The language of the group's feeds (their schedules in words); NULL: the site's default.
+    language: Mapped[str | None] = mapped_column(String(16), default=None)
     # Kind check-ins (planner/belonging/checkins.py): an organizer may switch them off.
     checkins_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

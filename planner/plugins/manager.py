@@ -67,6 +67,7 @@ class PluginInfo:
     hooks: list[str] = field(default_factory=list)
     activity_types: list[str] = field(default_factory=list)
     templates: str | None = None  # the plugin package's ``templates/`` folder, if any
+    translations: str | None = None  # its ``translations/`` folder of gettext catalogs, if any
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -101,6 +102,11 @@ class Plugins:
         """The ``templates/`` folders of loaded plugin packages, built-ins included, in load
         order."""
         return [i.templates for i in self.info.values() if i.templates]
+
+    def translation_folders(self) -> list[str]:
+        """The ``translations/`` folders of loaded plugin packages: their catalogs are merged
+        into the app's ``messages`` domain (docs/plugins.md, "Translations")."""
+        return [i.translations for i in self.info.values() if i.translations]
 
     def call_safely(self, hook_name: str, **kwargs: Any) -> list[Any]:
         """Call a hook through pluggy; the results that are not ``None``. A failing
@@ -265,13 +271,21 @@ def make_manager() -> pluggy.PluginManager:
     return pm
 
 
-def _templates_of(module: object) -> str | None:
-    """``templates/`` next to a plugin *package* (never beside a lone module: that folder would
-    be site-packages itself)."""
+def _folder_of(module: object, name: str) -> str | None:
+    """A folder next to a plugin *package* (never beside a lone module: that folder would be
+    site-packages itself)."""
     if not isinstance(module, ModuleType) or not getattr(module, "__path__", None):
         return None
-    folder = Path(next(iter(module.__path__))) / "templates"
+    folder = Path(next(iter(module.__path__))) / name
     return str(folder) if folder.is_dir() else None
+
+
+def _templates_of(module: object) -> str | None:
+    return _folder_of(module, "templates")
+
+
+def _translations_of(module: object) -> str | None:
+    return _folder_of(module, "translations")
 
 
 def load(config: dict[str, Any]) -> Plugins:
@@ -318,6 +332,7 @@ def load(config: dict[str, Any]) -> Plugins:
             distribution=dist.metadata["Name"] if dist else None,
             builtin=ep.value.split(".")[0] == BUILTIN_PACKAGE,
             templates=_templates_of(module),
+            translations=_translations_of(module),
         )
     for name in sorted((disabled | (allow or set())) - seen):
         log.warning("PLANNER_DISABLED_PLUGINS/PLANNER_PLUGINS name %r matches no plugin", name)
@@ -328,7 +343,8 @@ def load(config: dict[str, Any]) -> Plugins:
         except Exception as exc:
             raise PluginError(f"plugin {name!r} failed to register: {exc}") from exc
         info[name] = PluginInfo(
-            name, name, None, None, builtin=False, templates=_templates_of(module)
+            name, name, None, None, builtin=False, templates=_templates_of(module),
+            translations=_translations_of(module),
         )
     try:
         pm.check_pending()

@@ -3,9 +3,9 @@ per change instead of once per visit.
 
 A page is stored under a key made of everything its HTML depends on besides the request's own
 CSRF token and flashed messages: the URL (host, path, query), the viewer (id, name, zone, feed
-token, role in the group), the versions of the groups it shows (``Group.version``, bumped by
-every write that changes what a page shows: routines, overrides, answers, regulars, slots,
-comments, memberships, group edits, a member's new name) and the minute it was rendered in
+token, role in the group), the language, the versions of the groups it shows (``Group.version``,
+bumped by every write that changes what a page shows: routines, overrides, answers, regulars,
+slots, comments, memberships, group edits, a member's new name) and the minute it was rendered in
 (pages say "today", "in 3 hours" and close answers at the start). The versions are read from
 the database on every request, by the same statement that checks access, so several workers
 never serve a page older than the last write and an outsider still gets the 404 before any
@@ -34,6 +34,7 @@ from planner.groups.access import GroupAccess
 from planner.models import Group, Membership
 from planner.routines.occurrences import utc_now
 from planner.web.helpers import viewer
+from planner.web.i18n import current_locale
 
 #: Stands for the request's CSRF token and flashes in a stored page; random per process, so no
 #: text a member types can be mistaken for it.
@@ -101,7 +102,7 @@ def _key(parts: Iterable[Any]) -> str:
         else ("anonymous",)
     )
     minute = utc_now().strftime("%Y%m%d%H%M")
-    raw = repr((request.host_url, request.full_path, who, minute, *parts))
+    raw = repr((request.host_url, request.full_path, who, current_locale(), minute, *parts))
     return hashlib.blake2b(raw.encode(), digest_size=20).hexdigest()
 
 
