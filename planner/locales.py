@@ -9,10 +9,13 @@ the recipient's (:func:`of_person`) and a group feed its group's language.
 
 from __future__ import annotations
 
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Protocol
 
 from babel import Locale, UnknownLocaleError
+from babel.dates import format_date, format_time, format_timedelta
+from babel.lists import format_list
 
 #: The languages a person can pick, by locale code, each named in its own language.
 LANGUAGES: dict[str, str] = {
@@ -58,3 +61,72 @@ def of_person(person: HasLocale | None, default: str = FALLBACK) -> str:
     else the site's default."""
     chosen = person.locale if person is not None else None
     return supported(chosen, default) or default
+
+
+# Dates in each language's own order and punctuation. British English keeps planner's house
+# style ("Thu 12 Mar 2026"); the others follow CLDR's usual forms, written out so a reviewer can
+# read every one (Babel's skeletons abbreviate the weekday in some locales and not in others).
+_DAY = {  # a date in a list: weekday and month short, with the year
+    "en_GB": "EEE d MMM y",
+    "en_US": "EEE, MMM d, y",
+    "de": "EEE, d. MMM y",
+    "fr": "EEE d MMM y",
+    "es": "EEE, d MMM y",
+}
+_LONG_DAY = {  # a date in a sentence: weekday and month in full, no year
+    "en_GB": "EEEE d MMMM",
+    "en_US": "EEEE, MMMM d",
+    "de": "EEEE, d. MMMM",
+    "fr": "EEEE d MMMM",
+    "es": "EEEE, d 'de' MMMM",
+}
+_LONG_DAY_YEAR = {  # the same with the year
+    "en_GB": "EEEE d MMMM y",
+    "en_US": "EEEE, MMMM d, y",
+    "de": "EEEE, d. MMMM y",
+    "fr": "EEEE d MMMM y",
+    "es": "EEEE, d 'de' MMMM 'de' y",
+}
+_DATE = {  # a date without its weekday, month in full
+    "en_GB": "d MMMM y",
+    "en_US": "MMMM d, y",
+    "de": "d. MMMM y",
+    "fr": "d MMMM y",
+    "es": "d 'de' MMMM 'de' y",
+}
+
+
+def _pattern(table: dict[str, str], locale: str) -> str:
+    return table.get(locale) or table.get(locale.split("_")[0]) or table[FALLBACK]
+
+
+def day(value: date, locale: str) -> str:
+    """``Thu 12 Mar 2026`` / ``Thu, Mar 12, 2026`` / ``Do., 12. März 2026``."""
+    return format_date(value, _pattern(_DAY, locale), locale=locale)
+
+
+def long_day(value: date, locale: str, *, year: bool = False) -> str:
+    """``Thursday 12 March`` / ``Donnerstag, 12. März`` / ``jueves, 12 de marzo``."""
+    return format_date(value, _pattern(_LONG_DAY_YEAR if year else _LONG_DAY, locale),
+                       locale=locale)
+
+
+def full_date(value: date, locale: str) -> str:
+    """``12 March 2026`` / ``March 12, 2026`` / ``12. März 2026``."""
+    return format_date(value, _pattern(_DATE, locale), locale=locale)
+
+
+def clock(value: datetime | time, locale: str) -> str:
+    """``19:00``, or ``7:00 PM`` in en_US. CLDR puts a narrow no-break space before "PM";
+    a plain space reads the same in every mail client and calendar."""
+    return format_time(value, "short", locale=locale).replace("\u202f", " ")
+
+
+def relative(delta: timedelta, locale: str) -> str:
+    """``in 3 days`` / ``in 3 Tagen`` / ``dans 3 jours`` / ``3 days ago``."""
+    return format_timedelta(delta, add_direction=True, locale=locale)
+
+
+def and_list(words: list[str], locale: str) -> str:
+    """``Ann, Ben and Cleo`` / ``Ann, Ben und Cleo`` / ``Ann, Ben y Cleo``."""
+    return format_list(words, locale=locale) if words else ""
