@@ -8,8 +8,11 @@ NODE_CACHE := .cache/node
 # JavaScript used only by tests: Mozilla's ical.js parses our feeds, axe-core audits pages.
 NODE_STAMP := $(NODE_CACHE)/.installed
 PYTEST_ARGS ?=
+# Compiled catalogs (.mo) are built from the .po files and never committed (docs/languages.md).
+CATALOG_SOURCES := $(wildcard planner/translations/*/LC_MESSAGES/*.po plugins/*/translations/*/LC_MESSAGES/*.po examples/*/*/translations/*/LC_MESSAGES/*.po)
+CATALOG_STAMP := $(VENV)/.catalogs
 
-.PHONY: run test lint bench screenshots demo clean
+.PHONY: run test lint bench screenshots demo clean translations
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,7 +22,17 @@ $(STAMP): $(BIN)/python pyproject.toml $(EXAMPLES)
 	$(BIN)/pip install --quiet -e ".[test,prod]" $(foreach e,$(EXAMPLES),-e $(dir $(e)))
 	touch $(STAMP)
 
-run: $(STAMP)
+$(CATALOG_STAMP): $(STAMP) $(CATALOG_SOURCES)
+	$(BIN)/python -m planner.dev.translations compile
+	touch $(CATALOG_STAMP)
+
+# Extract every marked string, update the de/fr/es catalogs, compile them (docs/languages.md).
+translations: $(STAMP)
+	$(BIN)/python -m planner.dev.translations extract
+	$(BIN)/python -m planner.dev.translations compile
+	touch $(CATALOG_STAMP)
+
+run: $(STAMP) $(CATALOG_STAMP)
 	$(BIN)/planner db upgrade
 	$(BIN)/planner demo --if-empty
 	PLANNER_MAIL_IN_PROCESS=true $(BIN)/planner run --host 127.0.0.1 --port 5000
@@ -29,7 +42,7 @@ $(NODE_STAMP):
 	  npm install --silent --no-audit --no-fund --prefix $(NODE_CACHE) ical.js@2 axe-core@4 && touch $(NODE_STAMP); \
 	else echo "npm not found: ical.js and axe-core tests will skip (or fail under CI=true)"; fi
 
-test: $(STAMP) $(NODE_STAMP)
+test: $(STAMP) $(CATALOG_STAMP) $(NODE_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports --no-logo
 	$(BIN)/mypy
