@@ -168,7 +168,7 @@ def compile_all(quiet: bool = False) -> int:
 
 
 def _ids(message: Message) -> tuple[str, ...]:
-    return message.id if isinstance(message.id, tuple) else (message.id,)
+    return _strings(message.id)
 
 
 def _strings(value: object) -> tuple[str, ...]:
