@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from typing import Protocol
+from typing import Literal, Protocol
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_time, format_timedelta
 from babel.lists import format_list
+from babel.units import format_unit
 
 #: The languages a person can pick, by locale code, each named in its own language.
 LANGUAGES: dict[str, str] = {
@@ -130,3 +131,38 @@ def relative(delta: timedelta, locale: str) -> str:
 def and_list(words: list[str], locale: str) -> str:
     """``Ann, Ben and Cleo`` / ``Ann, Ben und Cleo`` / ``Ann, Ben y Cleo``."""
     return format_list(words, locale=locale) if words else ""
+
+
+def relative_days(days: int, locale: str) -> str:
+    """A calendar-day distance in words: ``today``, ``tomorrow``, ``übermorgen``, ``in 3 days``,
+    ``in 2 weeks``, ``5 days ago``. Under two weeks it counts days, under two months whole
+    weeks, then whole months (30 days), as people say it."""
+    named = Locale.parse(locale)._data["date_fields"]["day"]["relative"]  # CLDR's own words
+    if days in named:
+        return str(named[days])
+    size = abs(days)
+    unit: Literal["day", "week", "month"]
+    if size < 14:
+        span, unit = timedelta(days=size), "day"
+    elif size < 60:
+        span, unit = timedelta(weeks=size // 7), "week"
+    else:
+        span, unit = timedelta(days=30 * (size // 30)), "month"
+    # A threshold no unit reaches keeps Babel from rounding "10 days" up to "1 week".
+    return format_timedelta(
+        span if days > 0 else -span, granularity=unit, threshold=10**6, add_direction=True,
+        locale=locale,
+    )
+
+
+def duration(total_minutes: int, locale: str) -> str:
+    """``1 hour 30 minutes`` / ``1 Stunde 30 Minuten`` / ``2 días``, from CLDR's unit names."""
+    days, rest = divmod(total_minutes, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    parts = [
+        format_unit(amount, unit, length="long", locale=locale)
+        for amount, unit in ((days, "duration-day"), (hours, "duration-hour"),
+                             (mins, "duration-minute"))
+        if amount
+    ]
+    return " ".join(parts) or format_unit(0, "duration-minute", length="long", locale=locale)

@@ -16,6 +16,9 @@ from flask import Flask, g
 from flask_login import current_user
 from markupsafe import Markup, escape
 
+from planner import locales
+from planner.web.i18n import current_locale
+
 UTC = ZoneInfo("UTC")
 
 
@@ -42,18 +45,17 @@ def now_utc() -> datetime:
     return datetime.now(UTC)
 
 
-def _day(dt: datetime) -> str:
-    return f"{dt:%a} {dt.day} {dt:%b %Y}"
+def _day(dt: datetime, locale: str) -> str:
+    return escape(locales.day(dt, locale))
 
 
-def _clock(dt: datetime) -> str:
-    return f"{dt:%H:%M}"
+def _clock(dt: datetime, locale: str) -> str:
+    return locales.clock(dt, locale)
 
 
-# A page lists the same occurrences for every visitor in a zone, request after request: the
-# strings below are pure functions of (times, routine zone, viewer zone), so they are kept.
-# Built with f-strings (only the zone name needs escaping: the rest are digits and month names),
-# because Markup.format costs more than everything else here together.
+# A page lists the same occurrences for every visitor in a zone and language, request after
+# request: the strings below are pure functions of (times, routine zone, viewer zone, locale),
+# so they are kept: Babel's formatting is the dearest part of a list page otherwise.
 FORMATTED_CACHE = 8192
 
 
@@ -64,18 +66,26 @@ def when(dt: datetime | None, routine_zone: str | None = None, fallback: str | N
         return ""
     if dt.tzinfo is None:  # stored columns are naive UTC (invite expiry, comment times)
         dt = dt.replace(tzinfo=UTC)
-    return _when(dt, dt.utcoffset(), routine_zone, viewer_zone_name(fallback))
+    return _when(dt, dt.utcoffset(), routine_zone, viewer_zone_name(fallback), current_locale())
 
 
 @lru_cache(maxsize=FORMATTED_CACHE)
-def _when(dt: datetime, _offset: object, routine_zone: str | None, viewer: str) -> Markup:
+def _when(
+    dt: datetime, _offset: object, routine_zone: str | None, viewer: str, locale: str
+) -> Markup:
     # ``_offset`` is only part of the key: equal instants in two zones write different
     # ``datetime`` attributes.
     shown = dt.astimezone(zone(viewer))
-    html = f'<time datetime="{dt.isoformat()}">{_day(shown)}, {_clock(shown)}</time>'
+    html = (
+        f'<time datetime="{dt.isoformat()}">{_day(shown, locale)}, {_clock(shown, locale)}</time>'
+    )
     if routine_zone and routine_zone != viewer:
         local = dt.astimezone(zone(routine_zone))
-        other = _clock(local) if local.date() == shown.date() else f"{_day(local)}, {_clock(local)}"
+        other = (
+            _clock(local, locale)
+            if local.date() == shown.date()
+            else f"{_day(local, locale)}, {_clock(local, locale)}"
+        )
         html += f' <span class="zone">({other} {escape(routine_zone)})</span>'
     return Markup(html)
 
@@ -93,25 +103,37 @@ def time_range(
     if end is None:
         return when(start, routine_zone, fallback)
     offsets = (start.utcoffset(), end.utcoffset())
-    return _range(start, end, offsets, routine_zone, viewer_zone_name(fallback))
+    locale = current_locale()
+    return _range(start, end, offsets, routine_zone, viewer_zone_name(fallback), locale)
 
 
 @lru_cache(maxsize=FORMATTED_CACHE)
 def _range(
-    start: datetime, end: datetime, _offsets: object, routine_zone: str | None, viewer: str
+    start: datetime,
+    end: datetime,
+    _offsets: object,
+    routine_zone: str | None,
+    viewer: str,
+    locale: str,
 ) -> Markup:
     vz = zone(viewer)
     s, e = start.astimezone(vz), end.astimezone(vz)
-    tail = _clock(e) if s.date() == e.date() else f"{_day(e)}, {_clock(e)}"
+
+    def day_clock(dt: datetime) -> str:
+        return f"{_day(dt, locale)}, {_clock(dt, locale)}"
+
+    tail = _clock(e, locale) if s.date() == e.date() else day_clock(e)
     html = (
-        f'<time datetime="{start.isoformat()}">{_day(s)}, {_clock(s)}</time>–'
+        f'<time datetime="{start.isoformat()}">{day_clock(s)}</time>–'
         f'<time datetime="{end.isoformat()}">{tail}</time>'
     )
     if routine_zone and routine_zone != viewer:
         rz = zone(routine_zone)
         ls, le = start.astimezone(rz), end.astimezone(rz)
-        head = _clock(ls) if ls.date() == s.date() else f"{_day(ls)}, {_clock(ls)}"
-        html += f' <span class="zone">({head}–{_clock(le)} {escape(routine_zone)})</span>'
+        head = _clock(ls, locale) if ls.date() == s.date() else day_clock(ls)
+        html += (
+            f' <span class="zone">({head}–{_clock(le, locale)} {escape(routine_zone)})</span>'
+        )
     return Markup(html)
 
 
@@ -123,25 +145,7 @@ def relative_day(dt: datetime | date | None, fallback: str | None = None, now=No
     vz = zone(viewer_zone_name(fallback))
     today = (now or now_utc()).astimezone(vz).date()
     day = dt.astimezone(vz).date() if isinstance(dt, datetime) else dt
-    days = (day - today).days
-    if days == 0:
-        return "today"
-    if days == 1:
-        return "tomorrow"
-    if days == -1:
-        return "yesterday"
-    if days > 0:
-        if days < 14:
-            return f"in {days} days"
-        if days < 60:
-            return f"in {days // 7} weeks"
-        return f"in {days // 30} months"
-    days = -days
-    if days < 14:
-        return f"{days} days ago"
-    if days < 60:
-        return f"{days // 7} weeks ago"
-    return f"{days // 30} months ago"
+    return locales.relative_days((day - today).days, current_locale())
 
 
 def minutes(value: int | timedelta | None) -> str:
@@ -149,13 +153,7 @@ def minutes(value: int | timedelta | None) -> str:
     if value is None:
         return ""
     total = int(value.total_seconds() // 60) if isinstance(value, timedelta) else int(value)
-    days, rest = divmod(total, 24 * 60)
-    hours, mins = divmod(rest, 60)
-    parts = []
-    for amount, unit in ((days, "day"), (hours, "hour"), (mins, "minute")):
-        if amount:
-            parts.append(f"{amount} {unit}{'' if amount == 1 else 's'}")
-    return " ".join(parts) or "0 minutes"
+    return locales.duration(total, current_locale())
 
 
 def register(app: Flask) -> None:

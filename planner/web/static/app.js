@@ -2,7 +2,7 @@
 //
 // 1. Relative days ("tomorrow", "in 3 days") stay true on a page left open past midnight:
 //    elements with data-relative="<ISO datetime>" data-zone="<IANA zone>" are recounted in
-//    that zone, with the same wording as planner/timefmt.py's relative_day.
+//    that zone, in the page's language, with the same wording as planner.locales.relative_days.
 // 2. Answering without a full reload: a form marked data-enhance (answer buttons, regular,
 //    sign-up slots) is posted with fetch; the server answers as it would without JavaScript
 //    (a redirect back to the page), and the page's <main> is replaced by the new one, keeping
@@ -31,13 +31,15 @@
       return null; // unknown zone: keep the server's words
     }
     if (isNaN(days)) return null;
-    if (days === 0) return "today";
-    if (days === 1) return "tomorrow";
-    if (days === -1) return "yesterday";
-    var n = Math.abs(days);
-    var words = n < 14 ? n + " days" : n < 60 ? Math.floor(n / 7) + " weeks"
-      : Math.floor(n / 30) + " months";
-    return days > 0 ? "in " + words : words + " ago";
+    // The page's language, through CLDR's words as the server's Babel uses them ("tomorrow",
+    // "übermorgen", "dans 3 jours"), counted the same way as planner.locales.relative_days.
+    if (!window.Intl || !Intl.RelativeTimeFormat) return null;
+    var words = new Intl.RelativeTimeFormat(document.documentElement.lang || "en-GB",
+                                            { numeric: "auto" });
+    var n = Math.abs(days), sign = days < 0 ? -1 : 1;
+    if (n < 14) return words.format(days, "day");
+    if (n < 60) return words.format(sign * Math.floor(n / 7), "week");
+    return words.format(sign * Math.floor(n / 30), "month");
   }
   planner.relativeDay = relativeDay;
 
