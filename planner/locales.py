@@ -54,7 +54,8 @@ def supported(code: str | None, default: str = FALLBACK) -> str | None:
 
 
 class HasLocale(Protocol):
-    locale: str | None
+    @property
+    def locale(self) -> str | None: ...
 
 
 def of_person(person: HasLocale | None, default: str = FALLBACK) -> str:

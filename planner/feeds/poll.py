@@ -119,6 +119,7 @@ class GroupRow:
     visibility: str
     version: int
     updated_at: datetime
+    language: str | None = None  # the feeds' language (Group.language); None: the default
     member: bool = False  # the token owner is a member (token routes only)
     # The group's schedule stamp (planner.feeds.versions) when known: versions the group's
     # own feeds apart from answers. None: use ``version``.
@@ -137,6 +138,7 @@ _GROUP_COLUMNS = (
     Group.visibility,
     Group.version,
     Group.updated_at,
+    Group.language,
 )
 
 
@@ -150,7 +152,7 @@ _BY_TOKEN_AND_SLUG = (
     .where(User.feed_token == bindparam("token"))
 )
 _OWNER_AND_GROUPS = (
-    select(User.id, User.display_name, User.feed_token, *_GROUP_COLUMNS)
+    select(User.id, User.display_name, User.feed_token, User.locale, *_GROUP_COLUMNS)
     .select_from(User)
     .outerjoin(Membership, Membership.user_id == User.id)
     .outerjoin(Group, Group.id == Membership.group_id)
@@ -167,8 +169,10 @@ def _read(statement: Executable, **params: Any) -> list[Any]:
 def _group_row(values: Sequence[Any], member: bool = False) -> GroupRow:
     """A GroupRow from the ``_GROUP_COLUMNS`` part of a row (unpacked, so a changed column
     list fails here and not as a shifted field)."""
-    id_, slug, name, description, visibility, version, updated_at = values
-    return GroupRow(id_, slug, name, description, visibility, version, updated_at, member)
+    id_, slug, name, description, visibility, version, updated_at, language = values
+    return GroupRow(
+        id_, slug, name, description, visibility, version, updated_at, language, member
+    )
 
 
 def _with_schedule(group: GroupRow, stamps: dict[str, str] | None) -> GroupRow:
@@ -232,9 +236,8 @@ def group_validators(
     group: Group | GroupRow, kind: str, fmt: str, win: Window, extra: tuple[object, ...] = ()
 ) -> Validators:
     """For a group's feed, one routine's feed, or one occurrence: from the group row alone."""
-    return _validators(
-        (kind, fmt, group.id, group.version, group.visibility, *extra), [group.updated_at], win
-    )
+    parts = (kind, fmt, group.id, group.version, group.visibility, group.language, *extra)
+    return _validators(parts, [group.updated_at], win)
 
 
 def schedule_validators(
@@ -244,7 +247,9 @@ def schedule_validators(
     move; None when it is not known. Only for a feed whose render reads no attendance."""
     if group.schedule is None:
         return None
-    parts = (kind, fmt, group.id, "schedule", group.schedule, group.visibility, *extra)
+    parts = (
+        kind, fmt, group.id, "schedule", group.schedule, group.visibility, group.language, *extra
+    )
     return _validators(parts, [group.updated_at], win)
 
 
@@ -265,6 +270,7 @@ class UserRow:
     id: int
     display_name: str
     feed_token: str
+    locale: str | None = None  # the personal feed's language (User.locale)
 
 
 def token_owner_rows(token: str) -> tuple[UserRow, list[GroupRow]] | None:
@@ -275,8 +281,8 @@ def token_owner_rows(token: str) -> tuple[UserRow, list[GroupRow]] | None:
         rows = _read(_OWNER_AND_GROUPS, token=token)
         if not rows:
             return None
-        user = UserRow(*rows[0][:3])
-        groups = [_group_row(row[3:], member=True) for row in rows if row[3] is not None]
+        user = UserRow(*rows[0][:4])
+        groups = [_group_row(row[4:], member=True) for row in rows if row[4] is not None]
         return user, groups
 
     def deps(found: tuple[UserRow, list[GroupRow]]) -> tuple[str, ...]:
@@ -289,5 +295,7 @@ def token_owner_rows(token: str) -> tuple[UserRow, list[GroupRow]] | None:
 def personal_validators(
     user: User | UserRow, groups: list[Group] | list[GroupRow], fmt: str, win: Window
 ) -> Validators:
-    parts = ("me", fmt, user.id, user.feed_token, tuple((g.id, g.version) for g in groups))
+    parts = (
+        "me", fmt, user.id, user.feed_token, user.locale, tuple((g.id, g.version) for g in groups)
+    )
     return _validators(parts, [g.updated_at for g in groups], win)

@@ -32,6 +32,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import force_locale
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from werkzeug.http import http_date, parse_date, parse_etags
@@ -45,9 +46,11 @@ from planner.feeds.ics import CalendarFormat, formats_from
 from planner.feeds.tokens import TOKEN_PATTERN, install_redaction, new_token
 from planner.groups import membership
 from planner.groups.access import group_access
+from planner.locales import of_person, supported
 from planner.models import Group, User
 from planner.routines.occurrences import load_routine, occurrence_or_404
 from planner.web.helpers import viewer
+from planner.web.i18n import current_locale, default_locale
 from planner.web.redirects import safe_path
 
 bp = Blueprint("feeds", __name__)
@@ -110,17 +113,29 @@ def serve(
     *,
     filename: str,
     private: bool,
+    language: str,
     attachment: bool = False,
     schedule: feed_sources.Validators | None = None,
 ) -> Response:
     """``version`` names the data the feed is built from (``schedule`` the group's schedule
     alone, when known); the ETag sent is the hash of the feed's content at that version
     (:mod:`planner.feeds.delivery`), with ``-gzip`` added for the gzipped representation.
+    ``language`` is the locale the feed is written in (its schedules in words, plugins' lines):
+    the group's language, or the owner's for a personal feed; the validators name it too.
 
     HEAD gets the same headers as GET (Flask drops the body). A Range header is ignored and
     ``Accept-Ranges: none`` says so: a feed is always sent whole (RFC 9110 14.3).
     """
-    feed = FeedBytes(feed_cache(), fmt.key, version, _base_url(), build, fmt.render, schedule)
+    def built() -> feed_sources.Feed:
+        # A calendar app sends no useful Accept-Language: the feed's own language decides.
+        with force_locale(language):
+            return build()
+
+    def rendered(feed: feed_sources.Feed) -> bytes:
+        with force_locale(language):
+            return fmt.render(feed)
+
+    feed = FeedBytes(feed_cache(), fmt.key, version, _base_url(), built, rendered, schedule)
     validators = feed.validators()
     compressed = _accepts_gzip(request.headers.get("Accept-Encoding", ""))
     etag = representation_etag(validators.etag, compressed)
@@ -158,6 +173,11 @@ def _base_url() -> str:
     return f"{request.scheme}://{request.host}"
 
 
+def group_language(group: feed_sources.GroupRow | Group) -> str:
+    """The language a group's feeds are written in: its own setting, else the site's."""
+    return supported(group.language, default_locale()) or default_locale()
+
+
 def _public_group(slug: str) -> feed_sources.GroupRow:
     group = feed_sources.group_row(slug)
     if group is None or not group.is_public:
@@ -185,6 +205,7 @@ def _group_response(group: feed_sources.GroupRow, ext: str, private: bool) -> Re
         lambda: feed_sources.group_feed(get_session(), group, _base_url(), win),
         filename=group.slug,
         private=private,
+        language=group_language(group),
         schedule=feed_sources.schedule_validators(group, "group", fmt.key, win),
     )
 
@@ -206,7 +227,7 @@ def _routine_response(
     schedule = feed_sources.schedule_validators(group, "routine", fmt.key, win, (routine_id,))
     return serve(
         fmt, validators, build, filename=f"{group.slug}-{routine_id}", private=private,
-        schedule=schedule,
+        language=group_language(group), schedule=schedule,
     )
 
 
@@ -245,6 +266,7 @@ def personal(token: str, ext: str):
         lambda: feed_sources.personal_feed(get_session(), user, groups, _base_url(), win),
         filename="my-routines",
         private=True,
+        language=of_person(user, default_locale()),
     )
 
 
@@ -257,8 +279,9 @@ def occurrence(slug: str, routine_id: int, key: str):
     found = occurrence_or_404(routine, key)
     fmt = _format("ics")
     win = feed_sources.window()
+    language = current_locale()  # a file the viewer downloads: in the page's language
     validators = feed_sources.group_validators(
-        access.group, "occurrence", fmt.key, win, (routine_id, key)
+        access.group, "occurrence", fmt.key, win, (routine_id, key, language)
     )
     return serve(
         fmt,
@@ -268,6 +291,7 @@ def occurrence(slug: str, routine_id: int, key: str):
         ),
         filename=f"{access.group.slug}-{routine_id}-{key}",
         private=not access.group.is_public,
+        language=language,
         attachment=True,
     )
 
