@@ -71,8 +71,9 @@ __all__ = [
     "occurrence_path",
     "skip_or_fail",
 ]
-# Flask-Login's user and Flask-WTF's signed token, cached in ``g`` for one request.
-PER_REQUEST_G = ("_login_user", "csrf_token")
+# Flask-Login's user, Flask-WTF's signed token and Flask-Babel's locale, cached in ``g`` for
+# one request.
+PER_REQUEST_G = ("_login_user", "csrf_token", "_flask_babel")
 FAST_ARGON2 = {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}
 
 
