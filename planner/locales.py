@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Literal, Protocol
 
 from babel import Locale, UnknownLocaleError
-from babel.dates import format_date, format_time, format_timedelta
+from babel.dates import format_date, format_skeleton, format_time, format_timedelta
 from babel.lists import format_list
 from babel.units import format_unit
 
@@ -75,6 +75,13 @@ _DAY = {  # a date in a list: weekday and month short, with the year
     "fr": "EEE d MMM y",
     "es": "EEE, d MMM y",
 }
+_SHORT_DAY = {  # a date close enough to need no year
+    "en_GB": "EEE d MMM",
+    "en_US": "EEE, MMM d",
+    "de": "EEE, d. MMM",
+    "fr": "EEE d MMM",
+    "es": "EEE, d MMM",
+}
 _LONG_DAY = {  # a date in a sentence: weekday and month in full, no year
     "en_GB": "EEEE d MMMM",
     "en_US": "EEEE, MMMM d",
@@ -105,6 +112,16 @@ def _pattern(table: dict[str, str], locale: str) -> str:
 def day(value: date, locale: str) -> str:
     """``Thu 12 Mar 2026`` / ``Thu, Mar 12, 2026`` / ``Do., 12. März 2026``."""
     return format_date(value, _pattern(_DAY, locale), locale=locale)
+
+
+def short_day(value: date, locale: str) -> str:
+    """``Thu 12 Mar`` / ``Thu, Mar 12`` / ``Do., 12. März``."""
+    return format_date(value, _pattern(_SHORT_DAY, locale), locale=locale)
+
+
+def month_year(value: date, locale: str) -> str:
+    """``March 2026`` / ``März 2026`` / ``marzo de 2026``."""
+    return format_skeleton("yMMMM", value, locale=locale)
 
 
 def long_day(value: date, locale: str, *, year: bool = False) -> str:

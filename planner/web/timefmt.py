@@ -8,8 +8,10 @@ turned into "13:00" for someone reading from New York.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from functools import lru_cache
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Flask, g
@@ -156,10 +158,31 @@ def minutes(value: int | timedelta | None) -> str:
     return locales.duration(total, current_locale())
 
 
+def _in_locale(format_date: Callable[[Any, str], str]) -> Callable[[Any], str]:
+    def apply(value: date | None) -> str:
+        return "" if value is None else format_date(value, current_locale())
+
+    return apply
+
+
+#: Dates as they are (a planned break's days, a date in its routine's zone), in the page's
+#: language: ``{{ b.first_day|short_day }}``.
+DATE_FILTERS: dict[str, Callable[..., str]] = {
+    "day": locales.day,
+    "short_day": locales.short_day,
+    "long_day": locales.long_day,
+    "full_date": locales.full_date,
+    "month_year": locales.month_year,
+    "clock": locales.clock,
+}
+
+
 def register(app: Flask) -> None:
     """Install the filters and the ``viewer_zone`` global on ``app``'s Jinja environment."""
     app.add_template_filter(when, "when")
     app.add_template_filter(time_range, "time_range")
     app.add_template_filter(relative_day, "relative_day")
     app.add_template_filter(minutes, "minutes")
+    for name, format_date in DATE_FILTERS.items():
+        app.add_template_filter(_in_locale(format_date), name)
     app.add_template_global(viewer_zone_name, "viewer_zone")
