@@ -418,3 +418,18 @@ def test_catalog_is_complete_and_keeps_every_placeholder(lang):
         for string in strings:
             assert string, f"untranslated: {message.id!r}"
             assert _placeholders(string) == wanted, (message.id, string)
+
+
+@pytest.mark.parametrize(
+    ("lang", "expected"),
+    [
+        ("en_GB", "Every 2 months on day 1 at 19:00 until 1 July 2026"),
+        ("de", "Alle 2 Monate am 1. um 19:00 bis 1. Juli 2026"),
+        ("fr", "Tous les 2 mois le 1er à 19 h jusqu’au 1er juillet 2026"),
+        ("es", "Cada 2 meses el día 1 a las 19:00 hasta el 1 de julio de 2026"),
+    ],
+)
+def test_the_first_of_the_month(lang, expected):
+    rule = "FREQ=MONTHLY;INTERVAL=2;BYMONTHDAY=1;UNTIL=20260701T215959Z"
+    start = datetime(2026, 3, 1, 19, 0)
+    assert describe(rule, start, BERLIN, with_zone=False, locale=lang) == expected

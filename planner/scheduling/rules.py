@@ -281,11 +281,11 @@ def describe(
     return f"{text} {t.gettext(note)}" if note else text
 
 
-# Translators: the weekday as it reads in "Every Monday" (French and Spanish use the plural
-# there: "Tous les lundis", "Todos los lunes").
 def _every_names(locale: str) -> tuple[str, ...]:
     t = translations(locale)
     return (
+        # Translators: a weekday as it reads in "Every Monday", listed in "Every Monday and
+        # Thursday": French and Spanish use the plural there ("Tous les lundis", "sábados").
         t.pgettext("every weekday", "Monday"),
         t.pgettext("every weekday", "Tuesday"),
         t.pgettext("every weekday", "Wednesday"),
@@ -296,11 +296,11 @@ def _every_names(locale: str) -> tuple[str, ...]:
     )
 
 
-# Translators: the weekday as it reads in "Every 3 weeks on Monday" ("le lundi",
-# "los lunes", "am Montag").
 def _on_names(locale: str) -> tuple[str, ...]:
     t = translations(locale)
     return (
+        # Translators: a weekday as it reads in "Every 3 weeks on Monday" and "Every 2 weeks on
+        # Monday" ("am Montag", "le lundi", "los lunes").
         t.pgettext("on weekday", "Monday"),
         t.pgettext("on weekday", "Tuesday"),
         t.pgettext("on weekday", "Wednesday"),
@@ -363,10 +363,14 @@ def _sentence(schedule: Schedule, start: datetime, locale: str, values: dict[str
         days = sorted(schedule.weekdays)
         if n == 1:
             values["weekdays"] = and_list([_every_names(locale)[d] for d in days], locale)
+            # Translators: "Every Monday and Thursday at 19:00". Every schedule sentence ends
+            # in %(at)s, the time of day ("at 19:00", "at 19:00 for 2 hours").
             return t.gettext("Every %(weekdays)s %(at)s") % values
         values["weekdays"] = and_list([_on_names(locale)[d] for d in days], locale)
         if n == 2 and len(days) == 1:
             values["weekday"] = values["weekdays"]
+            # Translators: fortnightly on one weekday ("Jeden zweiten Donnerstag", "Un jeudi
+            # sur deux"); the next message is the same on several weekdays.
             return t.gettext("Every 2 weeks on %(weekday)s %(at)s") % values
         if n == 2:
             return t.gettext("Every 2 weeks on %(weekdays)s %(at)s") % values
@@ -377,7 +381,8 @@ def _sentence(schedule: Schedule, start: datetime, locale: str, values: dict[str
         ) % values
     if schedule.kind == "monthly_day":
         values["day"] = schedule.month_day or start.day
-        if values["day"] == 1:  # French says "le 1er"
+        if values["day"] == 1:
+            # Translators: the same as without context, for the 1st ("le 1er").
             if n == 1:
                 return t.pgettext("day 1", "Monthly on day %(day)d %(at)s") % values
             return t.npgettext(
