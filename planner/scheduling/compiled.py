@@ -14,6 +14,7 @@ from datetime import date, datetime, time, timedelta
 
 from dateutil import rrule as du
 
+from planner.scheduling.catalog import N_
 from planner.scheduling.rruletext import (
     FREQUENCIES,
     explicit_parts,
@@ -50,14 +51,16 @@ def _compile(text: str, start: datetime, tz_name: str) -> _Rule:
     until = parse_until(parts.pop("UNTIL"), tz_name) if "UNTIL" in parts else None
     if until is not None and "COUNT" in parts:
         raise RecurrenceError(
-            "A repeat rule can end after a number of times or on a date, not both."
+            N_("A repeat rule can end after a number of times or on a date, not both.")
         )
     try:
         rule = du.rrulestr(join_parts(parts), dtstart=start, cache=False)
     except (ValueError, TypeError, KeyError, IndexError, OverflowError) as exc:
-        raise RecurrenceError(f"The repeat rule does not parse: {exc}.") from None
+        raise RecurrenceError(
+            N_("The repeat rule does not parse: %(reason)s."), reason=str(exc)
+        ) from None
     if not isinstance(rule, du.rrule):  # pragma: no cover - rrulestr gives an rrule for one RRULE
-        raise RecurrenceError("The repeat rule does not parse.")
+        raise RecurrenceError(N_("The repeat rule does not parse."))
     local_until = None
     if until is not None:
         # Naive comparison can disagree with instant order by a DST shift, so dateutil stops a

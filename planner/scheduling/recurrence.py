@@ -25,6 +25,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
+from planner.scheduling.catalog import N_
 from planner.scheduling.compiled import _SHIFT_SLACK, _compile, _Rule, _rule_from
 from planner.scheduling.rruletext import (
     FREQUENCIES,
@@ -36,6 +37,7 @@ from planner.scheduling.rruletext import (
     parse_parts,
     parse_until,
 )
+from planner.scheduling.words import PaddedDate
 from planner.scheduling.zones import (
     FIRST_YEAR,
     KEY_FORMAT,
@@ -291,12 +293,14 @@ def split_rule(series: Series, at_original_start: datetime) -> tuple[str, str]:
     there was one; the new series starts at ``at``. The union of both equals the original.
     """
     if not series.rrule:
-        raise RecurrenceError("A one-off event has no later occurrences to change.")
+        raise RecurrenceError(N_("A one-off event has no later occurrences to change."))
     if not produces(series, at_original_start):
-        raise RecurrenceError("The series has no occurrence at that time.")
+        raise RecurrenceError(N_("The series has no occurrence at that time."))
     before = _starts_before(series, at_original_start)
     if not before:
-        raise RecurrenceError("This is the first occurrence: change the whole series instead.")
+        raise RecurrenceError(
+            N_("This is the first occurrence: change the whole series instead.")
+        )
     parts = parse_parts(series.rrule)
     old = dict(parts)
     new = dict(parts)
@@ -324,8 +328,8 @@ def end_rule(series: Series, after_local_date: date) -> str:
     end_of_day = localize(datetime.combine(after_local_date, time(23, 59, 59)), series.timezone)
     if not list(_naive_starts(series, series.start, datetime.combine(after_local_date, time.max))):
         raise RecurrenceError(
-            f"The series has no occurrence on or before {after_local_date:%d %B %Y}; "
-            "delete it instead."
+            N_("The series has no occurrence on or before %(date)s; delete it instead."),
+            date=PaddedDate(after_local_date),
         )
     parts = parse_parts(series.rrule)
     day_end = datetime.combine(after_local_date, time.max)

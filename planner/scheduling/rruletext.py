@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, time
 
+from planner.scheduling.catalog import N_
 from planner.scheduling.zones import FIRST_YEAR, LAST_YEAR, RecurrenceError, instant
 
 #: Rule parts RFC 5545 defines, in the order normalized text uses.
@@ -46,7 +47,7 @@ def parse_parts(text: str) -> dict[str, str]:
     if value.upper().startswith("RRULE:"):
         value = value[6:]
     if not value:
-        raise RecurrenceError("The repeat rule is empty.")
+        raise RecurrenceError(N_("The repeat rule is empty."))
     parts: dict[str, str] = {}
     for chunk in value.split(";"):
         if not chunk.strip():
@@ -55,16 +56,18 @@ def parse_parts(text: str) -> dict[str, str]:
         name = name.strip().upper()
         part = part.strip().upper()
         if not sep or not part:
-            raise RecurrenceError(f"The repeat rule has a part without a value: “{chunk}”.")
+            raise RecurrenceError(
+                N_("The repeat rule has a part without a value: “%(part)s”."), part=chunk
+            )
         if name not in PART_ORDER:
-            raise RecurrenceError(f"The repeat rule has an unknown part “{name}”.")
+            raise RecurrenceError(N_("The repeat rule has an unknown part “%(name)s”."), name=name)
         if name in parts:
-            raise RecurrenceError(f"The repeat rule gives {name} twice.")
+            raise RecurrenceError(N_("The repeat rule gives %(name)s twice."), name=name)
         parts[name] = part
     if "FREQ" not in parts:
-        raise RecurrenceError("The repeat rule needs FREQ (for example FREQ=WEEKLY).")
+        raise RecurrenceError(N_("The repeat rule needs FREQ (for example FREQ=WEEKLY)."))
     if parts["FREQ"] not in FREQUENCIES:
-        raise RecurrenceError(f"“{parts['FREQ']}” is not a frequency.")
+        raise RecurrenceError(N_("“%(freq)s” is not a frequency."), freq=parts["FREQ"])
     return parts
 
 
@@ -102,11 +105,18 @@ def parse_until(value: str, tz_name: str) -> datetime:
     except ValueError:
         pass
     if parsed is None:
-        raise RecurrenceError(f"UNTIL “{value}” is not a date (use YYYYMMDD or YYYYMMDDTHHMMSSZ).")
+        raise RecurrenceError(
+            N_("UNTIL “%(value)s” is not a date (use YYYYMMDD or YYYYMMDDTHHMMSSZ)."), value=value
+        )
     if not FIRST_YEAR <= parsed.year <= LAST_YEAR:
         raise RecurrenceError(
-            f"UNTIL “{value}” is not between {FIRST_YEAR} and {LAST_YEAR}; "
-            "leave UNTIL out for a rule without an end."
+            N_(
+                "UNTIL “%(value)s” is not between %(first)d and %(last)d; "
+                "leave UNTIL out for a rule without an end."
+            ),
+            value=value,
+            first=FIRST_YEAR,
+            last=LAST_YEAR,
         )
     if value.endswith("Z"):
         return parsed.replace(tzinfo=UTC)

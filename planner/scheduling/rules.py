@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from planner.scheduling.catalog import N_, NN_, translations
 from planner.scheduling.rruletext import (
     NTH_DAY,
     PLAIN_DAY,
@@ -37,12 +38,11 @@ from planner.scheduling.words import (
     DAY_NAMES,
     ORDINALS,
     and_list,
-    clock,
+    at,
+    day_month,
+    day_name,
     describe_duration,
-    every,
     long_day,
-    ordinal_suffix,
-    plural,
     short_day,
 )
 from planner.scheduling.zones import RecurrenceError, instant, localize, to_local_naive
@@ -107,11 +107,11 @@ def to_rrule(schedule: Schedule, start_local: datetime, tz: str) -> str:
     """Normalized RRULE text for a schedule ("" for once); UNTIL is the end of that local day,
     in UTC, as RFC 5545 requires next to a TZID start."""
     if schedule.kind not in KINDS:
-        raise RecurrenceError(f"“{schedule.kind}” is not a repeat pattern.")
+        raise RecurrenceError(N_("“%(kind)s” is not a repeat pattern."), kind=schedule.kind)
     if schedule.kind == "once":
         return ""
     if schedule.interval < 1:
-        raise RecurrenceError("Repeat every 1 or more.")
+        raise RecurrenceError(N_("Repeat every 1 or more."))
     parts: dict[str, str] = {"INTERVAL": str(schedule.interval)}
     if schedule.kind == "daily":
         parts["FREQ"] = "DAILY"
@@ -119,37 +119,39 @@ def to_rrule(schedule: Schedule, start_local: datetime, tz: str) -> str:
         parts["FREQ"] = "WEEKLY"
         days = sorted(schedule.weekdays) or [start_local.weekday()]
         if any(d not in range(7) for d in days):
-            raise RecurrenceError("Choose weekdays from Monday to Sunday.")
+            raise RecurrenceError(N_("Choose weekdays from Monday to Sunday."))
         parts["BYDAY"] = ",".join(WEEKDAYS[d] for d in days)
     elif schedule.kind == "monthly_day":
         parts["FREQ"] = "MONTHLY"
         day = schedule.month_day or start_local.day
         if not 1 <= day <= 31:
-            raise RecurrenceError("Choose a day of the month from 1 to 31.")
+            raise RecurrenceError(N_("Choose a day of the month from 1 to 31."))
         parts["BYMONTHDAY"] = str(day)
     elif schedule.kind == "monthly_nth":
         parts["FREQ"] = "MONTHLY"
         nth = schedule.nth if schedule.nth is not None else nth_of(start_local.date())
         weekday = schedule.weekday if schedule.weekday is not None else start_local.weekday()
         if nth not in ORDINALS:
-            raise RecurrenceError("Choose the first, second, third, fourth or last weekday.")
+            raise RecurrenceError(
+                N_("Choose the first, second, third, fourth or last weekday.")
+            )
         if weekday not in range(7):
-            raise RecurrenceError("Choose a weekday from Monday to Sunday.")
+            raise RecurrenceError(N_("Choose a weekday from Monday to Sunday."))
         parts["BYDAY"] = f"{nth}{WEEKDAYS[weekday]}"
     else:  # yearly
         parts["FREQ"] = "YEARLY"
     if schedule.ends == "until":
         if schedule.until is None:
-            raise RecurrenceError("Choose the date the routine ends on.")
+            raise RecurrenceError(N_("Choose the date the routine ends on."))
         parts["UNTIL"] = format_until(
             localize(datetime.combine(schedule.until, time(23, 59, 59)), tz)
         )
     elif schedule.ends == "count":
         if not schedule.count or schedule.count < 1:
-            raise RecurrenceError("Say how many times the routine happens (1 or more).")
+            raise RecurrenceError(N_("Say how many times the routine happens (1 or more)."))
         parts["COUNT"] = str(schedule.count)
     elif schedule.ends != "never":
-        raise RecurrenceError(f"“{schedule.ends}” is not a way to end.")
+        raise RecurrenceError(N_("“%(ends)s” is not a way to end."), ends=schedule.ends)
     return join_parts(parts)
 
 
@@ -243,53 +245,182 @@ def describe(
     duration: timedelta | None = None,
     *,
     with_zone: bool = True,
+    locale: str = "en_GB",
 ) -> str:
-    """The schedule in English, e.g. "Every 2 weeks on Thursday at 19:00, Europe/Berlin".
+    """The schedule in words, e.g. "Every 2 weeks on Thursday at 19:00, Europe/Berlin", or
+    "Jeden zweiten Donnerstag um 19:00, Europe/Berlin" with ``locale="de"``.
 
-    ``with_zone=False`` leaves the zone out (for pages that already show it).
+    Every pattern is one whole sentence of the ``schedules`` catalog, so each language words it
+    in its own order. ``with_zone=False`` leaves the zone out (for pages that already show it).
     """
+    t = translations(locale)
     schedule = from_rrule(rrule, start, tz)
+    values: dict[str, Any] = {"at": at(start, duration, locale)}
     note = ""
-    at = f"at {clock(start)}"
-    if duration is not None:
-        at += f" for {describe_duration(duration)}"
     if schedule is None:
         try:
             shown = join_parts(parse_parts(rrule))
         except RecurrenceError:  # a stored rule is always valid; never fail a page over words
             shown = rrule.strip()
-        text = f"Repeats by the custom rule {shown}"
-        text += f", from {long_day(start.date())} {at}"
-    elif schedule.kind == "once":
-        text = f"Once on {long_day(start.date())} {at}"
-    elif schedule.kind == "daily":
-        text = f"{every(schedule.interval, 'day', 'Every day')} {at}"
-    elif schedule.kind == "weekly":
-        names = and_list([DAY_NAMES[d] for d in sorted(schedule.weekdays)])
-        if schedule.interval == 1:
-            text = f"Every {names} {at}"
-        else:
-            text = f"Every {schedule.interval} weeks on {names} {at}"
-    elif schedule.kind == "monthly_day":
-        day = schedule.month_day or start.day
-        text = f"{every(schedule.interval, 'month', 'Monthly')} on day {day} {at}"
-        if day >= 29:
-            note = f" (months without a {day}{ordinal_suffix(day)} are skipped)"
-    elif schedule.kind == "monthly_nth":
-        nth = ORDINALS[schedule.nth if schedule.nth is not None else nth_of(start.date())]
-        weekday = DAY_NAMES[schedule.weekday if schedule.weekday is not None else start.weekday()]
-        text = f"{every(schedule.interval, 'month', 'Monthly')} on the {nth} {weekday} {at}"
-    else:  # yearly
-        text = f"{every(schedule.interval, 'year', 'Every year')} on {start.day} {start:%B} {at}"
-        if (start.month, start.day) == (2, 29):
-            note = " (only in leap years)"
-    if schedule is not None and schedule.ends == "until" and schedule.until is not None:
-        text += f" until {short_day(schedule.until)}"
-    elif schedule is not None and schedule.ends == "count" and schedule.count is not None:
-        text += f", {plural(schedule.count, 'time')}"
+        values.update(rule=shown, date=long_day(start.date(), locale))
+        text = t.gettext("Repeats by the custom rule %(rule)s, from %(date)s %(at)s") % values
+    else:
+        text = _sentence(schedule, start, locale, values)
+        note = _note(schedule, start)
+        if schedule.ends == "until" and schedule.until is not None:
+            text = t.gettext("%(schedule)s until %(date)s") % {
+                "schedule": text,
+                "date": short_day(schedule.until, locale),
+            }
+        elif schedule.ends == "count" and schedule.count is not None:
+            text = t.ngettext(
+                "%(schedule)s, %(num)d time", "%(schedule)s, %(num)d times", schedule.count
+            ) % {"schedule": text, "num": schedule.count}
     if with_zone:
         text += f", {tz}"
-    return text + note
+    return f"{text} {t.gettext(note)}" if note else text
+
+
+def _every_names(locale: str) -> tuple[str, ...]:
+    t = translations(locale)
+    return (
+        # Translators: a weekday as it reads in "Every Monday", listed in "Every Monday and
+        # Thursday": French and Spanish use the plural there ("Tous les lundis", "sábados").
+        t.pgettext("every weekday", "Monday"),
+        t.pgettext("every weekday", "Tuesday"),
+        t.pgettext("every weekday", "Wednesday"),
+        t.pgettext("every weekday", "Thursday"),
+        t.pgettext("every weekday", "Friday"),
+        t.pgettext("every weekday", "Saturday"),
+        t.pgettext("every weekday", "Sunday"),
+    )
+
+
+def _on_names(locale: str) -> tuple[str, ...]:
+    t = translations(locale)
+    return (
+        # Translators: a weekday as it reads in "Every 3 weeks on Monday" and "Every 2 weeks on
+        # Monday" ("am Montag", "le lundi", "los lunes").
+        t.pgettext("on weekday", "Monday"),
+        t.pgettext("on weekday", "Tuesday"),
+        t.pgettext("on weekday", "Wednesday"),
+        t.pgettext("on weekday", "Thursday"),
+        t.pgettext("on weekday", "Friday"),
+        t.pgettext("on weekday", "Saturday"),
+        t.pgettext("on weekday", "Sunday"),
+    )
+
+
+_NTH_MONTHLY = {
+    1: N_("Monthly on the first %(weekday)s %(at)s"),
+    2: N_("Monthly on the second %(weekday)s %(at)s"),
+    3: N_("Monthly on the third %(weekday)s %(at)s"),
+    4: N_("Monthly on the fourth %(weekday)s %(at)s"),
+    -1: N_("Monthly on the last %(weekday)s %(at)s"),
+}
+_NTH_EVERY = {
+    1: NN_(
+        "Every %(num)d month on the first %(weekday)s %(at)s",
+        "Every %(num)d months on the first %(weekday)s %(at)s",
+    ),
+    2: NN_(
+        "Every %(num)d month on the second %(weekday)s %(at)s",
+        "Every %(num)d months on the second %(weekday)s %(at)s",
+    ),
+    3: NN_(
+        "Every %(num)d month on the third %(weekday)s %(at)s",
+        "Every %(num)d months on the third %(weekday)s %(at)s",
+    ),
+    4: NN_(
+        "Every %(num)d month on the fourth %(weekday)s %(at)s",
+        "Every %(num)d months on the fourth %(weekday)s %(at)s",
+    ),
+    -1: NN_(
+        "Every %(num)d month on the last %(weekday)s %(at)s",
+        "Every %(num)d months on the last %(weekday)s %(at)s",
+    ),
+}
+_SKIPPED = {
+    29: N_("(months without a 29th are skipped)"),
+    30: N_("(months without a 30th are skipped)"),
+    31: N_("(months without a 31st are skipped)"),
+}
+
+
+def _sentence(schedule: Schedule, start: datetime, locale: str, values: dict[str, Any]) -> str:
+    """The pattern of a simple schedule as one sentence, without its end."""
+    t = translations(locale)
+    n = schedule.interval
+    values["num"] = n
+    if schedule.kind == "once":
+        values["date"] = long_day(start.date(), locale)
+        return t.gettext("Once on %(date)s %(at)s") % values
+    if schedule.kind == "daily":
+        if n == 1:
+            return t.gettext("Every day %(at)s") % values
+        return t.ngettext("Every %(num)d day %(at)s", "Every %(num)d days %(at)s", n) % values
+    if schedule.kind == "weekly":
+        days = sorted(schedule.weekdays)
+        if n == 1:
+            values["weekdays"] = and_list([_every_names(locale)[d] for d in days], locale)
+            # Translators: "Every Monday and Thursday at 19:00". Every schedule sentence ends
+            # in %(at)s, the time of day ("at 19:00", "at 19:00 for 2 hours").
+            return t.gettext("Every %(weekdays)s %(at)s") % values
+        values["weekdays"] = and_list([_on_names(locale)[d] for d in days], locale)
+        if n == 2 and len(days) == 1:
+            values["weekday"] = values["weekdays"]
+            # Translators: fortnightly on one weekday ("Jeden zweiten Donnerstag", "Un jeudi
+            # sur deux"); the next message is the same on several weekdays.
+            return t.gettext("Every 2 weeks on %(weekday)s %(at)s") % values
+        if n == 2:
+            return t.gettext("Every 2 weeks on %(weekdays)s %(at)s") % values
+        return t.ngettext(
+            "Every %(num)d week on %(weekdays)s %(at)s",
+            "Every %(num)d weeks on %(weekdays)s %(at)s",
+            n,
+        ) % values
+    if schedule.kind == "monthly_day":
+        values["day"] = schedule.month_day or start.day
+        if values["day"] == 1:
+            # Translators: the same as without context, for the 1st ("le 1er").
+            if n == 1:
+                return t.pgettext("day 1", "Monthly on day %(day)d %(at)s") % values
+            return t.npgettext(
+                "day 1",
+                "Every %(num)d month on day %(day)d %(at)s",
+                "Every %(num)d months on day %(day)d %(at)s",
+                n,
+            ) % values
+        if n == 1:
+            return t.gettext("Monthly on day %(day)d %(at)s") % values
+        return t.ngettext(
+            "Every %(num)d month on day %(day)d %(at)s",
+            "Every %(num)d months on day %(day)d %(at)s",
+            n,
+        ) % values
+    if schedule.kind == "monthly_nth":
+        nth = schedule.nth if schedule.nth is not None else nth_of(start.date())
+        weekday = schedule.weekday if schedule.weekday is not None else start.weekday()
+        values["weekday"] = day_name(weekday, locale)
+        if n == 1:
+            return t.gettext(_NTH_MONTHLY[nth]) % values
+        return t.ngettext(*_NTH_EVERY[nth], n) % values
+    # yearly
+    values["date"] = day_month(start.date(), locale)
+    if n == 1:
+        return t.gettext("Every year on %(date)s %(at)s") % values
+    return t.ngettext(
+        "Every %(num)d year on %(date)s %(at)s", "Every %(num)d years on %(date)s %(at)s", n
+    ) % values
+
+
+def _note(schedule: Schedule, start: datetime) -> str:
+    """The msgid of a remark after the sentence, or ""."""
+    if schedule.kind == "monthly_day":
+        return _SKIPPED.get(schedule.month_day or start.day, "")
+    if schedule.kind == "yearly" and (start.month, start.day) == (2, 29):
+        return N_("(only in leap years)")
+    return ""
 
 
 def first_fit(text: str, start_local: datetime) -> datetime | None:
@@ -325,4 +456,6 @@ def align_start(schedule: Schedule, start_local: datetime, tz: str) -> datetime:
     horizon = start_local.replace(year=min(start_local.year + SEARCH_YEARS, 9999), month=1, day=1)
     for value in bounded_between(parts, start_local, start_local, horizon):
         return value
-    raise RecurrenceError(f"This pattern has no date in the {SEARCH_YEARS} years after the start.")
+    raise RecurrenceError(
+        N_("This pattern has no date in the %(years)d years after the start."), years=SEARCH_YEARS
+    )

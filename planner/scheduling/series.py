@@ -17,6 +17,8 @@ from dateutil.rrule import rrulestr
 
 from planner.enums import OverrideStatus
 from planner.scheduling import recurrence
+from planner.scheduling.catalog import N_, render
+from planner.scheduling.words import At, PaddedDay
 
 # Naive local times differ from UTC by at most 14 hours; a day's margin on each side of a window
 # keeps the database filter on naive local columns safe for every zone.
@@ -90,7 +92,9 @@ def series_of(
     )
 
 
-def clash(routine: RoutineLike, original_start: datetime, new_start: datetime) -> str | None:
+def clash(
+    routine: RoutineLike, original_start: datetime, new_start: datetime, *, locale: str = "en_GB"
+) -> str | None:
     """Why ``new_start`` is taken by another occurrence of the same series, or None.
 
     Two occurrences at one time would be one event twice in every calendar, and the other's
@@ -99,9 +103,13 @@ def clash(routine: RoutineLike, original_start: datetime, new_start: datetime) -
     if new_start == original_start:
         return None
     if recurrence.produces(series_of(routine), new_start):
-        return (
-            f"Another occurrence of this routine is already on {new_start:%A %d %B %Y at %H:%M}."
-            " Choose another time, or cancel that one and change this one's note instead."
+        return render(
+            N_(
+                "Another occurrence of this routine is already on %(date)s %(at)s. Choose another "
+                "time, or cancel that one and change this one's note instead."
+            ),
+            {"date": PaddedDay(new_start.date()), "at": At(new_start)},
+            locale,
         )
     for other in routine.overrides:
         if (
@@ -109,9 +117,13 @@ def clash(routine: RoutineLike, original_start: datetime, new_start: datetime) -
             and other.start == new_start
             and other.status == OverrideStatus.CHANGED
         ):
-            return (
-                f"Another occurrence of this routine was already moved to "
-                f"{new_start:%A %d %B %Y at %H:%M}. Choose another time."
+            return render(
+                N_(
+                    "Another occurrence of this routine was already moved to %(date)s %(at)s. "
+                    "Choose another time."
+                ),
+                {"date": PaddedDay(new_start.date()), "at": At(new_start)},
+                locale,
             )
     return None
 

@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from dateutil import rrule as du
 
+from planner.scheduling.catalog import N_
 from planner.scheduling.rruletext import (
     FREQUENCIES,
     NTH_DAY,
@@ -24,7 +25,7 @@ from planner.scheduling.rruletext import (
     parse_parts,
     parse_until,
 )
-from planner.scheduling.words import clock, long_day, short_day
+from planner.scheduling.words import At, LongDay, Number, ShortDay
 from planner.scheduling.zones import RecurrenceError, instant, load_zone, to_local_naive
 
 MAX_PER_YEAR = 1000
@@ -43,15 +44,34 @@ _INT_RANGES = {
     "BYSECOND": (0, 59, False),
     "BYSETPOS": (1, 366, True),
 }
-_WORDS = {
-    "BYMONTH": "month",
-    "BYMONTHDAY": "day of the month",
-    "BYYEARDAY": "day of the year",
-    "BYWEEKNO": "week number",
-    "BYHOUR": "hour",
-    "BYMINUTE": "minute",
-    "BYSECOND": "second",
-    "BYSETPOS": "position (BYSETPOS)",
+# Whole sentences per part, so each language can put the words in its own order.
+_NOT_VALID = {
+    "BYMONTH": N_("%(name)s=%(value)s: “%(item)s” is not a valid month."),
+    "BYMONTHDAY": N_("%(name)s=%(value)s: “%(item)s” is not a valid day of the month."),
+    "BYYEARDAY": N_("%(name)s=%(value)s: “%(item)s” is not a valid day of the year."),
+    "BYWEEKNO": N_("%(name)s=%(value)s: “%(item)s” is not a valid week number."),
+    "BYHOUR": N_("%(name)s=%(value)s: “%(item)s” is not a valid hour."),
+    "BYMINUTE": N_("%(name)s=%(value)s: “%(item)s” is not a valid minute."),
+    "BYSECOND": N_("%(name)s=%(value)s: “%(item)s” is not a valid second."),
+    "BYSETPOS": N_("%(name)s=%(value)s: “%(item)s” is not a valid position (BYSETPOS)."),
+}
+_OUT_OF_RANGE = {
+    "BYMONTH": N_("%(name)s=%(value)s: month %(item)s is out of range (%(low)d to %(high)d)."),
+    "BYMONTHDAY": N_(
+        "%(name)s=%(value)s: day of the month %(item)s is out of range (%(low)d to %(high)d)."
+    ),
+    "BYYEARDAY": N_(
+        "%(name)s=%(value)s: day of the year %(item)s is out of range (%(low)d to %(high)d)."
+    ),
+    "BYWEEKNO": N_(
+        "%(name)s=%(value)s: week number %(item)s is out of range (%(low)d to %(high)d)."
+    ),
+    "BYHOUR": N_("%(name)s=%(value)s: hour %(item)s is out of range (%(low)d to %(high)d)."),
+    "BYMINUTE": N_("%(name)s=%(value)s: minute %(item)s is out of range (%(low)d to %(high)d)."),
+    "BYSECOND": N_("%(name)s=%(value)s: second %(item)s is out of range (%(low)d to %(high)d)."),
+    "BYSETPOS": N_(
+        "%(name)s=%(value)s: position (BYSETPOS) %(item)s is out of range (%(low)d to %(high)d)."
+    ),
 }
 
 
@@ -59,11 +79,11 @@ def _check_int_list(name: str, value: str) -> None:
     low, high, signed = _INT_RANGES[name]
     for item in value.split(","):
         if not re.fullmatch(r"[+-]?\d{1,3}" if signed else r"\+?\d{1,3}", item):
-            raise RecurrenceError(f"{name}={value}: “{item}” is not a valid {_WORDS[name]}.")
+            raise RecurrenceError(_NOT_VALID[name], name=name, value=value, item=item)
         number = abs(int(item))
         if not low <= number <= high or (signed and number == 0):
             raise RecurrenceError(
-                f"{name}={value}: {_WORDS[name]} {item} is out of range ({low} to {high})."
+                _OUT_OF_RANGE[name], name=name, value=value, item=item, low=low, high=high
             )
 
 
@@ -72,53 +92,74 @@ def _check_parts(parts: dict[str, str]) -> None:
     freq = parts["FREQ"]
     if FREQUENCIES.index(freq) > FREQUENCIES.index("DAILY"):
         raise RecurrenceError(
-            f"Routines repeat at most once a day; FREQ={freq} is too frequent. "
-            "Use DAILY with BYHOUR for several times a day."
+            N_(
+                "Routines repeat at most once a day; FREQ=%(freq)s is too frequent. "
+                "Use DAILY with BYHOUR for several times a day."
+            ),
+            freq=freq,
         )
     for name in ("INTERVAL", "COUNT"):
         if name in parts:
             if not re.fullmatch(r"\d{1,6}", parts[name]):
-                raise RecurrenceError(f"{name} must be a whole number, not “{parts[name]}”.")
+                raise RecurrenceError(
+                    N_("%(name)s must be a whole number, not “%(value)s”."),
+                    name=name,
+                    value=parts[name],
+                )
             if int(parts[name]) == 0:
                 if name == "INTERVAL":
-                    raise RecurrenceError("INTERVAL=0 never repeats: use 1 or more.")
-                raise RecurrenceError("COUNT=0 never happens: use 1 or more.")
+                    raise RecurrenceError(N_("INTERVAL=0 never repeats: use 1 or more."))
+                raise RecurrenceError(N_("COUNT=0 never happens: use 1 or more."))
     if "COUNT" in parts and "UNTIL" in parts:
         raise RecurrenceError(
-            "A rule ends after a number of times (COUNT) or on a date (UNTIL), not both."
+            N_("A rule ends after a number of times (COUNT) or on a date (UNTIL), not both.")
         )
     for name in _INT_RANGES:
         if name in parts:
             _check_int_list(name, parts[name])
     if "BYSECOND" in parts and parts["BYSECOND"].strip("0,+") != "":
-        raise RecurrenceError("Routines start on whole minutes: remove BYSECOND.")
+        raise RecurrenceError(N_("Routines start on whole minutes: remove BYSECOND."))
     if "BYDAY" in parts:
         for item in parts["BYDAY"].split(","):
             match = NTH_DAY.fullmatch(item) or PLAIN_DAY.fullmatch(item)
             if not match:
-                raise RecurrenceError(f"BYDAY={parts['BYDAY']}: “{item}” is not a weekday.")
+                raise RecurrenceError(
+                    N_("BYDAY=%(value)s: “%(item)s” is not a weekday."),
+                    value=parts["BYDAY"],
+                    item=item,
+                )
             if match.re is NTH_DAY:
                 n = abs(int(match.group(1)))
                 if freq not in ("MONTHLY", "YEARLY") or "BYWEEKNO" in parts:
                     raise RecurrenceError(
-                        f"BYDAY={parts['BYDAY']}: a numbered weekday like “{item}” only works "
-                        "with FREQ=MONTHLY or FREQ=YEARLY."
+                        N_(
+                            "BYDAY=%(value)s: a numbered weekday like “%(item)s” only works "
+                            "with FREQ=MONTHLY or FREQ=YEARLY."
+                        ),
+                        value=parts["BYDAY"],
+                        item=item,
                     )
                 if n == 0 or n > (5 if freq == "MONTHLY" or "BYMONTH" in parts else 53):
-                    raise RecurrenceError(f"BYDAY={parts['BYDAY']}: “{item}” is out of range.")
+                    raise RecurrenceError(
+                        N_("BYDAY=%(value)s: “%(item)s” is out of range."),
+                        value=parts["BYDAY"],
+                        item=item,
+                    )
     if "WKST" in parts and parts["WKST"] not in WEEKDAYS:
-        raise RecurrenceError(f"WKST={parts['WKST']} is not a weekday.")
+        raise RecurrenceError(N_("WKST=%(value)s is not a weekday."), value=parts["WKST"])
     if "BYWEEKNO" in parts and freq != "YEARLY":
-        raise RecurrenceError("BYWEEKNO only works with FREQ=YEARLY.")
+        raise RecurrenceError(N_("BYWEEKNO only works with FREQ=YEARLY."))
     if "BYYEARDAY" in parts and freq != "YEARLY":
-        raise RecurrenceError("BYYEARDAY only works with FREQ=YEARLY.")
+        raise RecurrenceError(N_("BYYEARDAY only works with FREQ=YEARLY."))
     if "BYMONTHDAY" in parts and freq == "WEEKLY":
-        raise RecurrenceError("BYMONTHDAY does not work with FREQ=WEEKLY; use MONTHLY.")
+        raise RecurrenceError(N_("BYMONTHDAY does not work with FREQ=WEEKLY; use MONTHLY."))
     if "BYSETPOS" in parts and not any(
         k in parts
         for k in ("BYMONTH", "BYWEEKNO", "BYYEARDAY", "BYMONTHDAY", "BYDAY", "BYHOUR", "BYMINUTE")
     ):
-        raise RecurrenceError("BYSETPOS needs another BY part (for example BYDAY) to pick from.")
+        raise RecurrenceError(
+            N_("BYSETPOS needs another BY part (for example BYDAY) to pick from.")
+        )
 
 
 def _split_lines(text: str) -> tuple[str, str | None]:
@@ -131,23 +172,31 @@ def _split_lines(text: str) -> tuple[str, str | None]:
         upper = line.upper()
         if upper.startswith("DTSTART"):
             if dtstart is not None:
-                raise RecurrenceError("The rule gives DTSTART twice.")
+                raise RecurrenceError(N_("The rule gives DTSTART twice."))
             dtstart = line
         elif upper.startswith("RRULE:") or re.match(r"[A-Z]+=", upper):
             if rule is not None:
-                raise RecurrenceError("Only one RRULE is supported.")
+                raise RecurrenceError(N_("Only one RRULE is supported."))
             rule = line
         elif re.match(r"(EXDATE|RDATE|EXRULE)\b", upper):
             name = re.split(r"[:;]", upper, maxsplit=1)[0]
             raise RecurrenceError(
-                f"Only an RRULE is accepted here, not {name}: cancel single occurrences instead."
+                N_(
+                    "Only an RRULE is accepted here, not %(name)s: cancel single occurrences "
+                    "instead."
+                ),
+                name=name,
             )
         else:
             raise RecurrenceError(
-                f"The repeat rule does not parse: “{line}”. Write it like FREQ=WEEKLY;BYDAY=TH."
+                N_(
+                    "The repeat rule does not parse: “%(line)s”. Write it like "
+                    "FREQ=WEEKLY;BYDAY=TH."
+                ),
+                line=line,
             )
     if rule is None:
-        raise RecurrenceError("The text has no RRULE.")
+        raise RecurrenceError(N_("The text has no RRULE."))
     return rule, dtstart
 
 
@@ -158,7 +207,9 @@ def _check_dtstart(line: str, start: datetime, tz: str) -> None:
         flags=re.IGNORECASE,
     )
     if not match:
-        raise RecurrenceError(f"“{line}” is not a DTSTART this form understands; remove it.")
+        raise RecurrenceError(
+            N_("“%(line)s” is not a DTSTART this form understands; remove it."), line=line
+        )
     zone, value, utc = match.groups()
     when = datetime.strptime(value[:13], "%Y%m%dT%H%M")
     if utc:
@@ -167,9 +218,14 @@ def _check_dtstart(line: str, start: datetime, tz: str) -> None:
         same = when == start.replace(second=0, microsecond=0) and (zone is None or zone == tz)
     if not same:
         raise RecurrenceError(
-            f"The rule's {line.strip()} does not match the start "
-            f"({long_day(start.date())} at {clock(start)}, {tz}): remove DTSTART from the rule "
-            "or change the start."
+            N_(
+                "The rule's %(line)s does not match the start (%(date)s %(at)s, %(zone)s): "
+                "remove DTSTART from the rule or change the start."
+            ),
+            line=line.strip(),
+            date=LongDay(start.date()),
+            at=At(start),
+            zone=tz,
         )
 
 
@@ -273,9 +329,9 @@ def validate_rule(text: str, start_local: datetime, tz: str) -> str:
     """
     load_zone(tz)
     if start_local.tzinfo is not None:
-        raise RecurrenceError("The start must be a local time without a zone.")
+        raise RecurrenceError(N_("The start must be a local time without a zone."))
     if start_local.second or start_local.microsecond:
-        raise RecurrenceError("Routines start on whole minutes.")
+        raise RecurrenceError(N_("Routines start on whole minutes."))
     if not text or not text.strip():
         return ""
     rule_line, dtstart = _split_lines(text)
@@ -288,8 +344,9 @@ def validate_rule(text: str, start_local: datetime, tz: str) -> str:
         until = parse_until(parts["UNTIL"], tz)
         if until < start_instant:
             raise RecurrenceError(
-                f"The end date ({short_day(to_local_naive(until, tz).date())}) is before the start "
-                f"({short_day(start_local.date())})."
+                N_("The end date (%(until)s) is before the start (%(start)s)."),
+                until=ShortDay(to_local_naive(until, tz).date()),
+                start=ShortDay(start_local.date()),
             )
         parts["UNTIL"] = format_until(until)
     else:
@@ -301,28 +358,39 @@ def validate_rule(text: str, start_local: datetime, tz: str) -> str:
             cache=False,
         )
     except (ValueError, TypeError, KeyError, IndexError, OverflowError) as exc:
-        raise RecurrenceError(f"The repeat rule does not parse: {exc}.") from None
+        raise RecurrenceError(
+            N_("The repeat rule does not parse: %(reason)s."), reason=str(exc)
+        ) from None
     explicit = explicit_parts(parts, start_local)
     horizon = start_local.replace(year=min(start_local.year + SEARCH_YEARS, 9999), month=1, day=1)
     first = next(bounded_between(explicit, start_local, start_local, horizon), None)
     if first is None:
         raise RecurrenceError(
-            f"This rule produces no date in the {SEARCH_YEARS} years after the start."
+            N_("This rule produces no date in the %(years)d years after the start."),
+            years=SEARCH_YEARS,
         )
     if first != start_local:
         raise RecurrenceError(
-            f"The start ({long_day(start_local.date())} at {clock(start_local)}) does not fit "
-            f"the pattern; the first date that fits is {long_day(first.date())} at "
-            f"{clock(first)}. Move the start there or change the pattern."
+            N_(
+                "The start (%(date)s %(at)s) does not fit the pattern; the first date that fits "
+                "is %(first_date)s %(first_at)s. Move the start there or change the pattern."
+            ),
+            date=LongDay(start_local.date()),
+            at=At(start_local),
+            first_date=LongDay(first.date()),
+            first_at=At(first),
         )
     if until is not None and instant(first, tz) > until:
-        raise RecurrenceError("This rule produces no date before its end date.")
+        raise RecurrenceError(N_("This rule produces no date before its end date."))
     year_end = start_local + (date(start_local.year + 1, 1, 1) - date(start_local.year, 1, 1))
     for count, _ in enumerate(bounded_between(explicit, start_local, start_local, year_end), 1):
         if count > MAX_PER_YEAR:
             raise RecurrenceError(
-                f"This rule gives more than {MAX_PER_YEAR:,} occurrences a year; "
-                "routines are for people, so choose a sparser pattern."
+                N_(
+                    "This rule gives more than %(count)s occurrences a year; routines are for "
+                    "people, so choose a sparser pattern."
+                ),
+                count=Number(MAX_PER_YEAR),
             )
     return join_parts(parts)
 
@@ -330,10 +398,10 @@ def validate_rule(text: str, start_local: datetime, tz: str) -> str:
 def validate_duration(minutes: int | None) -> timedelta:
     """The duration as a timedelta, or RecurrenceError in words."""
     if minutes is None:
-        raise RecurrenceError("Say how long it lasts.")
+        raise RecurrenceError(N_("Say how long it lasts."))
     if minutes <= 0:
-        raise RecurrenceError("The duration must be longer than zero minutes.")
+        raise RecurrenceError(N_("The duration must be longer than zero minutes."))
     # Compared as numbers first: timedelta() itself overflows on a huge number of minutes.
     if minutes > MAX_DURATION // timedelta(minutes=1):
-        raise RecurrenceError("The duration can be at most 7 days.")
+        raise RecurrenceError(N_("The duration can be at most 7 days."))
     return timedelta(minutes=minutes)

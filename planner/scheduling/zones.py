@@ -13,6 +13,9 @@ import re
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from planner.locales import FALLBACK
+from planner.scheduling.catalog import N_, render
+
 KEY_FORMAT = "%Y%m%dT%H%M"
 
 #: The years a person's dates may name: a first or last date, UNTIL, an occurrence key. Wide
@@ -22,19 +25,35 @@ FIRST_YEAR, LAST_YEAR = 1900, 2999
 
 
 class RecurrenceError(ValueError):
-    """A rule or series that cannot be used; ``str(error)`` is a message for the person."""
+    """A rule or series that cannot be used; ``str(error)`` is a message for the person, in
+    English. ``error.message(locale)`` is the same message in the person's language.
+
+    Raised as ``RecurrenceError(N_("“%(name)s” is not a timezone."), name=name)``: the msgid of
+    the ``schedules`` domain and its named values, which may be :class:`~catalog.Localized`
+    (dates, times, numbers written in the reader's language). A message without values is not
+    %-formatted.
+    """
+
+    def __init__(self, message: str, /, **params: object) -> None:
+        self.msgid = message
+        self.params = params
+        super().__init__(render(message, params, FALLBACK))
+
+    def message(self, locale: str | None) -> str:
+        """The message in ``locale`` (English when scheduling has no catalog for it)."""
+        return render(self.msgid, self.params, locale)
 
 
 @functools.lru_cache(maxsize=512)
 def load_zone(name: str) -> ZoneInfo:
     """The zone called ``name``; RecurrenceError (a message for the person) when unknown."""
     if not name or not isinstance(name, str):
-        raise RecurrenceError("Choose a timezone.")
+        raise RecurrenceError(N_("Choose a timezone."))
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, OSError):
         raise RecurrenceError(
-            f"“{name}” is not a timezone we know. Use a name like Europe/Berlin."
+            N_("“%(name)s” is not a timezone we know. Use a name like Europe/Berlin."), name=name
         ) from None
 
 
