@@ -144,3 +144,38 @@ def test_durations_in_each_language():
     assert duration(90, "de") == "1 Stunde 30 Minuten"
     assert duration(2 * 24 * 60, "fr") == "2\u00a0jours"  # CLDR keeps number and unit together
     assert duration(int(timedelta(hours=2).total_seconds() // 60), "es") == "2 horas"
+
+
+def descriptions(body: bytes) -> list[str]:
+    from icalendar import Calendar
+
+    return [str(e.get("DESCRIPTION")) for e in Calendar.from_ical(body).walk("VEVENT")]
+
+
+def test_a_group_feed_is_in_the_groups_language(db, make_user, make_group, make_routine, client):
+    owner = make_user("Olga")
+    group = make_group(owner)
+    make_routine(group, title="Supper", start=datetime(2027, 3, 11, 19, 0))
+    url = f"/feeds/g/{group.slug}.ics"
+    english = client.get(url, headers={"Accept-Language": "de"})  # the app's language counts not
+    assert any("Every Thursday at 19:00" in d for d in descriptions(english.data))
+    group.language = "de"
+    db.commit()
+    german = client.get(url, headers={"If-None-Match": english.headers["ETag"]})
+    assert german.status_code == 200, "a new language is a new feed, never a stale 304"
+    assert german.headers["ETag"] != english.headers["ETag"]
+    assert any("Jeden Donnerstag um 19:00" in d for d in descriptions(german.data))
+
+
+def test_a_personal_feed_is_in_its_owners_language(
+    db, make_user, make_group, make_routine, client, answer
+):
+    owner = make_user("Olga")
+    member = make_user("Mo")
+    member.locale = "fr"
+    db.commit()
+    group = make_group(owner, members=[member])
+    routine = make_routine(group, title="Supper", start=datetime(2027, 3, 11, 19, 0))
+    answer(member, routine, "going")
+    body = client.get(f"/feeds/t/{member.feed_token}/me.ics").data
+    assert any("Tous les jeudis à 19 h" in d for d in descriptions(body))

@@ -41,7 +41,8 @@ KEYWORDS = {
     "_l": None,
     "lazy_ngettext": (1, 2),
     "lazy_pgettext": ((1, "c"), 2),
-    "N_": None,
+    "N_": None,  # marks a message for extraction only (scheduling's sentences)
+    "NN_": (1, 2),
 }
 JINJA = "jinja2.ext:babel_extract"
 JINJA_OPTIONS = {"extensions": "jinja2.ext.do", "newstyle_gettext": "true", "silent": "false"}
@@ -112,8 +113,8 @@ def extracted(source: Source) -> Catalog:
     catalog = Catalog(project="planner", domain=source.domain, fuzzy=False)
     options = {pattern: JINJA_OPTIONS for pattern, method in source.methods if method == JINJA}
     for filename, lineno, message, comments, context in extract_from_dir(
-        str(source.root), list(source.methods), options, KEYWORDS, comment_tags=("i18n:",),
-        strip_comment_tags=True,
+        str(source.root), list(source.methods), options, KEYWORDS,
+        comment_tags=("i18n:", "Translators:"), strip_comment_tags=True,
     ):
         catalog.add(message, None, [(filename, lineno)], auto_comments=comments, context=context)
     return catalog

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import current_app
+from flask_babel import get_locale
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
@@ -33,8 +34,9 @@ from planner.feeds.poll import (
     window,
 )
 from planner.joining.attendance import Attendance, attendance_for
+from planner.locales import FALLBACK
 from planner.models import OVERRIDE_COLUMNS, Group, Override, Regular, Routine, Rsvp, User
-from planner.scheduling import recurrence
+from planner.scheduling import recurrence, rules
 from planner.scheduling.series import ZONE_MARGIN, series_of
 
 __all__ = [
@@ -81,6 +83,20 @@ def routine_uid(routine: Routine, domain: str) -> str:
 
 
 # -- building Feeds -----------------------------------------------------------------------------
+
+
+def schedule_words(routine: Routine) -> str:
+    """The schedule in a sentence, in the feed's language (the caller forces it): a calendar
+    app shows each date alone, so "Jeden zweiten Donnerstag um 19:00" says it is a routine.
+    Empty for a rule that no longer reads (never fail a feed over words)."""
+    locale = get_locale()
+    try:
+        return rules.describe(
+            routine.rrule, routine.start, routine.timezone, routine.duration,
+            locale=str(locale) if locale is not None else FALLBACK,
+        )
+    except recurrence.RecurrenceError:
+        return ""
 
 
 def _text_join(*parts: str | None) -> str:
@@ -136,7 +152,9 @@ def feed_routine(
         series=series_of(routine, overrides=rows),
         uid=routine_uid(routine, domain),
         title=routine.title,
-        description=_text_join(routine.description, activity.safe_describe(routine.details)),
+        description=_text_join(
+            routine.description, schedule_words(routine), activity.safe_describe(routine.details)
+        ),
         location=routine.location or "",
         url=f"{base_url}/g/{group.slug}/r/{routine.id}",
         categories=current_app.extensions["planner"].categories_of(routine),
