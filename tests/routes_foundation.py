@@ -33,6 +33,13 @@ ROUTES: list[RouteCase] = [
         data={"email": "outsider@example.org", "password": "password"},
     ),
     RouteCase("auth.logout", "POST", "/logout", access="public"),
+    RouteCase(
+        "language.choose",
+        "POST",
+        "/language",
+        access="public",
+        data={"locale": "de", "next": "/groups"},
+    ),
     RouteCase("account.profile", "GET", "/account", access="login"),
     RouteCase(
         "account.profile",

@@ -10,6 +10,7 @@ from planner.web.views import (
     groups,
     home,
     invites,
+    language,
     links,
     messages,
     reset,
@@ -36,4 +37,5 @@ BLUEPRINTS = [
     links.bp,
     messages.bp,
     belonging.bp,
+    language.bp,
 ]
