@@ -11,7 +11,7 @@ switcher (a cookie), the browser's ``Accept-Language``, and ``PLANNER_DEFAULT_LO
 
 from __future__ import annotations
 
-from flask import Flask, current_app, request
+from flask import Flask, current_app, has_request_context, request
 from flask_babel import Babel, get_locale
 from flask_login import current_user
 
@@ -40,6 +40,8 @@ def from_accept_language() -> str | None:
 
 
 def select_locale() -> str:
+    if not has_request_context():  # the CLI, a worker: force_locale() picks one, else the default
+        return default_locale()
     user = current_user._get_current_object() if current_user else None
     if user is not None and user.is_authenticated and getattr(user, "locale", None):
         found = supported(user.locale)
