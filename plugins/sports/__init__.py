@@ -132,7 +132,7 @@ class Sports(ActivityType):
             size = average / teams
             return [ngettext("%(num)d game played, %(teams)d teams of about %(size)s.",
                              "%(num)d games played, %(teams)d teams of about %(size)s.",
-                             len(played), teams=teams, size=f"{size:.0f}")]
+                             len(played), teams=teams, size=format(size, ".0f"))]
         people = {ctx.person_id} | ({ctx.other_id} if ctx.other_id is not None else set())
         games = sum(1 for d in ctx.dates if people <= d.came)
         if not games:

@@ -75,7 +75,7 @@ class Walks(ActivityType):
         where = details.get("meeting_point") or gettext("the meeting point")
         facts = []
         if details.get("distance_km"):
-            facts.append(gettext("%(km)s km", km=f"{details['distance_km']:g}"))
+            facts.append(gettext("%(km)s km", km=format(details["distance_km"], "g")))
         facts.append(gettext("%(pace)s pace", pace=self.pace_label(details).lower()))
         if details.get("terrain"):
             facts.append(details["terrain"])
