@@ -139,7 +139,7 @@ def make_routine(planner_app: Flask, planner_db: Session) -> Callable[..., Routi
         routine = Routine(
             group_id=group.id,
             activity_key=activity_key,
-            title=title or activity.label,
+            title=title or str(activity.label),
             timezone=columns.pop("timezone", group.timezone),
             start=start,
             rrule=f"FREQ=WEEKLY;BYDAY={WEEKDAYS[start.weekday()]}" if rrule is None else rrule,

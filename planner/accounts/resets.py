@@ -13,6 +13,7 @@ mail, so it goes to unverified addresses too: it proves the address as well as v
 from __future__ import annotations
 
 from flask import current_app
+from flask_babel import gettext
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -71,14 +72,16 @@ def user_for_token(db: Session, token: str) -> User:
     try:
         data = _serializer().loads(token, max_age=MAX_AGE)
     except SignatureExpired:
-        raise ResetError("This reset link has expired (links work for one hour). "
-                         "Ask for a new one below.") from None
+        raise ResetError(gettext("This reset link has expired (links work for one hour). "
+                                 "Ask for a new one below.")) from None
     except BadSignature:
-        raise ResetError("This reset link is not valid. Ask for a new one below.") from None
+        raise ResetError(
+            gettext("This reset link is not valid. Ask for a new one below.")
+        ) from None
     user = db.get(User, data.get("u")) if isinstance(data, dict) else None
     if user is None or data.get("s") != password_stamp(user):
-        raise ResetError("This reset link was already used, or the password was changed "
-                         "since. Ask for a new one below.")
+        raise ResetError(gettext("This reset link was already used, or the password was changed "
+                                 "since. Ask for a new one below."))
     return user
 
 

@@ -13,6 +13,7 @@ to the old one, and the address only changes when the new one's link is opened.
 from __future__ import annotations
 
 from flask import current_app
+from flask_babel import gettext
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -68,11 +69,13 @@ def _load(salt: str, token: str, max_age: int) -> dict[str, object]:
     try:
         data = _serializer(salt).loads(token, max_age=max_age)
     except SignatureExpired:
-        raise VerificationError("This confirmation link has expired. Ask for a new one.") from None
+        raise VerificationError(
+            gettext("This confirmation link has expired. Ask for a new one.")
+        ) from None
     except BadSignature:
-        raise VerificationError("This confirmation link is not valid.") from None
+        raise VerificationError(gettext("This confirmation link is not valid.")) from None
     if not isinstance(data, dict):
-        raise VerificationError("This confirmation link is not valid.")
+        raise VerificationError(gettext("This confirmation link is not valid."))
     return data
 
 
@@ -80,7 +83,7 @@ def confirm(db: Session, token: str) -> User:
     data = _load(VERIFY_SALT, token, VERIFY_MAX_AGE)
     user = db.get(User, data.get("u"))
     if user is None or user.email != data.get("e"):
-        raise VerificationError("This link is for an address the account no longer has.")
+        raise VerificationError(gettext("This link is for an address the account no longer has."))
     if user.email_verified_at is None:
         user.email_verified_at = utcnow()
         db.commit()
@@ -90,12 +93,12 @@ def confirm(db: Session, token: str) -> User:
 def request_change(db: Session, user: User, new_email: str, password: str) -> None:
     """Mail a confirmation to ``new_email`` and a notice to the current address."""
     if not check_password(user.password_hash, password):
-        raise VerificationError("That is not your password.")
+        raise VerificationError(gettext("That is not your password."))
     new_email = check_address(new_email.strip()).lower()
     if new_email == user.email:
-        raise VerificationError("That is already your address.")
+        raise VerificationError(gettext("That is already your address."))
     if db.scalar(select(User.id).where(User.email == new_email)) is not None:
-        raise VerificationError("Another account already uses that address.")
+        raise VerificationError(gettext("Another account already uses that address."))
     token = _serializer(CHANGE_SALT).dumps({"u": user.id, "old": user.email, "new": new_email})
     url = site_link("verify.change", token=token)
     site = current_app.config["SITE_NAME"]
@@ -118,12 +121,16 @@ def confirm_change(db: Session, token: str) -> User:
     data = _load(CHANGE_SALT, token, CHANGE_MAX_AGE)
     user = db.get(User, data.get("u"))
     if user is None or user.email != data.get("old"):
-        raise VerificationError("This link was already used, or the address changed since.")
+        raise VerificationError(
+            gettext("This link was already used, or the address changed since.")
+        )
     user.email = str(data.get("new"))
     user.email_verified_at = utcnow()
     try:
         db.commit()
     except IntegrityError:
         db.rollback()
-        raise VerificationError("Another account took that address in the meantime.") from None
+        raise VerificationError(
+            gettext("Another account took that address in the meantime.")
+        ) from None
     return user

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from flask_babel import gettext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -52,19 +53,19 @@ def plan_break(
     """Cancel every date of the routine in ``[first_day, last_day]`` (caller commits)."""
     label = label.strip()
     if not label:
-        raise BreakError("Give the break a name, like “Summer break”.")
+        raise BreakError(gettext("Give the break a name, like “Summer break”."))
     if last_day < first_day:
-        raise BreakError("The break's last day comes before its first.")
+        raise BreakError(gettext("The break's last day comes before its first."))
     if (last_day - first_day).days > MAX_DAYS:
-        raise BreakError("A break can last a year at most.")
+        raise BreakError(gettext("A break can last a year at most."))
     overlapping = session.scalar(select(PlannedBreak.id).where(
         PlannedBreak.routine_id == routine.id, PlannedBreak.first_day <= last_day,
         PlannedBreak.last_day >= first_day))
     if overlapping is not None:
-        raise BreakError("This break overlaps another planned break of the routine.")
+        raise BreakError(gettext("This break overlaps another planned break of the routine."))
     dates = [d for d in dates_in(routine, first_day, last_day) if not d.is_cancelled]
     if not dates:
-        raise BreakError("The routine has no dates in those days.")
+        raise BreakError(gettext("The routine has no dates in those days."))
     planned = PlannedBreak(routine_id=routine.id, label=label[:80], first_day=first_day,
                            last_day=last_day, created_by_id=by, created_at=utcnow())
     session.add(planned)

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
+from flask_babel import gettext, ngettext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -29,11 +30,12 @@ def add(
 ) -> GoodThing:
     body = " ".join(body.split())
     if not body:
-        raise GoodThingError("Write the good thing first.")
+        raise GoodThingError(gettext("Write the good thing first."))
     if len(body) > MAX_LENGTH:
-        raise GoodThingError(f"Keep it under {MAX_LENGTH} characters.")
+        raise GoodThingError(ngettext("Keep it under %(num)d character.",
+                                      "Keep it under %(num)d characters.", MAX_LENGTH))
     if not came:
-        raise GoodThingError("Only people who came can add a good thing.")
+        raise GoodThingError(gettext("Only people who came can add a good thing."))
     row = GoodThing(routine_id=routine.id, original_start=occurrence.original_start,
                     user_id=user_id, body=body, created_at=utcnow())
     session.add(row)

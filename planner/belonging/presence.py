@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask_babel import gettext
 from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -38,9 +39,9 @@ class WhoCame:
 
 def _check_over(occurrence: recurrence.Occurrence, now: datetime) -> None:
     if occurrence.is_cancelled:
-        raise PresenceError("This date was cancelled.")
+        raise PresenceError(gettext("This date was cancelled."))
     if occurrence.end > now:
-        raise PresenceError("You can say who came once the date is over.")
+        raise PresenceError(gettext("You can say who came once the date is over."))
 
 
 def _upsert(session: Session, rows: list[dict[str, object]]) -> None:

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from flask_babel import ngettext
+
 from planner.models import PlannedBreak, Routine
 from planner.scheduling import recurrence
 
@@ -21,9 +23,47 @@ class Rhythm:
     unit: str  # "Thursdays", "times": what the count is of
     breaks: int  # planned breaks the run spans
 
+    @property
+    def words(self) -> str:
+        """"23 Thursdays in a row", "1 time in a row": the run in the reader's language."""
+        return run_words(self.unit, self.count)
+
+    @property
+    def break_words(self) -> str:
+        """"across 2 planned breaks" (empty without one)."""
+        if not self.breaks:
+            return ""
+        text: str = ngettext("across %(num)d planned break", "across %(num)d planned breaks",
+                             self.breaks)
+        return text
+
 
 WEEKDAY_PLURALS = ("Mondays", "Tuesdays", "Wednesdays", "Thursdays", "Fridays", "Saturdays",
                    "Sundays")
+
+
+def run_words(unit: str, count: int) -> str:
+    """The run of ``count`` dates of ``unit`` ("Thursdays", "times"), whole and pluralized in
+    the reader's language: one message per weekday, since languages inflect them apart."""
+    words = {
+        "Mondays": lambda n: ngettext("%(num)d Monday in a row", "%(num)d Mondays in a row", n),
+        "Tuesdays": lambda n: ngettext("%(num)d Tuesday in a row", "%(num)d Tuesdays in a row",
+                                       n),
+        "Wednesdays": lambda n: ngettext("%(num)d Wednesday in a row",
+                                         "%(num)d Wednesdays in a row", n),
+        "Thursdays": lambda n: ngettext("%(num)d Thursday in a row",
+                                        "%(num)d Thursdays in a row", n),
+        "Fridays": lambda n: ngettext("%(num)d Friday in a row", "%(num)d Fridays in a row", n),
+        "Saturdays": lambda n: ngettext("%(num)d Saturday in a row",
+                                        "%(num)d Saturdays in a row", n),
+        "Sundays": lambda n: ngettext("%(num)d Sunday in a row", "%(num)d Sundays in a row", n),
+    }
+    pick = words.get(unit)
+    text: str = (
+        pick(count) if pick is not None
+        else ngettext("%(num)d time in a row", "%(num)d times in a row", count)
+    )
+    return text
 
 
 def in_break(day: date, breaks: list[PlannedBreak]) -> PlannedBreak | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import abort
+from flask_babel import gettext
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -66,12 +67,12 @@ def member_access(slug: str) -> GroupAccess:
     """Like :func:`group_access`, but the person must be a member (403 for a public group)."""
     access = group_access(slug)
     if not access.is_member:
-        abort(403, "Join this group first.")
+        abort(403, gettext("Join this group first."))
     return access
 
 
 def organizer_access(slug: str) -> GroupAccess:
     access = group_access(slug)
     if not access.can_organize:
-        abort(403, "Only the group's organizers can do that.")
+        abort(403, gettext("Only the group's organizers can do that."))
     return access

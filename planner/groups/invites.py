@@ -10,6 +10,7 @@ from __future__ import annotations
 import secrets
 from datetime import timedelta
 
+from flask_babel import gettext, lazy_gettext
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -18,7 +19,7 @@ from planner.db import immediate
 from planner.enums import Role
 from planner.models import Group, Invite, Membership, User, bump_group_version, utcnow
 
-UNKNOWN = "This invite link does not exist. Check that you copied all of it."
+UNKNOWN = lazy_gettext("This invite link does not exist. Check that you copied all of it.")
 
 
 class _Unusable(Exception):
@@ -41,11 +42,11 @@ def join_by_token(db: Session, token: str, user: User) -> tuple[Group | None, st
         .where(Invite.token == token)
     ).first()
     if row is None:
-        return None, UNKNOWN
+        return None, str(UNKNOWN)
     invite, membership_id = row
     group = invite.group
     if membership_id is not None:
-        return group, f"You are already a member of {group.name}."
+        return group, gettext("You are already a member of %(group)s.", group=group.name)
     reason = invite.unusable_reason()
     if reason:
         return None, reason
@@ -70,10 +71,10 @@ def join_by_token(db: Session, token: str, user: User) -> tuple[Group | None, st
             bump_group_version(db, group.id)
     except _Unusable:
         db.refresh(invite)
-        return None, invite.unusable_reason() or UNKNOWN
+        return None, invite.unusable_reason() or str(UNKNOWN)
     except IntegrityError:  # joined a moment ago in another tab; the use was rolled back
-        return group, f"You are already a member of {group.name}."
-    return group, f"Welcome to {group.name}!"
+        return group, gettext("You are already a member of %(group)s.", group=group.name)
+    return group, gettext("Welcome to %(group)s!", group=group.name)
 
 
 def group_invites(db: Session, group_id: int) -> list[Invite]:

@@ -11,6 +11,7 @@ group), so two owners demoting each other at the same moment cannot both succeed
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -19,7 +20,8 @@ from planner.db import immediate
 from planner.enums import Role
 from planner.models import Group, Membership, User, bump_group_version
 
-LAST_OWNER = (
+# Lazy, and read with ``LAST_OWNER.format(group=...)`` when shown (translated then).
+LAST_OWNER = lazy_gettext(
     "{group} needs at least one owner. Make someone else an owner first, or delete the group."
 )
 ROLE_ORDER: dict[str, int] = {Role.OWNER: 0, Role.ORGANIZER: 1, Role.MEMBER: 2}

@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from flask_babel import gettext, ngettext
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
@@ -130,16 +131,29 @@ def _diff(
 
 
 def _message(status: str | None, position: int | None, guests: int) -> str:
-    plus = f" with {guests} guest{'s' if guests != 1 else ''}" if guests else ""
+    if status == GOING and guests:
+        return str(ngettext("You're going with %(num)d guest.", "You're going with %(num)d guests.",
+                        guests))
     if status == GOING:
-        return f"You're going{plus}."
+        return str(gettext("You're going."))
+    if status == WAITLISTED and guests:
+        return str(ngettext(
+            "All places are taken: you're number %(position)s on the waitlist with %(num)d guest.",
+            "All places are taken: you're number %(position)s on the waitlist with %(num)d guests.",
+            guests,
+            position=position,
+        ))
     if status == WAITLISTED:
-        return f"All places are taken: you're number {position} on the waitlist{plus}."
+        return str(gettext("All places are taken: you're number %(position)s on the waitlist.",
+                       position=position))
+    if status == MAYBE and guests:
+        return str(ngettext("You answered maybe with %(num)d guest.",
+                        "You answered maybe with %(num)d guests.", guests))
     if status == MAYBE:
-        return f"You answered maybe{plus}."
+        return str(gettext("You answered maybe."))
     if status == DECLINED:
-        return "You can't go; thanks for saying so."
-    return "Your answer was withdrawn."
+        return str(gettext("You can't go; thanks for saying so."))
+    return str(gettext("Your answer was withdrawn."))
 
 
 def answer(
@@ -163,16 +177,17 @@ def answer(
     places someone else already holds: that change is refused instead of pushing them out.
     """
     if status is not None and status not in ANSWERS:
-        raise AnswerError("Choose going, maybe or can't go.")
+        raise AnswerError(gettext("Choose going, maybe or can't go."))
     if guests < 0:
-        raise AnswerError("The number of guests can't be negative.")
+        raise AnswerError(gettext("The number of guests can't be negative."))
     if status == DECLINED:
         guests = 0
     if guests > routine.max_guests:
         raise AnswerError(
-            "This routine doesn't take guests."
+            gettext("This routine doesn't take guests.")
             if routine.max_guests == 0
-            else f"You can bring at most {routine.max_guests} guests."
+            else ngettext("You can bring at most %(num)d guest.",
+                          "You can bring at most %(num)d guests.", routine.max_guests)
         )
     check_open(occurrence, now)
     key = occurrence.original_start
@@ -238,11 +253,21 @@ def answer(
             mine = before.person(user.id)
             most = (mine.guests if mine else 0) + left
             if left == 0:
-                raise AnswerError("All places are taken, so you can't bring more guests now.")
-            raise AnswerError(
-                f"Only {left} more place{'s' if left != 1 else ''} left, so you can "
-                f"bring at most {most} guest{'s' if most != 1 else ''} now."
-            )
+                raise AnswerError(
+                    gettext("All places are taken, so you can't bring more guests now.")
+                )
+            if left == 1:
+                raise AnswerError(ngettext(
+                    "Only 1 more place left, so you can bring at most %(num)d guest now.",
+                    "Only 1 more place left, so you can bring at most %(num)d guests now.",
+                    most,
+                ))
+            raise AnswerError(ngettext(
+                "Only %(left)d more places left, so you can bring at most %(num)d guest now.",
+                "Only %(left)d more places left, so you can bring at most %(num)d guests now.",
+                most,
+                left=left,
+            ))
         now_person = after.person(user.id)
         now_status = after.status_of(user.id)
         actor_changed = (was != now_status) or (
@@ -328,12 +353,16 @@ def set_regular(
         queue_promotions(session, routine, changes)
     if join:
         message = (
-            "You're a regular now: you're going to every occurrence unless you say otherwise."
+            gettext(
+                "You're a regular now: you're going to every occurrence unless you say otherwise."
+            )
             if changed
-            else "You're already a regular of this routine."
+            else gettext("You're already a regular of this routine.")
         )
     else:
-        message = "You're no longer a regular." if changed else "You weren't a regular."
+        message = (
+            gettext("You're no longer a regular.") if changed else gettext("You weren't a regular.")
+        )
     notify_changes(session, routine, changes)
     return Outcome(changed=changed, changes=changes, message=message)
 

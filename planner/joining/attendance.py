@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from flask_babel import gettext
 from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
@@ -382,8 +383,8 @@ def attendance_of(session: Session, routine_id: int, original_start: datetime) -
 def closed_reason(occurrence: recurrence.Occurrence, now: datetime | None = None) -> str | None:
     now = now or datetime.now(UTC)
     if occurrence.is_cancelled:
-        return "This occurrence is cancelled, so answers and slots are closed."
+        return str(gettext("This occurrence is cancelled, so answers and slots are closed."))
     if occurrence.start <= now:
-        return "This occurrence has already started, so answers and slots are closed."
+        return str(gettext("This occurrence has already started, so answers and slots are closed."))
     return None
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from flask_babel import gettext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -73,7 +74,7 @@ def comments_of(
     return tuple(
         CommentView(
             c.id,
-            name or "A former member",
+            name or gettext("A former member"),
             c.user_id,
             c.body,
             c.created_at.replace(tzinfo=UTC),  # aware, so pages show it in the viewer's zone

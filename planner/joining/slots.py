@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, cast
 
+from flask_babel import gettext, ngettext
 from sqlalchemy import CursorResult, delete, func, select
 from sqlalchemy.orm import Session
 
@@ -40,7 +41,7 @@ def _locked_slot(
     with occurrence_lock(session, routine.id, occurrence.original_start):
         slot = session.scalar(select(Slot).where(Slot.id == slot_id, Slot.routine_id == routine.id))
         if slot is None:
-            raise AnswerError("That slot no longer exists.")
+            raise AnswerError(gettext("That slot no longer exists."))
         yield slot
 
 
@@ -62,13 +63,15 @@ def claim_slot(
             .order_by(Claim.created_at, Claim.id)
         ).all()
         if any(uid == user.id for uid, _ in takers):
-            return f"You already have “{slot.label}”."
+            return str(gettext("You already have “%(slot)s”.", slot=slot.label))
         if len(takers) >= slot.capacity:
             names = ", ".join(name for _, name in takers)
-            raise AnswerError(f"“{slot.label}” is already taken by {names}.")
+            raise AnswerError(
+                gettext("“%(slot)s” is already taken by %(names)s.", slot=slot.label, names=names)
+            )
         session.add(Claim(slot_id=slot.id, original_start=key, user_id=user.id))
         bump_group_version(session, routine.group_id)
-    return f"You took “{slot.label}”."
+    return str(gettext("You took “%(slot)s”.", slot=slot.label))
 
 
 def release_slot(
@@ -88,8 +91,8 @@ def release_slot(
         if result.rowcount:
             bump_group_version(session, routine.group_id)
     if not result.rowcount:
-        return f"“{slot.label}” was not taken by that person."
-    return f"“{slot.label}” is free again."
+        return str(gettext("“%(slot)s” was not taken by that person.", slot=slot.label))
+    return str(gettext("“%(slot)s” is free again.", slot=slot.label))
 
 
 # --------------------------------------------------------------------------- organizers
@@ -114,7 +117,10 @@ def add_slot(session: Session, routine: Routine, label: str, capacity: int) -> S
         select(func.count(Slot.id), func.max(Slot.position)).where(Slot.routine_id == routine.id)
     ).one()
     if count >= MAX_SLOTS:
-        raise AnswerError(f"A routine can have at most {MAX_SLOTS} slots.")
+        raise AnswerError(
+            ngettext("A routine can have at most %(num)d slot.",
+                     "A routine can have at most %(num)d slots.", MAX_SLOTS)
+        )
     slot = Slot(routine_id=routine.id, label=label, capacity=capacity, position=(last or 0) + 1)
     session.add(slot)
     bump_group_version(session, routine.group_id)

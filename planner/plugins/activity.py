@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from flask_babel import gettext, lazy_gettext
 from wtforms import Form
 
 if TYPE_CHECKING:
@@ -233,17 +234,18 @@ class ActivityType:
             if key in stored:
                 data[key] = stored[key]
         if details is not None and not isinstance(details, dict):
-            errors.setdefault("", []).append("the stored details are not a JSON object")
+            errors.setdefault("", []).append(gettext("the stored details are not a JSON object"))
         message = None
         if errors:
             labels = []
             for name, messages in errors.items():
                 label = _label(self.form, name)
                 labels.append(f"{label}: {' '.join(messages)}" if label else " ".join(messages))
-            message = (
-                f"Some saved details no longer fit the {self.plugin or self.key!r} plugin "
-                f"({'; '.join(labels)}). They are kept; an organizer can correct them by "
-                "editing the routine."
+            message = gettext(
+                "Some saved details no longer fit the %(plugin)s plugin (%(problems)s). They "
+                "are kept; an organizer can correct them by editing the routine.",
+                plugin=repr(self.plugin or self.key),
+                problems="; ".join(labels),
             )
         return DetailsCheck(data=data, errors=errors, message=message)
 
@@ -293,7 +295,7 @@ def _label(form_class: type[Form], name: str) -> str:
 
 GENERIC = ActivityType(
     key="unknown",
-    label="Activity",
+    label=lazy_gettext("Activity"),
     icon="•",
-    description="The plugin for this activity type is not installed or is disabled.",
+    description=lazy_gettext("The plugin for this activity type is not installed or is disabled."),
 )

@@ -27,6 +27,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 import pluggy
+from flask_babel import gettext
 from markupsafe import Markup, escape
 
 from planner.config import split_names
@@ -93,10 +94,12 @@ class Plugins:
         """Words for the page when a routine's activity type is not installed; else ``None``."""
         if key in self.activity_types:
             return None
-        return (
-            f"This routine's activity type {key!r} is not available: its plugin is not "
-            "installed or is disabled. Its details are kept and will show again when it is."
+        notice: str = gettext(
+            "This routine's activity type %(key)s is not available: its plugin is not "
+            "installed or is disabled. Its details are kept and will show again when it is.",
+            key=repr(key),
         )
+        return notice
 
     def template_folders(self) -> list[str]:
         """The ``templates/`` folders of loaded plugin packages, built-ins included, in load
@@ -246,7 +249,8 @@ class Plugins:
                 )
             except Exception:
                 log.exception("plugin %r: template %s failed", activity.plugin, activity.template)
-                notices.append(f"The {activity.plugin!r} plugin could not show its details.")
+                notices.append(gettext("The %(plugin)s plugin could not show its details.",
+                                       plugin=repr(activity.plugin)))
         if not body and not missing:
             text = activity.safe_describe(routine.details)
             if text:

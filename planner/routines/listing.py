@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
+from flask_babel import gettext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -71,7 +72,7 @@ def words_of(routine: Routine) -> str:
             routine.rrule, routine.start, routine.timezone, routine.duration, with_zone=False
         )
     except recurrence.RecurrenceError:
-        return "The saved schedule cannot be read."
+        return str(gettext("The saved schedule cannot be read."))
 
 
 def group_routines(

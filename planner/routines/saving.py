@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from flask_babel import gettext
 from sqlalchemy.orm import Session
 
 from planner.joining import answers
@@ -153,7 +154,7 @@ def end_series(session: Session, routine: Routine, last_date: date) -> None:
     message for the person (a one-off event, a date the series cannot end on)."""
     if not routine.rrule:
         raise recurrence.RecurrenceError(
-            "A one-off event has nothing to end; cancel or delete it instead."
+            gettext("A one-off event has nothing to end; cancel or delete it instead.")
         )
     rule = recurrence.end_rule(series_of(routine), last_date)
     if rule != routine.rrule:

@@ -20,11 +20,21 @@ from planner.api import (
     ActivityType,
     DetailsForm,
     choices,
+    gettext,
     hookimpl,
+    lazy_gettext,
 )
 
 KEY = "arts"
 KINDS = {
+    "museum": lazy_gettext("Museum"),
+    "gallery": lazy_gettext("Gallery"),
+    "concert": lazy_gettext("Concert"),
+    "theatre": lazy_gettext("Theatre"),
+    "workshop": lazy_gettext("Workshop"),
+}
+# iCal CATEGORIES stay English: calendars and filters match on them, whoever reads the feed.
+CATEGORY_NAMES = {
     "museum": "Museum",
     "gallery": "Gallery",
     "concert": "Concert",
@@ -46,28 +56,30 @@ def is_web_link(value: str | None) -> bool:
 
 def web_link(_form: object, field: Any) -> None:
     if field.data and not is_web_link(field.data):
-        raise ValidationError("Enter a web address starting with http:// or https://.")
+        raise ValidationError(gettext("Enter a web address starting with http:// or https://."))
 
 
 class ArtsForm(DetailsForm):
-    kind = SelectField("Kind", choices=choices(KINDS), default="museum")
-    venue = StringField("Venue", validators=[OptionalField(), Length(max=120)])
+    kind = SelectField(lazy_gettext("Kind"), choices=choices(KINDS), default="museum")
+    venue = StringField(lazy_gettext("Venue"), validators=[OptionalField(), Length(max=120)])
     price = StringField(
-        "Price",
+        lazy_gettext("Price"),
         validators=[OptionalField(), Length(max=40)],
-        description="As people will pay it, e.g. 'free', '€12, €8 reduced'.",
+        description=lazy_gettext("As people will pay it, e.g. 'free', '€12, €8 reduced'."),
     )
     booking_url = URLField(
-        "Booking link",
+        lazy_gettext("Booking link"),
         validators=[OptionalField(), Length(max=500), web_link],
-        description="Where to buy tickets or book a place (http:// or https://).",
+        description=lazy_gettext("Where to buy tickets or book a place (http:// or https://)."),
     )
-    bring = TextAreaField("What to bring", validators=[OptionalField(), Length(max=500)])
+    bring = TextAreaField(
+        lazy_gettext("What to bring"), validators=[OptionalField(), Length(max=500)]
+    )
 
 
 class Arts(ActivityType):
     def kind_label(self, details: dict[str, Any]) -> str:
-        return KINDS.get(details.get("kind") or "", "Outing")
+        return str(KINDS.get(details.get("kind") or "", gettext("Outing")))
 
     def safe_link(self, details: dict[str, Any]) -> str | None:
         """The booking link when it is a web link; stored JSON is not trusted for ``href``."""
@@ -75,21 +87,23 @@ class Arts(ActivityType):
         return link if is_web_link(link) else None
 
     def describe(self, details: dict[str, Any]) -> str:
-        head = self.kind_label(details)
+        kind = self.kind_label(details)
         if details.get("venue"):
-            head += f" at {details['venue']}"
-        parts = [f"{head}."]
+            head = gettext("%(kind)s at %(venue)s.", kind=kind, venue=details["venue"])
+        else:
+            head = gettext("%(kind)s.", kind=kind)
+        parts = [head]
         if details.get("price"):
-            parts.append(f"Price: {details['price']}.")
+            parts.append(gettext("Price: %(price)s.", price=details["price"]))
         if is_web_link(details.get("booking_url")):
-            parts.append(f"Book: {details['booking_url']}")
+            parts.append(gettext("Book: %(link)s", link=details["booking_url"]))
         if details.get("bring"):
-            parts.append(f"Bring: {details['bring']}")
+            parts.append(gettext("Bring: %(things)s", things=details["bring"]))
         return " ".join(parts)
 
     def categories(self, details: dict[str, Any]) -> tuple[str, ...]:
         """ "Arts" and the kind ("Concert"), so a calendar can colour concerts apart."""
-        kind = KINDS.get(details.get("kind") or "")
+        kind = CATEGORY_NAMES.get(details.get("kind") or "")
         return (*self.default_categories, *([kind] if kind else []))
 
     def ical_event(self, event: Event, ctx: ActivityContext) -> None:
@@ -102,9 +116,9 @@ class Arts(ActivityType):
 
 ARTS = Arts(
     key=KEY,
-    label="Arts outing",
+    label=lazy_gettext("Arts outing"),
     icon="🎭",
-    description="Museums, galleries, concerts, theatre and workshops, together.",
+    description=lazy_gettext("Museums, galleries, concerts, theatre and workshops, together."),
     form=ArtsForm,
     default_categories=("Arts",),
     template="arts/details.html",

@@ -4,13 +4,13 @@ Essential (see :mod:`planner.plugins.manager`): it is the type a new routine sta
 ``PLANNER_PLUGINS``/``PLANNER_DISABLED_PLUGINS`` cannot switch it off.
 """
 
-from planner.api import ActivityType, hookimpl
+from planner.api import ActivityType, hookimpl, lazy_gettext
 
 GATHERING = ActivityType(
     key="gathering",
-    label="Gathering",
+    label=lazy_gettext("Gathering"),
     icon="👥",
-    description="Any regular meet-up of the group.",
+    description=lazy_gettext("Any regular meet-up of the group."),
     default_categories=("Gathering",),
 )
 

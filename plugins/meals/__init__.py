@@ -27,45 +27,53 @@ from planner.api import (
     HistoryContext,
     SlotDefault,
     choices,
+    gettext,
     hookimpl,
     is_member,
+    lazy_gettext,
     member_routine,
+    ngettext,
     occurrence_number,
     safe_redirect,
     update_details,
 )
 
 KEY = "meals"
-STYLES = {"potluck": "Potluck: everyone brings a dish", "hosted": "Hosted: the host cooks"}
+STYLES = {
+    "potluck": lazy_gettext("Potluck: everyone brings a dish"),
+    "hosted": lazy_gettext("Hosted: the host cooks"),
+}
 HOST_SLOT = "host"
 
 
 class MealsForm(DetailsForm):
     theme = StringField(
-        "Theme or cuisine",
+        lazy_gettext("Theme or cuisine"),
         validators=[OptionalField(), Length(max=80)],
-        description="For example: Lebanese, soups, whatever is in season.",
+        description=lazy_gettext("For example: Lebanese, soups, whatever is in season."),
     )
-    style = RadioField("How it works", choices=choices(STYLES), default="potluck")
+    style = RadioField(lazy_gettext("How it works"), choices=choices(STYLES), default="potluck")
     dietary = TextAreaField(
-        "Dietary notes",
+        lazy_gettext("Dietary notes"),
         validators=[OptionalField(), Length(max=500)],
-        description="Allergies and preferences the cooks should know about.",
+        description=lazy_gettext("Allergies and preferences the cooks should know about."),
     )
-    rotate_hosts = BooleanField("Rotate the host among members who opt in", default=True)
+    rotate_hosts = BooleanField(
+        lazy_gettext("Rotate the host among members who opt in"), default=True
+    )
 
 
 class Meals(ActivityType):
     def describe(self, details: dict[str, Any]) -> str:
         parts = []
         if details.get("theme"):
-            parts.append(f"Theme: {details['theme']}.")
+            parts.append(gettext("Theme: %(theme)s.", theme=details["theme"]))
         if details.get("style") == "hosted":
-            parts.append("Hosted: the host cooks.")
+            parts.append(gettext("Hosted: the host cooks."))
         else:
-            parts.append("Potluck: everyone brings a dish; claim one on the page.")
+            parts.append(gettext("Potluck: everyone brings a dish; claim one on the page."))
         if details.get("dietary"):
-            parts.append(f"Dietary notes: {details['dietary']}")
+            parts.append(gettext("Dietary notes: %(notes)s", notes=details["dietary"]))
         return " ".join(parts)
 
     def panel(self, ctx: ActivityContext) -> Markup:
@@ -96,7 +104,7 @@ class Meals(ActivityType):
         host = next_host(ctx.details, number, ctx.attendance)
         if host is None:
             return
-        line = f"Host: {host['name']}"
+        line = gettext("Host: %(name)s", name=host["name"])
         description = str(event.get("DESCRIPTION", ""))
         if line not in description:
             event.pop("DESCRIPTION", None)
@@ -119,14 +127,17 @@ class Meals(ActivityType):
             host = next_host(ctx.details, number, ctx.attendance)
             if host is not None:
                 you = ctx.viewer is not None and host["user_id"] == ctx.viewer.id
-                lines.append("You're hosting." if you else f"Host: {host['name']}")
+                lines.append(
+                    gettext("You're hosting.") if you
+                    else gettext("Host: %(name)s", name=host["name"])
+                )
         if ctx.attendance is not None:
             missing = [s.label for s in ctx.attendance.slots
                        if not s.is_full and s.label.strip().lower() != HOST_SLOT]  # fmt: skip
             if missing:
-                lines.append(f"Still missing: {', '.join(missing)}")
+                lines.append(gettext("Still missing: %(slots)s", slots=", ".join(missing)))
         if ctx.details.get("dietary"):
-            lines.append(f"Dietary notes: {ctx.details['dietary']}")
+            lines.append(gettext("Dietary notes: %(notes)s", notes=ctx.details["dietary"]))
         return lines
 
     def history_lines(self, ctx: HistoryContext) -> list[str]:
@@ -139,24 +150,30 @@ class Meals(ActivityType):
             return [line] if line else []
         if ctx.other_id is None:
             times = sum(1 for host in hosted if host == ctx.person_id)
-            return [f"You hosted {times} time{'s' if times != 1 else ''}."] if times else []
+            if not times:
+                return []
+            return [ngettext("You hosted %(num)d time.", "You hosted %(num)d times.", times)]
         shared = [h for d, h in zip(ctx.dates, hosted, strict=True)
                   if {ctx.person_id, ctx.other_id} <= d.came]  # fmt: skip
         theirs = sum(1 for h in shared if h == ctx.other_id)
         yours = sum(1 for h in shared if h == ctx.person_id)
         lines = []
         if theirs:
-            lines.append(f"They hosted {theirs} of the meals you shared.")
+            lines.append(ngettext("They hosted %(num)d of the meals you shared.",
+                                  "They hosted %(num)d of the meals you shared.", theirs))
         if yours:
-            lines.append(f"You hosted {yours} of them.")
+            lines.append(ngettext("You hosted %(num)d of them.", "You hosted %(num)d of them.",
+                                  yours))
         return lines
 
 
 MEALS = Meals(
     key=KEY,
-    label="Shared meal",
+    label=lazy_gettext("Shared meal"),
     icon="🍲",
-    description="A supper together: potluck or hosted, with a host rotation and dish slots.",
+    description=lazy_gettext(
+        "A supper together: potluck or hosted, with a host rotation and dish slots."
+    ),
     form=MealsForm,
     default_slots=(
         SlotDefault("Main", 2),
@@ -227,12 +244,16 @@ def fairest_host(ctx: HistoryContext, hosted: list[int | None]) -> str | None:
             last[host] = index
     pick = min(hosts, key=lambda h: last.get(h["user_id"], -1))
     if pick["user_id"] not in last:
-        return f"Fairest next host: {pick['name']}, who hasn't hosted yet."
+        return gettext("Fairest next host: %(name)s, who hasn't hosted yet.", name=pick["name"])
     since = len(hosted) - 1 - last[pick["user_id"]]
     if since == 0:
-        return f"Fairest next host: {pick['name']}, who hosted last time."
-    return f"Fairest next host: {pick['name']}, who hasn't hosted for {since} date" + (
-        "s." if since != 1 else ".")
+        return gettext("Fairest next host: %(name)s, who hosted last time.", name=pick["name"])
+    return ngettext(
+        "Fairest next host: %(name)s, who hasn't hosted for %(num)d date.",
+        "Fairest next host: %(name)s, who hasn't hosted for %(num)d dates.",
+        since,
+        name=pick["name"],
+    )
 
 
 @hookimpl
@@ -249,7 +270,7 @@ def hosting(slug: str, routine_id: int) -> Response:
     routine = member_routine(slug, routine_id, activity_key=KEY)
     action = request.form.get("action")
     if action not in ("join", "leave"):
-        abort(400, "Choose whether to join or leave the host rotation.")
+        abort(400, gettext("Choose whether to join or leave the host rotation."))
     me = {"user_id": current_user.id, "name": current_user.display_name}
 
     def change(details: dict[str, Any]) -> dict[str, Any]:
@@ -261,9 +282,9 @@ def hosting(slug: str, routine_id: int) -> Response:
 
     update_details(routine, change)
     if action == "join":
-        flash("You're in the host rotation. Thank you!", "success")
+        flash(gettext("You're in the host rotation. Thank you!"), "success")
     else:
-        flash("You've left the host rotation.", "success")
+        flash(gettext("You've left the host rotation."), "success")
     return safe_redirect(request.form.get("next"), url_for("home.index"))
 
 

@@ -24,48 +24,55 @@ from planner.api import (
     HistoryContext,
     SlotDefault,
     choices,
+    gettext,
     hookimpl,
+    lazy_gettext,
+    ngettext,
 )
 
 KEY = "sports"
 LEVELS = {
-    "all": "All levels welcome",
-    "beginner": "Beginners",
-    "intermediate": "Intermediate",
-    "advanced": "Advanced",
+    "all": lazy_gettext("All levels welcome"),
+    "beginner": lazy_gettext("Beginners"),
+    "intermediate": lazy_gettext("Intermediate"),
+    "advanced": lazy_gettext("Advanced"),
 }
 
 
 class SportsForm(DetailsForm):
-    sport = StringField("Sport", validators=[DataRequired(), Length(max=60)])
-    level = SelectField("Skill level", choices=choices(LEVELS), default="all")
+    sport = StringField(lazy_gettext("Sport"), validators=[DataRequired(), Length(max=60)])
+    level = SelectField(lazy_gettext("Skill level"), choices=choices(LEVELS), default="all")
     min_players = IntegerField(
-        "Minimum players",
+        lazy_gettext("Minimum players"),
         validators=[OptionalField(), NumberRange(min=2, max=200)],
-        description="Below this many people going, the game is marked 'not on yet'.",
+        description=lazy_gettext("Below this many people going, the game is marked 'not on yet'."),
     )
     teams = IntegerField(
-        "Number of teams",
+        lazy_gettext("Number of teams"),
         validators=[OptionalField(), NumberRange(min=2, max=8)],
         default=2,
-        description="Those going are split into this many balanced teams.",
+        description=lazy_gettext("Those going are split into this many balanced teams."),
     )
     equipment = TextAreaField(
-        "Equipment", validators=[OptionalField(), Length(max=500)], description="What to bring."
+        lazy_gettext("Equipment"),
+        validators=[OptionalField(), Length(max=500)],
+        description=lazy_gettext("What to bring."),
     )
 
 
 class Sports(ActivityType):
     def level_label(self, details: dict[str, Any]) -> str:
-        return LEVELS.get(details.get("level") or "all", LEVELS["all"])
+        return str(LEVELS.get(details.get("level") or "all", LEVELS["all"]))
 
     def describe(self, details: dict[str, Any]) -> str:
-        sport = details.get("sport") or "Sport"
-        parts = [f"{sport} ({self.level_label(details).lower()})."]
+        sport = details.get("sport") or gettext("Sport")
+        level = self.level_label(details).lower()
+        parts = [gettext("%(sport)s (%(level)s).", sport=sport, level=level)]
         if details.get("min_players"):
-            parts.append(f"On once {details['min_players']} players are going.")
+            parts.append(ngettext("On once %(num)d player is going.",
+                                  "On once %(num)d players are going.", details["min_players"]))
         if details.get("equipment"):
-            parts.append(f"Bring: {details['equipment']}")
+            parts.append(gettext("Bring: %(things)s", things=details["equipment"]))
         return " ".join(parts)
 
     def panel(self, ctx: ActivityContext) -> Markup:
@@ -104,11 +111,15 @@ class Sports(ActivityType):
         going = players(ctx.attendance)
         minimum = ctx.details.get("min_players")
         if not minimum:
-            return [f"{going} player{'s' if going != 1 else ''} going."]
+            return [ngettext("%(num)d player going.", "%(num)d players going.", going)]
         if going >= minimum:
-            return [f"{going} of {minimum} players: the game is on."]
+            return [ngettext("%(going)d of %(num)d players: the game is on.",
+                             "%(going)d of %(num)d players: the game is on.",
+                             minimum, going=going)]
         missing = minimum - going
-        return [f"{going} of {minimum} players, {missing} more needed."]
+        return [ngettext("%(going)d of %(minimum)d players, %(num)d more needed.",
+                         "%(going)d of %(minimum)d players, %(num)d more needed.",
+                         missing, going=going, minimum=minimum)]
 
     def history_lines(self, ctx: HistoryContext) -> list[str]:
         """Games played and how they split into teams: what a player remembers of a season."""
@@ -119,23 +130,26 @@ class Sports(ActivityType):
                 return []
             average = sum(len(d.came) for d in played) / len(played)
             size = average / teams
-            return [f"{len(played)} game{'s' if len(played) != 1 else ''} played, "
-                    f"{teams} teams of about {size:.0f}."]
+            return [ngettext("%(num)d game played, %(teams)d teams of about %(size)s.",
+                             "%(num)d games played, %(teams)d teams of about %(size)s.",
+                             len(played), teams=teams, size=format(size, ".0f"))]
         people = {ctx.person_id} | ({ctx.other_id} if ctx.other_id is not None else set())
         games = sum(1 for d in ctx.dates if people <= d.came)
         if not games:
             return []
-        plural = "s" if games != 1 else ""
         if ctx.other_id is None:
-            return [f"You played {games} game{plural}."]
-        return [f"You played {games} game{plural} together."]
+            return [ngettext("You played %(num)d game.", "You played %(num)d games.", games)]
+        return [ngettext("You played %(num)d game together.",
+                         "You played %(num)d games together.", games)]
 
 
 SPORTS = Sports(
     key=KEY,
-    label="Sports",
+    label=lazy_gettext("Sports"),
     icon="⚽",
-    description="A regular game: on once enough players are going, with balanced teams.",
+    description=lazy_gettext(
+        "A regular game: on once enough players are going, with balanced teams."
+    ),
     form=SportsForm,
     default_slots=(SlotDefault("Brings the ball"), SlotDefault("Brings bibs")),
     default_categories=("Sports",),
@@ -173,8 +187,12 @@ def split_teams(attendance: Attendance | None, teams: int = 2) -> list[list[str]
         team = min(range(teams), key=lambda i: (len(result[i]), i))
         result[team].append(person.display_name)
         for n in range(person.guests):
-            suffix = f" {n + 1}" if person.guests > 1 else ""
-            result[team].append(f"{person.display_name}'s guest{suffix}")
+            if person.guests > 1:
+                guest = gettext("%(name)s's guest %(number)d", name=person.display_name,
+                                number=n + 1)
+            else:
+                guest = gettext("%(name)s's guest", name=person.display_name)
+            result[team].append(guest)
     return result
 
 

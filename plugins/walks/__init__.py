@@ -21,36 +21,47 @@ from planner.api import (
     DetailsForm,
     HistoryContext,
     choices,
+    gettext,
     hookimpl,
+    lazy_gettext,
+    ngettext,
 )
 
 KEY = "walks"
-PACES = {"gentle": "Gentle", "steady": "Steady", "brisk": "Brisk"}
-AGREEMENT = (
+PACES = {
+    "gentle": lazy_gettext("Gentle"),
+    "steady": lazy_gettext("Steady"),
+    "brisk": lazy_gettext("Brisk"),
+}
+AGREEMENT = lazy_gettext(
     "Phones go on silent and into bags at the start. If you need to stay reachable, say so "
     "at the start and step aside to check."
 )
 
 
 class WalksForm(DetailsForm):
-    meeting_point = StringField("Meeting point", validators=[DataRequired(), Length(max=200)])
-    distance_km = FloatField(
-        "Distance (km)", validators=[OptionalField(), NumberRange(min=0.5, max=60)]
+    meeting_point = StringField(
+        lazy_gettext("Meeting point"), validators=[DataRequired(), Length(max=200)]
     )
-    pace = SelectField("Pace", choices=choices(PACES), default="steady")
+    distance_km = FloatField(
+        lazy_gettext("Distance (km)"), validators=[OptionalField(), NumberRange(min=0.5, max=60)]
+    )
+    pace = SelectField(lazy_gettext("Pace"), choices=choices(PACES), default="steady")
     terrain = StringField(
-        "Terrain",
+        lazy_gettext("Terrain"),
         validators=[OptionalField(), Length(max=120)],
-        description="For example: paved, forest paths, some steep climbs.",
+        description=lazy_gettext("For example: paved, forest paths, some steep climbs."),
     )
     agreement = TextAreaField(
-        "Phones-away agreement",
+        lazy_gettext("Phones-away agreement"),
         validators=[DataRequired(), Length(max=600)],
-        default=AGREEMENT,
-        description="What the group agrees to about phones; shown on the page and in calendars.",
+        default=lambda: str(AGREEMENT),  # a str in the reader's language, never a lazy one
+        description=lazy_gettext(
+            "What the group agrees to about phones; shown on the page and in calendars."
+        ),
     )
     reminder_minutes = IntegerField(
-        "Calendar reminder (minutes before)",
+        lazy_gettext("Calendar reminder (minutes before)"),
         validators=[OptionalField(), NumberRange(min=5, max=1440)],
         default=60,
     )
@@ -58,18 +69,23 @@ class WalksForm(DetailsForm):
 
 class Walks(ActivityType):
     def pace_label(self, details: dict[str, Any]) -> str:
-        return PACES.get(details.get("pace") or "", "Steady")
+        return str(PACES.get(details.get("pace") or "", PACES["steady"]))
 
     def describe(self, details: dict[str, Any]) -> str:
-        head = f"Device-free walk from {details.get('meeting_point') or 'the meeting point'}"
+        where = details.get("meeting_point") or gettext("the meeting point")
         facts = []
         if details.get("distance_km"):
-            facts.append(f"{details['distance_km']:g} km")
-        facts.append(f"{self.pace_label(details).lower()} pace")
+            facts.append(gettext("%(km)s km", km=format(details["distance_km"], "g")))
+        facts.append(gettext("%(pace)s pace", pace=self.pace_label(details).lower()))
         if details.get("terrain"):
             facts.append(details["terrain"])
-        agreement = details.get("agreement") or AGREEMENT
-        return f"{head}: {', '.join(facts)}. Phones away: {agreement}"
+        agreement = details.get("agreement") or str(AGREEMENT)
+        return gettext(
+            "Device-free walk from %(place)s: %(facts)s. Phones away: %(agreement)s",
+            place=where,
+            facts=", ".join(facts),
+            agreement=agreement,
+        )
 
     def ical_event(self, event: Event, ctx: ActivityContext) -> None:
         """A display alarm on every VEVENT that is not cancelled."""
@@ -80,8 +96,9 @@ class Walks(ActivityType):
         """The meeting point and the phones-away agreement: what to know before leaving."""
         lines = []
         if ctx.details.get("meeting_point"):
-            lines.append(f"Meeting point: {ctx.details['meeting_point']}")
-        lines.append(f"Phones away: {ctx.details.get('agreement') or AGREEMENT}")
+            lines.append(gettext("Meeting point: %(place)s", place=ctx.details["meeting_point"]))
+        agreement = ctx.details.get("agreement") or str(AGREEMENT)
+        lines.append(gettext("Phones away: %(agreement)s", agreement=agreement))
         return lines
 
     def history_lines(self, ctx: HistoryContext) -> list[str]:
@@ -96,19 +113,20 @@ class Walks(ActivityType):
         walks = sum(1 for d in ctx.dates if d.came and people <= d.came)
         if not walks:
             return []
-        total = f"{walks * float(km):g} km"
+        total = f"{walks * float(km):g}"
         if ctx.person_id is None:
-            return [f"{total} walked together on {walks} walk{'s' if walks != 1 else ''}."]
+            return [ngettext("%(km)s km walked together on %(num)d walk.",
+                             "%(km)s km walked together on %(num)d walks.", walks, km=total)]
         if ctx.other_id is None:
-            return [f"You've walked {total} with the group."]
-        return [f"You've walked {total} together."]
+            return [gettext("You've walked %(km)s km with the group.", km=total)]
+        return [gettext("You've walked %(km)s km together.", km=total)]
 
 
 WALKS = Walks(
     key=KEY,
-    label="Device-free walk",
+    label=lazy_gettext("Device-free walk"),
     icon="🥾",
-    description="A walk together with phones put away.",
+    description=lazy_gettext("A walk together with phones put away."),
     form=WalksForm,
     default_categories=("Walk",),
     template="walks/details.html",
@@ -120,8 +138,11 @@ def reminder(details: dict[str, Any]) -> Alarm:
     alarm = Alarm()
     alarm.add("ACTION", "DISPLAY")
     alarm.add("TRIGGER", timedelta(minutes=-minutes))
-    where = details.get("meeting_point") or "the meeting point"
-    alarm.add("DESCRIPTION", f"Walk soon, from {where}. Phones away when it starts.")
+    where = details.get("meeting_point") or gettext("the meeting point")
+    alarm.add(
+        "DESCRIPTION",
+        gettext("Walk soon, from %(place)s. Phones away when it starts.", place=where),
+    )
     return alarm
 
 

@@ -12,37 +12,38 @@ from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 from wtforms.validators import Optional as OptionalField
 
-from planner.api import ActivityType, DetailsForm, SlotDefault, hookimpl
+from planner.api import ActivityType, DetailsForm, SlotDefault, gettext, hookimpl, lazy_gettext
 
 __version__ = "0.1.0"
 
 
 class BookClubForm(DetailsForm):
-    book = StringField("Current book", validators=[DataRequired(), Length(max=200)])
-    author = StringField("Author", validators=[OptionalField(), Length(max=120)])
+    book = StringField(lazy_gettext("Current book"), validators=[DataRequired(), Length(max=200)])
+    author = StringField(lazy_gettext("Author"), validators=[OptionalField(), Length(max=120)])
     pages = StringField(
-        "Read by next time",
+        lazy_gettext("Read by next time"),
         validators=[OptionalField(), Length(max=120)],
-        description="For example: pages 1-120, or chapters 3 to 5.",
+        description=lazy_gettext("For example: pages 1-120, or chapters 3 to 5."),
     )
 
 
 class BookClub(ActivityType):
     def describe(self, details: dict[str, Any]) -> str:
-        book = details.get("book") or "a book"
+        book = details.get("book") or gettext("a book")
         if details.get("author"):
-            book = f"{book} by {details['author']}"
-        text = f"Reading {book}."
+            text = gettext("Reading %(book)s by %(author)s.", book=book, author=details["author"])
+        else:
+            text = gettext("Reading %(book)s.", book=book)
         if details.get("pages"):
-            text += f" Read by next time: {details['pages']}."
+            text += " " + gettext("Read by next time: %(pages)s.", pages=details["pages"])
         return text
 
 
 BOOK_CLUB = BookClub(
     key="bookclub",
-    label="Book club",
+    label=lazy_gettext("Book club"),
     icon="📚",
-    description="Read the same book and talk about it.",
+    description=lazy_gettext("Read the same book and talk about it."),
     form=BookClubForm,
     default_slots=(SlotDefault("Brings snacks", capacity=2),),
     default_categories=("Book club",),
