@@ -12,20 +12,24 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, current_app, g, make_response, render_template, request, url_for
+from flask_babel import force_locale, gettext
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
+from planner.web import i18n
+
 log = logging.getLogger(__name__)
 DATABASE_ERRORS = (OperationalError, InterfaceError, PoolTimeout)
 
-BUSY_MESSAGE = (
+BUSY_MESSAGE = _l(
     "Many people are answering this occurrence right now and yours could not be saved. "
     "Nothing was changed: please try again in a moment."
 )
 
-UNAVAILABLE_MESSAGE = (
+UNAVAILABLE_MESSAGE = _l(
     "The planner cannot reach its database right now, or it is too busy to save this. "
     "Nothing was changed: please try again in a minute."
 )
@@ -33,14 +37,14 @@ UNAVAILABLE_MESSAGE = (
 RETRY_AFTER = "5"
 
 TITLES = {
-    400: "That request did not make sense",
-    403: "You can't do that here",
-    404: "Nothing here",
-    405: "Not allowed",
-    413: "That was too large",
-    429: "Slow down a little",
-    500: "Something went wrong on our side",
-    503: "Please try again",
+    400: _l("That request did not make sense"),
+    403: _l("You can't do that here"),
+    404: _l("Nothing here"),
+    405: _l("Not allowed"),
+    413: _l("That was too large"),
+    429: _l("Slow down a little"),
+    500: _l("Something went wrong on our side"),
+    503: _l("Please try again"),
 }
 
 
@@ -50,7 +54,7 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(Busy)
     def _busy(_error: Busy):
         # A bounded lock wait ran out: the transaction rolled back, so retrying is safe.
-        response = make_response(_render(503, BUSY_MESSAGE))
+        response = make_response(_render(503, str(BUSY_MESSAGE)))
         response.headers["Retry-After"] = "2"
         return response
 
@@ -64,7 +68,7 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def _csrf(error: CSRFError):
-        reason = (
+        reason = gettext(
             "The form expired or was sent from another site. Reload the page and try again."
         )
         return _render(400, reason)
@@ -92,22 +96,37 @@ def _drop_session() -> None:
 
 
 def unavailable():
-    """The 503 page, built without the database."""
-    title = TITLES[503]
-    if request.accept_mimetypes.best == "text/plain" or request.path.endswith(".ics"):
-        body = f"503 {title}\n{UNAVAILABLE_MESSAGE}\n"
-        response = make_response(body, 503, {"Content-Type": "text/plain"})
-    else:
-        html = current_app.jinja_env.get_template("unavailable.html").render(
-            title=title,
-            reason=UNAVAILABLE_MESSAGE,
-            static_url=url_for("static", filename="app.css"),
-            home_url=url_for("home.index"),
-        )
-        response = make_response(html, 503)
+    """The 503 page, built without the database.
+
+    Its language is the visitor's (cookie, Accept-Language, default), never the member's:
+    the usual locale selector asks who is logged in, which is a database query.
+    """
+    with force_locale(visitor_locale()):
+        title = str(TITLES[503])
+        message = str(UNAVAILABLE_MESSAGE)
+        if request.accept_mimetypes.best == "text/plain" or request.path.endswith(".ics"):
+            body = f"503 {title}\n{message}\n"
+            response = make_response(body, 503, {"Content-Type": "text/plain"})
+        else:
+            html = current_app.jinja_env.get_template("unavailable.html").render(
+                title=title,
+                reason=message,
+                static_url=url_for("static", filename="app.css"),
+                home_url=url_for("home.index"),
+            )
+            response = make_response(html, 503)
     response.headers["Retry-After"] = RETRY_AFTER
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def visitor_locale() -> str:
+    """The request's locale without asking the database: a visitor's pick, else the browser's."""
+    return (
+        i18n.supported(request.cookies.get(i18n.COOKIE))
+        or i18n.from_accept_language()
+        or i18n.default_locale()
+    )
 
 
 def _custom(error: HTTPException) -> bool:
@@ -117,10 +136,11 @@ def _custom(error: HTTPException) -> bool:
 
 def _render(code: int, reason: str | None, error: HTTPException | None = None):
     wants_text = request.accept_mimetypes.best == "text/plain" or request.path.endswith(".ics")
-    title = TITLES.get(code, "Error")
-    if wants_text:
-        return f"{code} {title}\n{reason or ''}\n", code, {"Content-Type": "text/plain"}
     try:
+        # The title's language may ask who is logged in, as the page does.
+        title = str(TITLES.get(code) or gettext("Error"))
+        if wants_text:
+            return f"{code} {title}\n{reason or ''}\n", code, {"Content-Type": "text/plain"}
         response = render_template("error.html", code=code, title=title, reason=reason), code
     except DATABASE_ERRORS as failure:  # the page asks who is logged in, and the database is down
         log.warning("database unavailable while rendering a %s page: %s", code, failure)

@@ -14,6 +14,8 @@ from functools import cache
 from zoneinfo import available_timezones
 
 from flask import request
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -53,9 +55,9 @@ RESERVED_SLUGS = frozenset(
     }
 )  # fmt: skip
 ROLE_CHOICES = [
-    SelectChoice(Role.MEMBER, "Member"),
-    SelectChoice(Role.ORGANIZER, "Organizer"),
-    SelectChoice(Role.OWNER, "Owner"),
+    SelectChoice(Role.MEMBER, _l("Member")),
+    SelectChoice(Role.ORGANIZER, _l("Organizer")),
+    SelectChoice(Role.OWNER, _l("Owner")),
 ]
 
 
@@ -76,7 +78,9 @@ def timezone_choices() -> list[SelectChoice]:
 
 def known_timezone(_form, field) -> None:
     if field.data not in timezone_names():
-        raise ValidationError("Choose a timezone from the list (for example Europe/Berlin).")
+        raise ValidationError(
+            gettext("Choose a timezone from the list (for example Europe/Berlin).")
+        )
 
 
 def status(form: FlaskForm) -> int:
@@ -94,13 +98,17 @@ def slugify(text: str) -> str:
 def valid_slug(_form, field) -> None:
     slug = field.data or ""
     if not SLUG_MIN <= len(slug) <= SLUG_MAX:
-        raise ValidationError(f"Use {SLUG_MIN} to {SLUG_MAX} characters.")
+        raise ValidationError(
+            gettext("Use %(min)d to %(max)d characters.", min=SLUG_MIN, max=SLUG_MAX)
+        )
     if not SLUG_PATTERN.match(slug):
         raise ValidationError(
-            "Use lowercase letters, digits and single hyphens (for example thursday-supper)."
+            gettext(
+                "Use lowercase letters, digits and single hyphens (for example thursday-supper)."
+            )
         )
     if slug in RESERVED_SLUGS:
-        raise ValidationError(f"“{slug}” is reserved; choose another address.")
+        raise ValidationError(gettext("“%(slug)s” is reserved; choose another address.", slug=slug))
 
 
 def strip(value: object) -> object:
@@ -115,42 +123,43 @@ def _lower_strip(value):
 class TimezoneField(SelectField):
     """A select of every zone; an unknown value gets a clear message, not "Not a valid choice"."""
 
-    def __init__(self, label: str = "Timezone", **kwargs):
-        kwargs.setdefault("validators", [DataRequired("Choose a timezone."), known_timezone])
+    def __init__(self, label: str = _l("Timezone"), **kwargs):
+        kwargs.setdefault("validators", [DataRequired(_l("Choose a timezone.")), known_timezone])
         super().__init__(label, choices=timezone_choices, validate_choice=False, **kwargs)
 
 
 def email_field() -> EmailField:
     return EmailField(
-        "Email",
+        _l("Email"),
         filters=[_lower_strip],
         validators=[
-            DataRequired("Enter your email address."),
-            Length(max=254, message="An email address has at most 254 characters."),
-            Email("That does not look like an email address."),
+            DataRequired(_l("Enter your email address.")),
+            Length(max=254, message=_l("An email address has at most 254 characters.")),
+            Email(_l("That does not look like an email address.")),
         ],
     )
 
 
 def new_password_fields(
-    label: str = "Password", again: str = "Password again"
+    label: str = _l("Password"), again: str = _l("Password again")
 ) -> tuple[PasswordField, PasswordField]:
     password = PasswordField(
         label,
         validators=[
-            DataRequired("Choose a password."),
+            DataRequired(_l("Choose a password.")),
             Length(
                 min=PASSWORD_MIN,
                 max=PASSWORD_MAX,
-                message=f"Use {PASSWORD_MIN} to {PASSWORD_MAX} characters.",
+                # WTForms fills in %(min)d and %(max)d when the message is shown.
+                message=_l("Use %(min)d to %(max)d characters."),
             ),
         ],
     )
     confirm = PasswordField(
         again,
         validators=[
-            DataRequired("Type the password again."),
-            EqualTo("password", "The two passwords differ."),
+            DataRequired(_l("Type the password again.")),
+            EqualTo("password", _l("The two passwords differ.")),
         ],
     )
     return password, confirm
@@ -158,11 +167,11 @@ def new_password_fields(
 
 def display_name_field() -> StringField:
     return StringField(
-        "Display name",
+        _l("Display name"),
         filters=[strip],
         validators=[
-            DataRequired("Tell the group what to call you."),
-            Length(max=80, message="Use at most 80 characters."),
+            DataRequired(_l("Tell the group what to call you.")),
+            Length(max=80, message=_l("Use at most 80 characters.")),
         ],
     )
 
@@ -174,66 +183,66 @@ class SignupForm(FlaskForm):
     email = email_field()
     display_name = display_name_field()
     password, confirm = new_password_fields()
-    timezone = TimezoneField("Your timezone")
+    timezone = TimezoneField(_l("Your timezone"))
 
 
 class LoginForm(FlaskForm):
     email = EmailField(
-        "Email",
+        _l("Email"),
         filters=[_lower_strip],
-        validators=[DataRequired("Enter your email address."), Length(max=254)],
+        validators=[DataRequired(_l("Enter your email address.")), Length(max=254)],
     )
     password = PasswordField(
-        "Password",
-        validators=[DataRequired("Enter your password."), Length(max=PASSWORD_MAX)],
+        _l("Password"),
+        validators=[DataRequired(_l("Enter your password.")), Length(max=PASSWORD_MAX)],
     )
 
 
 class ForgotForm(FlaskForm):
     email = EmailField(
-        "Email",
+        _l("Email"),
         filters=[_lower_strip],
-        validators=[DataRequired("Enter your email address."), Length(max=254)],
+        validators=[DataRequired(_l("Enter your email address.")), Length(max=254)],
     )
 
 
 class EmailChangeForm(FlaskForm):
     email = EmailField(
-        "New e-mail address",
+        _l("New e-mail address"),
         filters=[_lower_strip],
-        validators=[DataRequired("Enter the new address."), Length(max=254)],
+        validators=[DataRequired(_l("Enter the new address.")), Length(max=254)],
     )
     password = PasswordField(
-        "Your password",
-        validators=[DataRequired("Enter your password to confirm."), Length(max=PASSWORD_MAX)],
+        _l("Your password"),
+        validators=[DataRequired(_l("Enter your password to confirm.")), Length(max=PASSWORD_MAX)],
     )
 
 
 class ResetForm(FlaskForm):
-    password, confirm = new_password_fields("New password", "New password again")
+    password, confirm = new_password_fields(_l("New password"), _l("New password again"))
 
 
 class ProfileForm(FlaskForm):
     display_name = display_name_field()
-    timezone = TimezoneField("Your timezone")
+    timezone = TimezoneField(_l("Your timezone"))
 
 
 class PasswordForm(FlaskForm):
     current = PasswordField(
-        "Current password",
-        validators=[DataRequired("Enter your current password."), Length(max=PASSWORD_MAX)],
+        _l("Current password"),
+        validators=[DataRequired(_l("Enter your current password.")), Length(max=PASSWORD_MAX)],
     )
-    password, confirm = new_password_fields("New password", "New password again")
+    password, confirm = new_password_fields(_l("New password"), _l("New password again"))
 
 
 class DeleteAccountForm(FlaskForm):
     password = PasswordField(
-        "Your password",
-        validators=[DataRequired("Enter your password to confirm."), Length(max=PASSWORD_MAX)],
+        _l("Your password"),
+        validators=[DataRequired(_l("Enter your password to confirm.")), Length(max=PASSWORD_MAX)],
     )
     confirm = BooleanField(
-        "I understand that this cannot be undone.",
-        validators=[DataRequired("Tick the box to confirm.")],
+        _l("I understand that this cannot be undone."),
+        validators=[DataRequired(_l("Tick the box to confirm."))],
     )
 
 
@@ -242,38 +251,38 @@ class DeleteAccountForm(FlaskForm):
 
 class GroupForm(FlaskForm):
     name = StringField(
-        "Name",
+        _l("Name"),
         filters=[strip],
         validators=[
-            DataRequired("Give the group a name."),
-            Length(max=120, message="Use at most 120 characters."),
+            DataRequired(_l("Give the group a name.")),
+            Length(max=120, message=_l("Use at most 120 characters.")),
         ],
     )
     slug = StringField(
-        "Web address",
+        _l("Web address"),
         filters=[_lower_strip],
         validators=[Optional(), valid_slug],
-        description="Left empty, it is made from the name.",
+        description=_l("Left empty, it is made from the name."),
     )
     description = TextAreaField(
-        "Description",
+        _l("Description"),
         filters=[strip],
-        validators=[Length(max=5000, message="Use at most 5000 characters.")],
+        validators=[Length(max=5000, message=_l("Use at most 5000 characters."))],
     )
     visibility = RadioField(
-        "Who can find it",
+        _l("Who can find it"),
         choices=[
             SelectChoice(
-                Visibility.PUBLIC, "Public: listed in the directory; anyone logged in can join"
+                Visibility.PUBLIC, _l("Public: listed in the directory; anyone logged in can join")
             ),
             SelectChoice(
-                Visibility.PRIVATE, "Private: hidden; people join through an invite link"
+                Visibility.PRIVATE, _l("Private: hidden; people join through an invite link")
             ),
         ],
         default=Visibility.PUBLIC,
-        validators=[InputRequired("Choose public or private.")],
+        validators=[InputRequired(_l("Choose public or private."))],
     )
-    timezone = TimezoneField("Group timezone")
+    timezone = TimezoneField(_l("Group timezone"))
 
     def derived_slug(self) -> str:
         """The slug the person typed, else one made from the name (may still be invalid)."""
@@ -282,15 +291,15 @@ class GroupForm(FlaskForm):
 
 class DeleteGroupForm(FlaskForm):
     confirm_slug = StringField(
-        "Type the group's web address to confirm",
+        _l("Type the group's web address to confirm"),
         filters=[_lower_strip],
-        validators=[DataRequired("Type the web address to confirm."), Length(max=SLUG_MAX)],
+        validators=[DataRequired(_l("Type the web address to confirm.")), Length(max=SLUG_MAX)],
     )
 
 
 class RoleForm(FlaskForm):
     role = SelectField(
-        "Role",
+        _l("Role"),
         choices=ROLE_CHOICES,
         validators=[DataRequired()],
     )
@@ -302,38 +311,42 @@ class ActionForm(FlaskForm):
 
 class InviteMailForm(FlaskForm):
     addresses = TextAreaField(
-        "E-mail addresses",
-        validators=[DataRequired("Paste at least one e-mail address."), Length(max=20_000)],
-        description="Up to 50, separated by commas, spaces or new lines.",
+        _l("E-mail addresses"),
+        validators=[DataRequired(_l("Paste at least one e-mail address.")), Length(max=20_000)],
+        description=_l("Up to 50, separated by commas, spaces or new lines."),
     )
     note = StringField(
-        "A short note (optional)",
-        validators=[Optional(), Length(max=500, message="Keep the note to 500 characters.")],
+        _l("A short note (optional)"),
+        validators=[Optional(), Length(max=500, message=_l("Keep the note to 500 characters."))],
     )
 
 
 class InviteForm(FlaskForm):
     expires_in_days = IntegerField(
-        "Expires after (days)",
+        _l("Expires after (days)"),
         validators=[
             Optional(),
-            NumberRange(min=1, max=365, message="Choose 1 to 365 days, or leave empty."),
+            NumberRange(min=1, max=365, message=_l("Choose 1 to 365 days, or leave empty.")),
         ],
-        description="Leave empty for a link that never expires.",
+        description=_l("Leave empty for a link that never expires."),
     )
     max_uses = IntegerField(
-        "Maximum uses",
+        _l("Maximum uses"),
         validators=[
             Optional(),
-            NumberRange(min=1, max=10_000, message="Choose 1 to 10000, or leave empty."),
+            NumberRange(min=1, max=10_000, message=_l("Choose 1 to 10000, or leave empty.")),
         ],
-        description="Leave empty for any number of people.",
+        description=_l("Leave empty for any number of people."),
     )
 
 
 # -- mail preferences (planner.notify.preferences) --------------------------------------------
 
-WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+#: The digest's day, 0 = Monday (as stored); whole phrases, so each language words it itself.
+DIGEST_DAYS = (
+    _l("On Mondays"), _l("On Tuesdays"), _l("On Wednesdays"), _l("On Thursdays"),
+    _l("On Fridays"), _l("On Saturdays"), _l("On Sundays"),
+)
 HOUR_CHOICES = [SelectChoice(str(h), f"{h:02d}:00") for h in range(24)]
 
 
@@ -345,42 +358,43 @@ class MailSettingsForm(FlaskForm):
     """A person's own reminder, digest and comment choices (all groups)."""
 
     reminder = SelectField(
-        "Remind me of dates I'm going to",
+        _l("Remind me of dates I'm going to"),
         choices=_options(
-            ("", "As each group suggests"),
-            ("evening", "The evening before"),
-            ("morning", "The morning of"),
-            ("hours", "A few hours before"),
-            ("off", "Never"),
+            ("", _l("As each group suggests")),
+            ("evening", _l("The evening before")),
+            ("morning", _l("The morning of")),
+            ("hours", _l("A few hours before")),
+            ("off", _l("Never")),
         ),
         default="",
     )
-    reminder_hour = SelectField("At", choices=[SelectChoice("", "The group's hour"), *HOUR_CHOICES],
-                                default="")
+    reminder_hour = SelectField(
+        _l("At"), choices=[SelectChoice("", _l("The group's hour")), *HOUR_CHOICES], default=""
+    )
     hours_before = IntegerField(
-        "Hours before",
+        _l("Hours before"),
         default=3,
-        validators=[Optional(), NumberRange(min=1, max=72, message="Choose 1 to 72 hours.")],
+        validators=[Optional(), NumberRange(min=1, max=72, message=_l("Choose 1 to 72 hours."))],
     )
     digest = SelectField(
-        "Weekly digest",
-        choices=[SelectChoice("", "Off"),
-                 *[SelectChoice(str(i), f"On {name}s") for i, name in enumerate(WEEKDAY_NAMES)]],
+        _l("Weekly digest"),
+        choices=[SelectChoice("", _l("Off")),
+                 *[SelectChoice(str(i), name) for i, name in enumerate(DIGEST_DAYS)]],
         default="",
     )
-    comments = BooleanField("Mail me new comments on dates I'm going to (at most one an hour)")
+    comments = BooleanField(_l("Mail me new comments on dates I'm going to (at most one an hour)"))
 
 
 class GroupMailForm(FlaskForm):
     """How much mail one person wants from one group."""
 
     scope = SelectField(
-        "Mail from this group",
+        _l("Mail from this group"),
         choices=_options(
-            ("", "As the group suggests"),
-            ("all", "Everything"),
-            ("going", "Only dates I'm going to"),
-            ("none", "Nothing"),
+            ("", _l("As the group suggests")),
+            ("all", _l("Everything")),
+            ("going", _l("Only dates I'm going to")),
+            ("none", _l("Nothing")),
         ),
         default="",
     )
@@ -390,19 +404,19 @@ class GroupMailDefaultsForm(FlaskForm):
     """An organizer's defaults for the group's members (a member's own choice wins)."""
 
     default_reminder = SelectField(
-        "Remind members",
+        _l("Remind members"),
         choices=_options(
-            ("evening", "The evening before"),
-            ("morning", "The morning of"),
-            ("hours", "Three hours before"),
-            ("off", "Not at all"),
+            ("evening", _l("The evening before")),
+            ("morning", _l("The morning of")),
+            ("hours", _l("Three hours before")),
+            ("off", _l("Not at all")),
         ),
     )
-    default_reminder_hour = SelectField("At", choices=HOUR_CHOICES)
+    default_reminder_hour = SelectField(_l("At"), choices=HOUR_CHOICES)
     default_scope = SelectField(
-        "Members get mail about",
-        choices=_options(("going", "Dates they're going to"), ("all", "Every date"),
-                         ("none", "Nothing")),
+        _l("Members get mail about"),
+        choices=_options(("going", _l("Dates they're going to")), ("all", _l("Every date")),
+                         ("none", _l("Nothing"))),
     )
 
 
@@ -410,15 +424,18 @@ class MessageForm(FlaskForm):
     """An organizer's message about one date (planner.notify.messages)."""
 
     audience = RadioField(
-        "Send to",
-        choices=[SelectChoice("going", "Everyone going"), SelectChoice("members", "All members")],
+        _l("Send to"),
+        choices=[
+            SelectChoice("going", _l("Everyone going")),
+            SelectChoice("members", _l("All members")),
+        ],
         default="going",
-        validators=[InputRequired("Choose who the message is for.")],
+        validators=[InputRequired(_l("Choose who the message is for."))],
     )
     text = TextAreaField(
-        "Message",
-        validators=[DataRequired("Write the message first."),
-                    Length(max=2000, message="Keep the message under 2000 characters.")],
+        _l("Message"),
+        validators=[DataRequired(_l("Write the message first.")),
+                    Length(max=2000, message=_l("Keep the message under 2000 characters."))],
     )
 
 
@@ -427,27 +444,27 @@ class MessageForm(FlaskForm):
 
 class GoodThingForm(FlaskForm):
     body = StringField(
-        "A good thing from this date",
-        validators=[DataRequired("Write the good thing first."),
-                    Length(max=280, message="Keep it under 280 characters.")],
+        _l("A good thing from this date"),
+        validators=[DataRequired(_l("Write the good thing first.")),
+                    Length(max=280, message=_l("Keep it under 280 characters."))],
     )
 
 
 class BreakForm(FlaskForm):
     label = StringField(
-        "Name", default="Summer break",
-        validators=[DataRequired("Give the break a name, like “Summer break”."),
-                    Length(max=80, message="Keep the name under 80 characters.")],
+        _l("Name"), default=lambda: gettext("Summer break"),
+        validators=[DataRequired(_l("Give the break a name, like “Summer break”.")),
+                    Length(max=80, message=_l("Keep the name under 80 characters."))],
     )
-    first_day = DateField("First day off",
-                          validators=[InputRequired("Choose the break's first day.")])
-    last_day = DateField("Last day off",
-                         validators=[InputRequired("Choose the break's last day.")])
+    first_day = DateField(_l("First day off"),
+                          validators=[InputRequired(_l("Choose the break's first day."))])
+    last_day = DateField(_l("Last day off"),
+                         validators=[InputRequired(_l("Choose the break's last day."))])
 
 
 class CheckinMessageForm(FlaskForm):
     text = TextAreaField(
-        "Your message",
-        validators=[DataRequired("Write the message first."),
-                    Length(max=1000, message="Keep the message under 1000 characters.")],
+        _l("Your message"),
+        validators=[DataRequired(_l("Write the message first.")),
+                    Length(max=1000, message=_l("Keep the message under 1000 characters."))],
     )

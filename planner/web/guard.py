@@ -13,10 +13,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from flask import Flask, abort, request
+from flask_babel import lazy_gettext as _l
 
 NUL = "\x00"
-NUL_IN_PATH = "No page has a NUL character (\\0) in its address. Check the link."
-NUL_IN_DATA = (
+NUL_IN_PATH = _l("No page has a NUL character (\\0) in its address. Check the link.")
+NUL_IN_DATA = _l(
     "The request contained a NUL character (\\0), which no field accepts. "
     "Remove it and try again."
 )
@@ -39,6 +40,6 @@ def init_app(app: Flask) -> None:
     @app.before_request
     def _refuse_nul() -> None:
         if NUL in request.path:
-            abort(404, NUL_IN_PATH)
+            abort(404, str(NUL_IN_PATH))
         if nul_in_data():
-            abort(400, NUL_IN_DATA)
+            abort(400, str(NUL_IN_DATA))

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import request, url_for
+from flask_babel import gettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import Session
@@ -58,7 +59,10 @@ def expired(form: FlaskForm) -> bool:
 
 
 def form_error(form: FlaskForm) -> str:
-    return " ".join(e for errors in form.errors.values() for e in errors) or "Invalid form."
+    # Validator messages may be lazy strings: str() makes them text in the request's language.
+    return " ".join(str(e) for errors in form.errors.values() for e in errors) or gettext(
+        "Invalid form."
+    )
 
 
 def occurrence_path(slug: str, routine_id: int, key: str) -> str:

@@ -10,17 +10,28 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Flask
+from flask import Flask, has_request_context
+from flask_babel import gettext, ngettext
+from flask_babel import lazy_gettext as _l
+
+from planner import locales
 
 # The number of avatar colours in app.css (.avatar.c0 .. .c11), each dark enough for white
 # initials at 4.5:1 contrast.
 COLOURS = 12
 
 ANSWERS = {
-    "going": "You're going",
-    "waitlisted": "You're on the waitlist",
-    "maybe": "You said maybe",
-    "declined": "You can't go",
+    "going": _l("You're going"),
+    "waitlisted": _l("You're on the waitlist"),
+    "maybe": _l("You said maybe"),
+    "declined": _l("You can't go"),
+}
+#: A role with its article, whole: "an organizer" (English decides a/an by sound, others by
+#: gender, so each language words the phrase itself).
+ROLE_PHRASES = {
+    "member": _l("a member"),
+    "organizer": _l("an organizer"),
+    "owner": _l("an owner"),
 }
 
 
@@ -46,27 +57,45 @@ def avatar(user_id: int, name: str) -> Avatar:
     return Avatar(initials=initials(name), colour=f"c{index}")
 
 
+def _locale() -> str:
+    """The request's locale; outside a request (a test, the shell) the fallback."""
+    if not has_request_context():
+        return locales.FALLBACK
+    from planner.web.i18n import current_locale
+
+    return current_locale()
+
+
 def name_list(names: list[str], shown: int = 2) -> str:
-    """"Amy", "Amy and Bob", "Amy, Bob and Cem", "Amy, Bob and 3 others"."""
+    """"Amy", "Amy and Bob", "Amy, Bob and Cem", "Amy, Bob and 3 others", joined the way the
+    current language joins a list ("Amy, Bob und 3 weitere")."""
     if not names:
-        return "nobody yet"
+        return gettext("nobody yet")
     if len(names) <= shown + 1:
-        if len(names) == 1:
-            return names[0]
-        return ", ".join(names[:-1]) + " and " + names[-1]
+        return locales.and_list(list(names), _locale())
     rest = len(names) - shown
-    return ", ".join(names[:shown]) + f" and {rest} other" + ("" if rest == 1 else "s")
+    others = ngettext("%(num)d other", "%(num)d others", rest)
+    return locales.and_list([*names[:shown], others], _locale())
 
 
 def with_article(word: str) -> str:
+    """A role with its article ("an organizer"); other words keep the English a/an rule."""
+    phrase = ROLE_PHRASES.get(str(word))
+    if phrase is not None:
+        return str(phrase)
     return ("an " if str(word)[:1].lower() in "aeiou" else "a ") + str(word)
 
 
 def answer_words(status: str | None) -> str:
-    return ANSWERS.get(status or "", "You haven't answered yet")
+    found = ANSWERS.get(status or "")
+    return str(found) if found is not None else gettext("You haven't answered yet")
 
 
 def plural(count: int, word: str, many: str | None = None) -> str:
+    """``3 members``: translated for the words the pages count; others keep the English rule
+    (templates should prefer ``ngettext`` themselves)."""
+    if word == "member" and many is None:
+        return ngettext("%(num)d member", "%(num)d members", count)
     return f"{count} {word if count == 1 else (many or word + 's')}"
 
 

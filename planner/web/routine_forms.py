@@ -10,7 +10,12 @@ never a half-saved routine.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
+from babel import Locale
+from babel.dates import get_day_names
+from flask_babel import get_locale, gettext
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
@@ -34,33 +39,39 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from planner.locales import FALLBACK
 from planner.plugins.activity import choices
 from planner.scheduling import recurrence
 from planner.scheduling import rules as schedule
 from planner.web.forms import TimezoneField, strip
 
-WEEKDAY_CHOICES = choices([
-    ("MO", "Monday"),
-    ("TU", "Tuesday"),
-    ("WE", "Wednesday"),
-    ("TH", "Thursday"),
-    ("FR", "Friday"),
-    ("SA", "Saturday"),
-    ("SU", "Sunday"),
-])
+
+def weekday_choices() -> list[Any]:
+    """The days of the week in the current locale's words and order: a week starts on Sunday in
+    en_US, on Monday in de, fr, es and en_GB. The values stay the RRULE codes (``MO``)."""
+    locale = get_locale() or Locale.parse(FALLBACK)
+    names = get_day_names("wide", context="stand-alone", locale=locale)  # 0 = Monday
+    first = locale.first_week_day
+    order = [(first + i) % 7 for i in range(7)]
+    return choices([(recurrence.WEEKDAYS[day], names[day]) for day in order])
+
+
 REPEAT_CHOICES = choices([
-    ("once", "Once"),
-    ("daily", "Every day"),
-    ("weekly", "Every week"),
-    ("monthly_day", "Monthly, on a date"),
-    ("monthly_nth", "Monthly, on a weekday"),
-    ("yearly", "Every year"),
-    ("advanced", "Advanced (RRULE)"),
+    ("once", _l("Once")),
+    ("daily", _l("Every day")),
+    ("weekly", _l("Every week")),
+    ("monthly_day", _l("Monthly, on a date")),
+    ("monthly_nth", _l("Monthly, on a weekday")),
+    ("yearly", _l("Every year")),
+    ("advanced", _l("Advanced (RRULE)")),
 ])
 ENDS_CHOICES = choices(
-    [("never", "Never"), ("until", "On a date"), ("count", "After a number of times")]
+    [("never", _l("Never")), ("until", _l("On a date")), ("count", _l("After a number of times"))]
 )
-NTH_PAIRS = [("1", "first"), ("2", "second"), ("3", "third"), ("4", "fourth"), ("-1", "last")]
+NTH_PAIRS = [
+    ("1", _l("first")), ("2", _l("second")), ("3", _l("third")), ("4", _l("fourth")),
+    ("-1", _l("last")),
+]
 NTH_CHOICES = choices(NTH_PAIRS)
 
 
@@ -86,7 +97,11 @@ def _within_years(_form, field) -> None:
         recurrence.FIRST_YEAR <= field.data.year <= recurrence.LAST_YEAR
     ):
         raise ValidationError(
-            f"Choose a date between {recurrence.FIRST_YEAR} and {recurrence.LAST_YEAR}."
+            gettext(
+                "Choose a date between %(first)d and %(last)d.",
+                first=recurrence.FIRST_YEAR,
+                last=recurrence.LAST_YEAR,
+            )
         )
 
 
@@ -96,8 +111,8 @@ def _nth(value: str | None) -> int | None:
     return int(value) if value in dict(NTH_PAIRS) else None
 
 
-def duration_field(label: str = "Duration (minutes)", optional: bool = False) -> IntegerField:
-    first = Optional() if optional else InputRequired("Say how long it lasts, in minutes.")
+def duration_field(label: str = _l("Duration (minutes)"), optional: bool = False) -> IntegerField:
+    first = Optional() if optional else InputRequired(_l("Say how long it lasts, in minutes."))
     return IntegerField(
         label,
         validators=[first, _duration],
@@ -108,9 +123,9 @@ def duration_field(label: str = "Duration (minutes)", optional: bool = False) ->
 def location_field() -> StringField:
     """The routine's place and one occurrence's changed place: the same column length (300)."""
     return StringField(
-        "Place",
+        _l("Place"),
         filters=[strip],
-        validators=[Length(max=300, message="Use at most 300 characters.")],
+        validators=[Length(max=300, message=_l("Use at most 300 characters."))],
     )
 
 
@@ -118,101 +133,108 @@ class RoutineForm(FlaskForm):
     """A routine: what, where, when, and how it repeats. Details of the activity type are a
     separate form (prefix ``details``) because they depend on the chosen type."""
 
-    activity = SelectField("Kind of activity", validate_choice=False)
+    activity = SelectField(_l("Kind of activity"), validate_choice=False)
     title = StringField(
-        "Title",
+        _l("Title"),
         filters=[strip],
         validators=[
-            DataRequired("Give the routine a title."),
-            Length(max=200, message="Use at most 200 characters."),
+            DataRequired(_l("Give the routine a title.")),
+            Length(max=200, message=_l("Use at most 200 characters.")),
         ],
     )
     description = TextAreaField(
-        "Description",
+        _l("Description"),
         filters=[strip],
-        validators=[Length(max=5000, message="Use at most 5000 characters.")],
+        validators=[Length(max=5000, message=_l("Use at most 5000 characters."))],
     )
     location = location_field()
-    timezone = TimezoneField("Timezone of the times below")
+    timezone = TimezoneField(_l("Timezone of the times below"))
     start_date = DateField(
-        "First date",
-        validators=[InputRequired("Choose the date of the first time."), _within_years],
+        _l("First date"),
+        validators=[InputRequired(_l("Choose the date of the first time.")), _within_years],
     )
-    start_time = TimeField("Starts at", validators=[InputRequired("Choose a start time.")])
+    start_time = TimeField(_l("Starts at"), validators=[InputRequired(_l("Choose a start time."))])
     duration = duration_field()
     capacity = IntegerField(
-        "Places (optional)",
+        _l("Places (optional)"),
         validators=[
             Optional(),
-            NumberRange(min=1, max=10_000, message="Choose 1 to 10000 places, or leave empty."),
+            NumberRange(min=1, max=10_000, message=_l("Choose 1 to 10000 places, or leave empty.")),
         ],
-        description="Leave empty when any number of people can come.",
+        description=_l("Leave empty when any number of people can come."),
     )
     max_guests = IntegerField(
-        "Guests each person may bring",
+        _l("Guests each person may bring"),
         default=0,
         validators=[
-            InputRequired("Say how many guests a person may bring (0 for none)."),
-            NumberRange(min=0, max=20, message="Choose 0 to 20 guests."),
+            InputRequired(_l("Say how many guests a person may bring (0 for none).")),
+            NumberRange(min=0, max=20, message=_l("Choose 0 to 20 guests.")),
         ],
     )
 
     ask_hours_before = SelectField(
-        "Ask those who haven't answered",
+        _l("Ask those who haven't answered"),
         choices=[
-            SelectChoice("", "Don't ask"),
-            SelectChoice("24", "1 day before"),
-            SelectChoice("48", "2 days before"),
-            SelectChoice("72", "3 days before"),
-            SelectChoice("168", "A week before"),
+            SelectChoice("", _l("Don't ask")),
+            SelectChoice("24", _l("1 day before")),
+            SelectChoice("48", _l("2 days before")),
+            SelectChoice("72", _l("3 days before")),
+            SelectChoice("168", _l("A week before")),
         ],
         default="",
-        description="One mail per date, with buttons to answer; never repeated.",
+        description=_l("One mail per date, with buttons to answer; never repeated."),
     )
 
     # -- the schedule, in words
-    repeat = RadioField("Repeats", choices=REPEAT_CHOICES, default="weekly")
+    repeat = RadioField(_l("Repeats"), choices=REPEAT_CHOICES, default="weekly")
     interval = IntegerField(
-        "Every how many days, weeks, months or years",
+        _l("Every how many days, weeks, months or years"),
         default=1,
         validators=[
             Optional(),
-            NumberRange(min=1, max=99, message="Choose a number from 1 to 99."),
+            NumberRange(min=1, max=99, message=_l("Choose a number from 1 to 99.")),
         ],
         description="1 means every week (or day, month, year); 2 means every other one.",
     )
-    weekdays = MultiCheckboxField("On these days", choices=WEEKDAY_CHOICES)
+    # Both weekday fields get their choices when the form is made (see __init__).
+    weekdays = MultiCheckboxField(_l("On these days"), choices=[])
     month_day = IntegerField(
-        "Day of the month",
+        _l("Day of the month"),
         validators=[
             Optional(),
-            NumberRange(min=1, max=31, message="Choose a day from 1 to 31."),
+            NumberRange(min=1, max=31, message=_l("Choose a day from 1 to 31.")),
         ],
-        description="Months without that day (the 31st in April) are skipped.",
+        description=_l("Months without that day (the 31st in April) are skipped."),
     )
-    month_nth = SelectField("Which one", choices=NTH_CHOICES, default="1")
-    month_weekday = SelectField("Weekday", choices=WEEKDAY_CHOICES, default="SA")
-    ends = RadioField("Ends", choices=ENDS_CHOICES, default="never")
-    until = DateField("Last date", validators=[Optional(), _within_years])
+    month_nth = SelectField(_l("Which one"), choices=NTH_CHOICES, default="1")
+    month_weekday = SelectField(_l("Weekday"), choices=[], default="SA")
+    ends = RadioField(_l("Ends"), choices=ENDS_CHOICES, default="never")
+    until = DateField(_l("Last date"), validators=[Optional(), _within_years])
     count = IntegerField(
-        "Number of times",
+        _l("Number of times"),
         validators=[
             Optional(),
-            NumberRange(min=1, max=1000, message="Choose 1 to 1000 times."),
+            NumberRange(min=1, max=1000, message=_l("Choose 1 to 1000 times.")),
         ],
     )
     rrule = StringField(
-        "Repeat rule (RRULE)",
+        _l("Repeat rule (RRULE)"),
         filters=[strip],
-        validators=[Length(max=400, message="Use at most 400 characters.")],
-        description="For example FREQ=MONTHLY;BYDAY=1SA. UNTIL may be a date.",
+        validators=[Length(max=400, message=_l("Use at most 400 characters."))],
+        description=_l("For example FREQ=MONTHLY;BYDAY=1SA. UNTIL may be a date."),
     )
 
-    preview = SubmitField("Preview")
-    save = SubmitField("Save")
+    preview = SubmitField(_l("Preview"))
+    save = SubmitField(_l("Save"))
 
     #: ``(typed, used)`` when the first date was moved to fit the pattern.
     moved_start: tuple[datetime, datetime] | None = None
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        days = weekday_choices()
+        self.weekdays.choices = days
+        self.month_weekday.choices = days
 
     def start_naive(self) -> datetime | None:
         if self.start_date.data is None or self.start_time.data is None:
@@ -283,12 +305,12 @@ class RoutineForm(FlaskForm):
         start = self.start_naive()
         tz = self.timezone.data
         if start is None:
-            raise recurrence.RecurrenceError("Choose the first date and time.")
+            raise recurrence.RecurrenceError(gettext("Choose the first date and time."))
         if self.repeat.data == "advanced":
             text = self.rrule.data or ""
             target = self.rrule
             if not text:
-                message = "Type a repeat rule, or choose one of the patterns above."
+                message = gettext("Type a repeat rule, or choose one of the patterns above.")
                 self.rrule.errors = [*self.rrule.errors, message]
                 raise recurrence.RecurrenceError(message)
             start = self._moved_to(schedule.first_fit(text, start) or start, start)
@@ -339,7 +361,7 @@ class RoutineForm(FlaskForm):
 
     def validate_weekdays(self, field) -> None:
         if self.repeat.data == "weekly" and not field.data:
-            raise ValidationError("Choose at least one day of the week.")
+            raise ValidationError(gettext("Choose at least one day of the week."))
 
     def validate(self, extra_validators=None) -> bool:
         ok = super().validate(extra_validators)
@@ -349,51 +371,53 @@ class RoutineForm(FlaskForm):
         # field" is checked here, where the chosen ending is known.
         if self.ends.data == "until" and not self.until.errors:
             if self.until.data is None:
-                self.until.errors = ["Choose the last date, or pick another ending."]
+                self.until.errors = [gettext("Choose the last date, or pick another ending.")]
                 ok = False
             elif self.start_date.data and self.until.data < self.start_date.data:
-                self.until.errors = ["The last date is before the first date."]
+                self.until.errors = [gettext("The last date is before the first date.")]
                 ok = False
         if self.ends.data == "count" and not self.count.errors and self.count.data is None:
-            self.count.errors = ["Say after how many times it ends."]
+            self.count.errors = [gettext("Say after how many times it ends.")]
             ok = False
         return ok
 
 
 class CancelForm(FlaskForm):
     reason = TextAreaField(
-        "Reason (optional, shown to members)",
+        _l("Reason (optional, shown to members)"),
         filters=[strip],
-        validators=[Length(max=1000, message="Use at most 1000 characters.")],
+        validators=[Length(max=1000, message=_l("Use at most 1000 characters."))],
     )
 
 
 class EndSeriesForm(FlaskForm):
     last_date = DateField(
-        "Last day of the series",
-        validators=[InputRequired("Choose the last day."), _within_years],
+        _l("Last day of the series"),
+        validators=[InputRequired(_l("Choose the last day.")), _within_years],
     )
 
 
 class OccurrenceForm(FlaskForm):
     """Change one occurrence; empty place/title fall back to the routine's own."""
 
-    start_date = DateField("Date", validators=[InputRequired("Choose a date."), _within_years])
-    start_time = TimeField("Starts at", validators=[InputRequired("Choose a start time.")])
+    start_date = DateField(
+        _l("Date"), validators=[InputRequired(_l("Choose a date.")), _within_years]
+    )
+    start_time = TimeField(_l("Starts at"), validators=[InputRequired(_l("Choose a start time."))])
     duration = duration_field()
     location = location_field()
     title = StringField(
-        "Title",
+        _l("Title"),
         filters=[strip],
         validators=[
-            DataRequired("Give it a title."),
-            Length(max=200, message="Use at most 200 characters."),
+            DataRequired(_l("Give it a title.")),
+            Length(max=200, message=_l("Use at most 200 characters.")),
         ],
     )
     note = TextAreaField(
-        "Note for members (optional)",
+        _l("Note for members (optional)"),
         filters=[strip],
-        validators=[Length(max=2000, message="Use at most 2000 characters.")],
+        validators=[Length(max=2000, message=_l("Use at most 2000 characters."))],
     )
 
     def start_naive(self) -> datetime:

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app, render_template, request
+from flask_babel import gettext
 
 from planner.groups.access import GroupAccess
 from planner.models import Group, Routine
@@ -53,7 +54,9 @@ def activity_pairs(current_key: str | None) -> list[tuple[str, str]]:
     pairs = [(key, f"{a.icon} {a.label}") for key, a in types.items()]
     pairs.sort(key=lambda c: (c[0] != DEFAULT_ACTIVITY, c[1].lower()))
     if current_key and current_key not in types:
-        pairs.insert(0, (current_key, f"Unavailable ({current_key}): keep as it is"))
+        pairs.insert(
+            0, (current_key, gettext("Unavailable (%(key)s): keep as it is", key=current_key))
+        )
     return pairs
 
 
@@ -102,9 +105,10 @@ def build_form_page(
 
     page = FormPage(form=form, details=details, activity=activity, activity_key=key)
     if activity.is_generic:
-        page.notice = (
-            f"The plugin for this kind of activity ({key}) is not installed or is disabled. "
-            "The routine keeps its saved details; choose another kind to change them."
+        page.notice = gettext(
+            "The plugin for this kind of activity (%(key)s) is not installed or is disabled. "
+            "The routine keeps its saved details; choose another kind to change them.",
+            key=key,
         )
     if not posted:
         _describe_into(page, form)
@@ -114,19 +118,19 @@ def build_form_page(
     if request.form.get("preview") == "type" or type_changed:
         # Switching the kind is not a submission: nothing typed so far is judged yet.
         if type_changed:
-            page.notice = f"These are the fields for {activity.label}. Fill them in, then save."
+            page.notice = fields_notice(activity)
         _describe_into(page, form)
         return page, False
 
     ok = form.validate()
     if unknown_key:
-        form.activity.errors = ["Choose a kind of activity from the list."]
+        form.activity.errors = [gettext("Choose a kind of activity from the list.")]
         ok = False
     if details is not None and not type_changed:
         ok = details.validate() and ok
     if type_changed:
         ok = False
-        page.notice = f"These are the fields for {activity.label}. Fill them in, then save."
+        page.notice = fields_notice(activity)
     try:
         page.rule = form.schedule_rule() if _can_build_rule(form) else None
     except recurrence.RecurrenceError:
@@ -142,6 +146,12 @@ def build_form_page(
         )
     wants_preview = bool(form.preview.data) or type_changed
     return page, ok and page.rule is not None and not wants_preview
+
+
+def fields_notice(activity: ActivityType) -> str:
+    return gettext(
+        "These are the fields for %(kind)s. Fill them in, then save.", kind=activity.label
+    )
 
 
 def _can_build_rule(form: RoutineForm) -> bool:

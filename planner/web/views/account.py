@@ -19,6 +19,7 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext
 from flask_login import login_required, logout_user
 from werkzeug.wrappers import Response
 
@@ -65,7 +66,7 @@ def profile() -> Response | tuple[str, int]:
         user.timezone = form.timezone.data
         touch_groups_of(get_session(), user.id)
         get_session().commit()
-        flash("Your profile is saved.", "success")
+        flash(gettext("Your profile is saved."), "success")
         return redirect(url_for("account.profile"))
     return render_template(
         "account/profile.html", form=form, user=user, action=ActionForm()
@@ -79,12 +80,15 @@ def password() -> Response | tuple[str, int]:
     form = PasswordForm()
     if form.validate_on_submit():
         if not change_password(get_session(), user, form.current.data, form.password.data):
-            form.current.errors.append("That is not your current password.")
+            form.current.errors.append(gettext("That is not your current password."))
         else:
             # Other sessions carry the old stamp and end; this one stays logged in.
             session[AUTH_STAMP] = password_stamp(user)
             session[SESSION_TOKEN] = user.session_token
-            flash("Your password is changed. Other devices will need to log in again.", "success")
+            flash(
+                gettext("Your password is changed. Other devices will need to log in again."),
+                "success",
+            )
             return redirect(url_for("account.profile"))
     return render_template("account/password.html", form=form), status(form)
 
@@ -94,11 +98,11 @@ def password() -> Response | tuple[str, int]:
 def end_all_sessions() -> Response:
     """Log out on every device, this one included (a lost phone, a shared computer)."""
     if not ActionForm().validate_on_submit():
-        abort(400, "The form expired. Reload the page and try again.")
+        abort(400, gettext("The form expired. Reload the page and try again."))
     end_sessions(get_session(), _me())
     logout_user()
     session.clear()
-    flash("You are logged out on every device. Log in again to continue.", "info")
+    flash(gettext("You are logged out on every device. Log in again to continue."), "info")
     return redirect(url_for("home.index"))
 
 
@@ -123,17 +127,18 @@ def delete_account() -> Response | tuple[str, int]:
     if form.validate_on_submit():
         if blocking:
             form.form_errors.append(
-                "Hand over or delete the groups you own alone first: "
-                + ", ".join(g.name for g in blocking)
-                + "."
+                gettext(
+                    "Hand over or delete the groups you own alone first: %(groups)s.",
+                    groups=", ".join(g.name for g in blocking),
+                )
             )
         elif not check_password(user.password_hash, form.password.data):
-            form.password.errors.append("That is not your password.")
+            form.password.errors.append(gettext("That is not your password."))
         else:
             departures.delete_account(db, user)
             logout_user()
             session.clear()
-            flash("Your account is deleted. Thank you for the time together.", "info")
+            flash(gettext("Your account is deleted. Thank you for the time together."), "info")
             return redirect(url_for("home.index"))
     code = 409 if (blocking and form.form_errors) else status(form)
     return render_template("account/delete.html", form=form, blocking=blocking), code
@@ -162,7 +167,7 @@ def mail() -> Response | tuple[str, int]:
         saved.comments = bool(form.comments.data)
         saved.updated_at = utcnow()
         session.commit()
-        flash("Your mail settings are saved.", "success")
+        flash(gettext("Your mail settings are saved."), "success")
         return redirect(url_for("account.mail"))
     groups = preferences.group_rows(session, user.id)
     group_forms = {}
@@ -188,7 +193,7 @@ def group_mail(slug: str) -> Response:
         abort(404)
     form = GroupMailForm(prefix=f"g{row.group.id}")
     if not form.validate_on_submit():
-        abort(400, "Choose how much mail you want from this group.")
+        abort(400, gettext("Choose how much mail you want from this group."))
     prefix = f"g{row.group.id}-on-"
     muted = [c for c in preferences.CATEGORIES if request.form.get(prefix + c) != "on"]
     preferences.save_group_choice(
@@ -196,5 +201,5 @@ def group_mail(slug: str) -> Response:
         muted=muted,
     )
     session.commit()
-    flash(f"Mail from {row.group.name} is saved.", "success")
+    flash(gettext("Mail from %(group)s is saved.", group=row.group.name), "success")
     return redirect(url_for("account.mail") + f"#group-{row.group.id}")

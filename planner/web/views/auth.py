@@ -23,6 +23,8 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, logout_user
 from werkzeug.wrappers import Response
 
@@ -44,8 +46,8 @@ from planner.web.redirects import safe_path
 
 bp = Blueprint("auth", __name__)
 
-DUPLICATE_EMAIL = "An account with this email address already exists. Log in instead?"
-WRONG_LOGIN = "That email and password do not match an account."
+DUPLICATE_EMAIL = _l("An account with this email address already exists. Log in instead?")
+WRONG_LOGIN = _l("That email and password do not match an account.")
 
 
 def auth_limit() -> str:
@@ -125,10 +127,13 @@ def signup() -> Response | tuple[str, int]:
                 form.timezone.data,
             )
         except EmailTaken:
-            form.email.errors.append(DUPLICATE_EMAIL)
+            form.email.errors.append(str(DUPLICATE_EMAIL))
         else:
             start_session(user)
-            flash(f"Welcome, {user.display_name}! Your account is ready.", "success")
+            flash(
+                gettext("Welcome, %(name)s! Your account is ready.", name=user.display_name),
+                "success",
+            )
             return after_login(user)
     return render_template("auth/signup.html", form=form, next=next_target()), status(form)
 
@@ -145,10 +150,10 @@ def login() -> Response | tuple[str, int]:
     if form.validate_on_submit():
         user = authenticate(get_session(), form.email.data, form.password.data)
         if user is None:
-            form.form_errors.append(WRONG_LOGIN)
+            form.form_errors.append(str(WRONG_LOGIN))
         else:
             start_session(user)
-            flash(f"Welcome back, {user.display_name}.", "success")
+            flash(gettext("Welcome back, %(name)s.", name=user.display_name), "success")
             return after_login(user)
     return render_template("auth/login.html", form=form, next=next_target()), status(form)
 
@@ -160,5 +165,5 @@ def logout() -> Response:
         end_sessions(get_session(), person)
     logout_user()
     session.clear()
-    flash("You are logged out.", "info")
+    flash(gettext("You are logged out."), "info")
     return redirect(url_for("home.index"))

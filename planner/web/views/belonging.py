@@ -9,6 +9,7 @@ not come.
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext, ngettext
 from flask_login import login_required
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -60,14 +61,14 @@ def say_presence(slug: str, routine_id: int, key: str) -> Response:
     form = ActionForm()
     came = request.form.get("came")
     if not form.validate_on_submit() or came not in ("yes", "no"):
-        abort(400, "Say whether you were there.")
+        abort(400, gettext("Say whether you were there."))
     try:
         presence.say(session, routine, occurrence, _me().id, came == "yes", utc_now())
     except presence.PresenceError as error:
         abort(400, str(error))
     session.commit()
-    flash("Thanks for saying." if came == "yes" else "Thanks: hope to see you next time.",
-          "success")
+    flash(gettext("Thanks for saying.") if came == "yes"
+          else gettext("Thanks: hope to see you next time."), "success")
     return redirect(occurrence_url(slug, routine, key) + "#who-came")
 
 
@@ -78,20 +79,20 @@ def confirm_list(slug: str, routine_id: int, key: str) -> Response | tuple[str, 
     user = _me()
     attendance = attendance_of(session, routine.id, occurrence.original_start)
     if not may_confirm(access, routine, user, occurrence, attendance):
-        abort(403, "Only the host or an organizer can confirm who came.")
+        abort(403, gettext("Only the host or an organizer can confirm who came."))
     form = ActionForm()
     going = attendance.going
     if form.validate_on_submit():
         try:
             ids = {int(v) for v in request.form.getlist("came")}
         except ValueError:
-            abort(400, "Tick the people who came.")
+            abort(400, gettext("Tick the people who came."))
         try:
             count = presence.confirm(session, routine, occurrence, user.id, ids, utc_now())
         except presence.PresenceError as error:
             abort(400, str(error))
         session.commit()
-        flash(f"Saved: {count} came.", "success")
+        flash(ngettext("Saved: %(num)d came.", "Saved: %(num)d came.", count), "success")
         return redirect(occurrence_url(slug, routine, key) + "#who-came")
     return render_template("belonging/who_came.html", group=access.group, routine=routine,
                            occurrence=occurrence, going=going, form=form), status(form)
@@ -112,7 +113,7 @@ def add_good_thing(slug: str, routine_id: int, key: str) -> Response:
     except good_things.GoodThingError as error:
         abort(400, str(error))
     session.commit()
-    flash("Thanks for sharing it.", "success")
+    flash(gettext("Thanks for sharing it."), "success")
     return redirect(occurrence_url(slug, routine, key) + "#good-things")
 
 
@@ -126,15 +127,15 @@ def change_good_thing(slug: str, thing_id: int, action: str) -> Response:
     if row is None or routine is None or routine.group_id != access.group.id:
         abort(404)
     if not ActionForm().validate_on_submit():
-        abort(400, "The form expired. Reload the page and try again.")
+        abort(400, gettext("The form expired. Reload the page and try again."))
     if action == "delete" and row.user_id == _me().id:
         good_things.delete(session, row, routine)
-        message = "Your good thing is deleted."
+        message = gettext("Your good thing is deleted.")
     elif action == "hide" and access.can_organize:
         good_things.hide(session, row, routine)
-        message = "Hidden from the group."
+        message = gettext("Hidden from the group.")
     else:
-        abort(403, "Only its author can delete it, and only organizers can hide it.")
+        abort(403, gettext("Only its author can delete it, and only organizers can hide it."))
     key = row.original_start.strftime("%Y%m%dT%H%M")
     session.commit()
     flash(message, "success")
@@ -185,28 +186,30 @@ def my_settings(slug: str, what: str) -> Response:
     mine = access.membership
     assert mine is not None
     if not ActionForm().validate_on_submit():
-        abort(400, "The form expired. Reload the page and try again.")
+        abort(400, gettext("The form expired. Reload the page and try again."))
     if what == "hide":
         mine.hide_history = request.form.get("hide") == "yes"
-        flash("You're hidden from others' history." if mine.hide_history
-              else "You appear in shared history again.", "success")
+        flash(gettext("You're hidden from others' history.") if mine.hide_history
+              else gettext("You appear in shared history again."), "success")
     elif what == "checkins":
         mine.checkins = request.form.get("checkins") == "yes"
-        flash("Check-ins about you are on." if mine.checkins else "Nobody will be prompted "
-              "to check on you.", "success")
+        flash(gettext("Check-ins about you are on.") if mine.checkins
+              else gettext("Nobody will be prompted to check on you."), "success")
     elif what == "buddy":
         raw = request.form.get("buddy", "")
         buddy = int(raw) if raw.isdigit() else None
         if buddy is not None and session.scalar(select(Membership.id).where(
                 Membership.group_id == access.group.id, Membership.user_id == buddy)) is None:
-            abort(400, "Choose a member of this group.")
+            abort(400, gettext("Choose a member of this group."))
         mine.buddy_id = None if buddy == me.id else buddy
-        flash("Your buddy is saved.", "success")
+        flash(gettext("Your buddy is saved."), "success")
     elif what == "forget":
         routine_ids = list(session.scalars(select(Routine.id).where(
             Routine.group_id == access.group.id)))
         gone = presence.forget(session, me.id, routine_ids)
-        flash(f"Your attendance history here is deleted ({gone} dates).", "success")
+        flash(ngettext("Your attendance history here is deleted (%(num)d date).",
+                       "Your attendance history here is deleted (%(num)d dates).", gone),
+              "success")
     else:
         abort(404)
     from planner.models import bump_group_version
@@ -221,7 +224,7 @@ def my_settings(slug: str, what: str) -> Response:
 def plan_break(slug: str, routine_id: int) -> Response | tuple[str, int]:
     access = members_only(slug)
     if not access.can_organize:
-        abort(403, "Only the group's organizers can plan a break.")
+        abort(403, gettext("Only the group's organizers can plan a break."))
     session = get_session()
     routine = load_routine(session, access.group, routine_id)
     form = BreakForm()
@@ -234,8 +237,12 @@ def plan_break(slug: str, routine_id: int) -> Response | tuple[str, int]:
         else:
             told = checkin_mail.break_planned(session, access.group, routine, planned)
             session.commit()
-            flash(f"{planned.planned.label}: {len(planned.dates)} dates are off "
-                  f"({told} people told).", "success")
+            flash(gettext("%(label)s: %(dates)s off (%(told)s told).",
+                          label=planned.planned.label,
+                          dates=ngettext("%(num)d date is", "%(num)d dates are",
+                                         len(planned.dates)),
+                          told=ngettext("%(num)d person", "%(num)d people", told)),
+                  "success")
             return redirect(url_for("routines.show", slug=slug, routine_id=routine.id))
     existing = breaks.breaks_of(session, [routine.id])[routine.id]
     return render_template("belonging/breaks.html", group=access.group, routine=routine,
@@ -247,17 +254,18 @@ def plan_break(slug: str, routine_id: int) -> Response | tuple[str, int]:
 def undo_break(slug: str, routine_id: int, break_id: int) -> Response:
     access = members_only(slug)
     if not access.can_organize:
-        abort(403, "Only the group's organizers can undo a break.")
+        abort(403, gettext("Only the group's organizers can undo a break."))
     session = get_session()
     routine = load_routine(session, access.group, routine_id)
     planned = session.get(PlannedBreak, break_id)
     if planned is None or planned.routine_id != routine.id:
         abort(404)
     if not ActionForm().validate_on_submit():
-        abort(400, "The form expired. Reload the page and try again.")
+        abort(400, gettext("The form expired. Reload the page and try again."))
     back = breaks.undo_break(session, routine, planned)
     session.commit()
-    flash(f"The break is undone: {back} dates are on again.", "success")
+    flash(ngettext("The break is undone: %(num)d date is on again.",
+                   "The break is undone: %(num)d dates are on again.", back), "success")
     return redirect(url_for("routines.show", slug=slug, routine_id=routine.id))
 
 
@@ -277,12 +285,15 @@ def checkin(slug: str, prompt_id: int) -> Response | tuple[str, int]:
     form = CheckinMessageForm()
     if request.method == "GET":
         what = routine.title if routine else access.group.name
-        form.text.data = (f"Hi {absent.display_name}, we've missed you at {what}. "
-                          "Hope all is well — see you soon?")
+        form.text.data = gettext(
+            "Hi %(name)s, we've missed you at %(what)s. Hope all is well — see you soon?",
+            name=absent.display_name, what=what,
+        )
     if form.validate_on_submit():
         checkin_mail.send_personal(session, access.group, me, absent, form.text.data)
         session.commit()
-        flash(f"Your message is on its way to {absent.display_name}.", "success")
+        flash(gettext("Your message is on its way to %(name)s.", name=absent.display_name),
+              "success")
         return redirect(url_for("groups.show", slug=slug))
     return render_template("belonging/checkin.html", group=access.group, absent=absent,
                            routine=routine, form=form), status(form)

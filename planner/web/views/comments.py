@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 
 from flask import Blueprint, abort, flash
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from markupsafe import Markup, escape
 from werkzeug.wrappers import Response
@@ -34,11 +36,12 @@ TRAILING = ".,;:!?)]}"
 
 class CommentForm(NextForm):
     body = TextAreaField(
-        "Comment",
+        _l("Comment"),
         filters=[strip],
         validators=[
-            DataRequired("Write something first."),
-            Length(max=MAX_LENGTH, message=f"Keep it under {MAX_LENGTH} characters."),
+            DataRequired(_l("Write something first.")),
+            # WTForms fills in %(max)d.
+            Length(max=MAX_LENGTH, message=_l("Keep it under %(max)d characters.")),
         ],
     )
 
@@ -80,12 +83,12 @@ def add(slug: str, routine_id: int, key: str) -> Response:
     page = occurrence_path(slug, routine_id, key) + "#comments"
     if not form.validate():
         if expired(form):
-            abort(400, "The form expired. Reload the page and try again.")
-        flash(" ".join(form.body.errors), "error")
+            abort(400, gettext("The form expired. Reload the page and try again."))
+        flash(" ".join(str(e) for e in form.body.errors), "error")
         return back(form, page)
     comment_posted(session, routine.id, occurrence.original_start)
     post_comment(session, routine.id, occurrence.original_start, current_user.id, form.body.data)
-    flash("Your comment is posted.", "success")
+    flash(gettext("Your comment is posted."), "success")
     return back(form, page)
 
 
@@ -97,10 +100,10 @@ def delete(slug: str, routine_id: int, key: str, comment_id: int) -> Response:
     if comment is None:
         abort(404)
     if not may_delete(comment, current_user.id, access.can_organize):
-        abort(403, "Only the author or an organizer can delete a comment.")
+        abort(403, gettext("Only the author or an organizer can delete a comment."))
     form = NextForm()
     if not form.validate():
         abort(400, form_error(form))
     delete_comment(session, comment)
-    flash("The comment is deleted.", "success")
+    flash(gettext("The comment is deleted."), "success")
     return back(form, occurrence_path(slug, routine_id, key) + "#comments")

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
@@ -94,21 +95,23 @@ def cancel(slug: str, routine_id: int, key: str) -> Response | str:
     form = CancelForm()
     if not form.validate():
         for message in form.reason.errors:
-            flash(message, "error")
+            flash(str(message), "error")
         return redirect(occurrence_url(slug, routine, key))
     if not confirmed():
         return confirm_page(
             title=f"Cancel {occurrence.title or routine.title} on {occurrence.start:%a %-d %b}?",
             consequences=[
-                "Members see the date as cancelled, on the page and in their calendars.",
-                "Answers are kept; you can undo the cancellation.",
+                gettext(
+                    "Members see the date as cancelled, on the page and in their calendars."
+                ),
+                gettext("Answers are kept; you can undo the cancellation."),
             ],
-            button="Yes, cancel this date",
+            button=gettext("Yes, cancel this date"),
             back=occurrence_url(slug, routine, key),
         )
     notices.cancelled(session, routine, occurrence.original_start, actor_id=current_user.id)
     cancel_occurrence(session, routine, occurrence, form.reason.data)
-    flash("This occurrence is cancelled. Members see it marked as such.", "success")
+    flash(gettext("This occurrence is cancelled. Members see it marked as such."), "success")
     return redirect(occurrence_url(slug, routine, key))
 
 
@@ -117,12 +120,12 @@ def cancel(slug: str, routine_id: int, key: str) -> Response | str:
 def restore(slug: str, routine_id: int, key: str) -> Response:
     _access, session, routine, occurrence = organizer_occurrence(slug, routine_id, key)
     if not ActionForm().validate() or not occurrence.is_cancelled:
-        flash("This occurrence is not cancelled.", "info")
+        flash(gettext("This occurrence is not cancelled."), "info")
     else:
         notices.date_changed(session, routine, occurrence.original_start,
                              actor_id=current_user.id)
         restore_occurrence(session, routine, occurrence)
-        flash("This occurrence is on again.", "success")
+        flash(gettext("This occurrence is on again."), "success")
     return redirect(occurrence_url(slug, routine, key))
 
 
@@ -155,7 +158,7 @@ def _change_of(form: OccurrenceForm) -> OccurrenceChange:
 def change(slug: str, routine_id: int, key: str) -> Response | tuple[str, int]:
     access, session, routine, occurrence = organizer_occurrence(slug, routine_id, key)
     if occurrence.is_cancelled:
-        flash("This occurrence is cancelled: restore it before changing it.", "info")
+        flash(gettext("This occurrence is cancelled: restore it before changing it."), "info")
         return redirect(occurrence_url(slug, routine, key))
     posted = request.method == "POST"
     form = OccurrenceForm() if posted else OccurrenceForm(formdata=None)
@@ -169,7 +172,9 @@ def change(slug: str, routine_id: int, key: str) -> Response | tuple[str, int]:
             notices.date_changed(session, routine, occurrence.original_start,
                                  actor_id=current_user.id)
             change_occurrence(session, routine, occurrence, _change_of(form))
-            flash("This occurrence is changed. Members see it marked as such.", "success")
+            flash(
+                gettext("This occurrence is changed. Members see it marked as such."), "success"
+            )
             return redirect(occurrence_url(slug, routine, key))
     page = render_template(
         "events/change.html",
@@ -191,7 +196,9 @@ def split(slug: str, routine_id: int, key: str) -> Response | tuple[str, int]:
     try:
         _old_rule, new_rule, last_old = split_rules(routine, at)
     except recurrence.RecurrenceError as exc:
-        flash(f"{exc} Edit the routine to change all of it.", "info")
+        flash(
+            gettext("%(problem)s Edit the routine to change all of it.", problem=str(exc)), "info"
+        )
         return redirect(url_for("routines.edit", slug=slug, routine_id=routine.id))
     page, ready = build_form_page(access, routine, initial={"start": at, "rrule": new_rule})
     new_start = page.form.start_naive()
@@ -211,5 +218,5 @@ def split(slug: str, routine_id: int, key: str) -> Response | tuple[str, int]:
         return form_page, page.status
     notices.series_changed(session, routine, at, actor_id=current_user.id)
     new = split_series(session, routine, at, values_of(page), current_user.id)
-    flash("From this date on the routine follows the new settings.", "success")
+    flash(gettext("From this date on the routine follows the new settings."), "success")
     return redirect(url_for("routines.show", slug=slug, routine_id=new.id))

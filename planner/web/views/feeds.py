@@ -32,7 +32,7 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import force_locale
+from flask_babel import force_locale, gettext
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from werkzeug.http import http_date, parse_date, parse_etags
@@ -84,7 +84,7 @@ def formats() -> dict[str, CalendarFormat]:
 def _format(ext: str) -> CalendarFormat:
     fmt = formats().get(ext)
     if fmt is None:
-        abort(404, "There is no calendar format with that file extension.")
+        abort(404, gettext("There is no calendar format with that file extension."))
     return fmt
 
 
@@ -424,11 +424,13 @@ def _back() -> str:
 def regenerate_token():
     form = TokenForm()
     if not form.validate_on_submit():
-        abort(400, "The form expired. Reload the page and try again.")
+        abort(400, gettext("The form expired. Reload the page and try again."))
     _set_token(new_token())
     flash(
-        "You have a new calendar link. The old one stops working: subscribe again in your "
-        "calendar apps with the new link.",
+        gettext(
+            "You have a new calendar link. The old one stops working: subscribe again in your "
+            "calendar apps with the new link."
+        ),
         "success",
     )
     return redirect(_back())
@@ -439,7 +441,10 @@ def regenerate_token():
 def revoke_token():
     form = TokenForm()
     if not form.validate_on_submit():
-        abort(400, "The form expired. Reload the page and try again.")
+        abort(400, gettext("The form expired. Reload the page and try again."))
     _set_token(None)
-    flash("Your calendar links are switched off. Calendar apps will stop updating.", "success")
+    flash(
+        gettext("Your calendar links are switched off. Calendar apps will stop updating."),
+        "success",
+    )
     return redirect(_back())

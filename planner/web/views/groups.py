@@ -7,6 +7,8 @@ views check the request, call it, and say what happened.
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 from wtforms.validators import ValidationError
@@ -33,7 +35,6 @@ from planner.web.forms import (
 )
 from planner.web.helpers import viewer
 from planner.web.page_cache import cached_page, member_versions, page_parts
-from planner.web.people import with_article
 
 bp = Blueprint("groups", __name__)
 
@@ -52,7 +53,7 @@ def _setup(state) -> None:
 DIRECTORY_PAGE = 50
 DIRECTORY_MAX_PAGE = 100_000
 UPCOMING_DAYS = 21  # the group page's dates; "show more" goes to the long list
-SLUG_TAKEN = "That web address is taken; choose another."
+SLUG_TAKEN = _l("That web address is taken; choose another.")
 
 
 def _values(form: GroupForm) -> manage.GroupValues | None:
@@ -65,8 +66,10 @@ def _values(form: GroupForm) -> manage.GroupValues | None:
             valid_slug(form, form.slug)
         except ValidationError:
             form.slug.errors = [
-                "Could not make a web address from that name; type one (letters, digits, "
-                "hyphens)."
+                gettext(
+                    "Could not make a web address from that name; type one (letters, digits, "
+                    "hyphens)."
+                )
             ]
             return None
     return manage.GroupValues(
@@ -76,6 +79,15 @@ def _values(form: GroupForm) -> manage.GroupValues | None:
         visibility=Visibility(form.visibility.data),
         timezone=form.timezone.data,
     )
+
+
+def role_changed(name: str, role: Role) -> str:
+    """"Ann is now an organizer": one whole sentence per role, for every language's grammar."""
+    if role == Role.OWNER:
+        return gettext("%(name)s is now an owner.", name=name)
+    if role == Role.ORGANIZER:
+        return gettext("%(name)s is now an organizer.", name=name)
+    return gettext("%(name)s is now a member.", name=name)
 
 
 def _members_page(slug: str) -> Response:
@@ -91,7 +103,7 @@ def directory() -> str:
     page = max(request.args.get("page", 1, type=int) or 1, 1)
     if page > DIRECTORY_MAX_PAGE:
         # The offset would overflow the database's integers long before a real page runs out.
-        abort(404, "The directory has no page with that number.")
+        abort(404, gettext("The directory has no page with that number."))
     groups, more = manage.public_groups(db, page, DIRECTORY_PAGE)
     ids = [g.id for g in groups]
     person = viewer()
@@ -129,9 +141,12 @@ def create() -> Response | tuple[str, int]:
         try:
             group = manage.create_group(get_session(), values, current_user.id)
         except manage.SlugTaken:
-            form.slug.errors = [SLUG_TAKEN]
+            form.slug.errors = [str(SLUG_TAKEN)]
         else:
-            flash(f"{group.name} is ready. Invite people or add a routine.", "success")
+            flash(
+                gettext("%(group)s is ready. Invite people or add a routine.", group=group.name),
+                "success",
+            )
             return redirect(url_for("groups.show", slug=group.slug))
     return render_template("groups/form.html", form=form, group=None), status(form)
 
@@ -171,9 +186,9 @@ def edit(slug: str) -> Response | tuple[str, int]:
         try:
             manage.update_group(get_session(), group, values)
         except manage.SlugTaken:
-            form.slug.errors = [SLUG_TAKEN]
+            form.slug.errors = [str(SLUG_TAKEN)]
         else:
-            flash("The group is saved.", "success")
+            flash(gettext("The group is saved."), "success")
             return redirect(url_for("groups.show", slug=group.slug))
     return render_template("groups/form.html", form=form, group=group), status(form)
 
@@ -190,7 +205,10 @@ def mail_defaults(slug: str) -> Response | tuple[str, int]:
         group.default_reminder_hour = int(form.default_reminder_hour.data)
         group.default_scope = form.default_scope.data
         get_session().commit()
-        flash("The group's mail defaults are saved. Members' own choices still win.", "success")
+        flash(
+            gettext("The group's mail defaults are saved. Members' own choices still win."),
+            "success",
+        )
         return redirect(url_for("groups.edit", slug=group.slug))
     return render_template("groups/mail.html", form=form, group=group), status(form)
 
@@ -199,16 +217,18 @@ def mail_defaults(slug: str) -> Response | tuple[str, int]:
 def delete_group(slug: str) -> Response | tuple[str, int]:
     access = organizer_access(slug)
     if not access.is_owner:
-        abort(403, "Only the group's owners can delete it.")
+        abort(403, gettext("Only the group's owners can delete it."))
     group = access.group
     form = DeleteGroupForm()
     if form.validate_on_submit():
         if form.confirm_slug.data != group.slug:
-            form.confirm_slug.errors.append(f"Type {group.slug} exactly to confirm.")
+            form.confirm_slug.errors.append(
+                gettext("Type %(slug)s exactly to confirm.", slug=group.slug)
+            )
         else:
             name = group.name
             manage.delete_group(get_session(), group)
-            flash(f"{name} is deleted.", "info")
+            flash(gettext("%(group)s is deleted.", group=name), "info")
             return redirect(url_for("home.index"))
     return render_template("groups/delete.html", form=form, group=group), status(form)
 
@@ -219,9 +239,9 @@ def join(slug: str) -> Response:
     access = group_access(slug)  # a private group stays 404: joining it takes an invite
     group = access.group
     if not access.is_member and membership.join(get_session(), group, current_user.id):
-        flash(f"Welcome to {group.name}!", "success")
+        flash(gettext("Welcome to %(group)s!", group=group.name), "success")
     else:
-        flash(f"You are already a member of {group.name}.", "info")
+        flash(gettext("You are already a member of %(group)s.", group=group.name), "info")
     return redirect(url_for("groups.show", slug=slug))
 
 
@@ -233,7 +253,7 @@ def leave(slug: str) -> Response:
     except LastOwner:
         flash(LAST_OWNER.format(group=group.name), "error")
         return redirect(url_for("groups.members", slug=slug))
-    flash(f"You left {group.name}.", "info")
+    flash(gettext("You left %(group)s.", group=group.name), "info")
     if group.is_public:
         return redirect(url_for("groups.show", slug=slug))
     return redirect(url_for("home.index"))
@@ -263,7 +283,7 @@ def members(slug: str) -> str:
 def _target_role(group: Group, user_id: int) -> str:
     target = membership.membership_of(get_session(), group.id, user_id)
     if target is None:
-        abort(404, "That person is not a member of this group.")
+        abort(404, gettext("That person is not a member of this group."))
     return target.role
 
 
@@ -274,20 +294,20 @@ def set_role(slug: str, user_id: int) -> Response:
     target_role = _target_role(group, user_id)
     form = RoleForm()
     if not form.validate_on_submit():
-        flash("Choose owner, organizer or member.", "error")
+        flash(gettext("Choose owner, organizer or member."), "error")
         return _members_page(slug)
     new_role = Role(form.role.data)
     actor = access.membership.role  # type: ignore[union-attr]
     if not may_manage(actor, target_role) or not may_grant(actor, new_role):
-        abort(403, "Only owners can make or unmake owners.")
+        abort(403, gettext("Only owners can make or unmake owners."))
     try:
         changed = membership.set_role(get_session(), group, user_id, new_role)
     except NotMember:
-        abort(404, "That person is not a member of this group.")
+        abort(404, gettext("That person is not a member of this group."))
     except LastOwner:
         flash(LAST_OWNER.format(group=group.name), "error")
         return _members_page(slug)
-    flash(f"{changed.user.display_name} is now {with_article(new_role)}.", "success")
+    flash(role_changed(changed.user.display_name, new_role), "success")
     return _members_page(slug)
 
 
@@ -297,19 +317,24 @@ def remove_member(slug: str, user_id: int) -> Response | str:
     group = access.group
     target = membership.membership_of(get_session(), group.id, user_id)
     if target is None:
-        abort(404, "That person is not a member of this group.")
+        abort(404, gettext("That person is not a member of this group."))
     if not may_manage(access.membership.role, target.role):  # type: ignore[union-attr]
-        abort(403, "Only owners can remove an owner.")
+        abort(403, gettext("Only owners can remove an owner."))
     name = target.user.display_name
     if not confirmed():
         return confirm_page(
-            title=f"Remove {name} from {group.name}?",
+            title=gettext("Remove %(name)s from %(group)s?", name=name, group=group.name),
             consequences=[
-                f"{name} stops being a member: no more answering, and no private calendar "
-                "link to this group.",
-                "They can join again " + ("any time." if group.is_public else "with an invite."),
+                gettext(
+                    "%(name)s stops being a member: no more answering, and no private calendar "
+                    "link to this group.",
+                    name=name,
+                ),
+                gettext("They can join again any time.")
+                if group.is_public
+                else gettext("They can join again with an invite."),
             ],
-            button=f"Yes, remove {name}",
+            button=gettext("Yes, remove %(name)s", name=name),
             back=url_for("groups.members", slug=slug),
         )
     try:
@@ -318,7 +343,7 @@ def remove_member(slug: str, user_id: int) -> Response | str:
         flash(LAST_OWNER.format(group=group.name), "error")
         return _members_page(slug)
     if user_id == current_user.id:
-        flash(f"You left {group.name}.", "info")
+        flash(gettext("You left %(group)s.", group=group.name), "info")
         return redirect(url_for("home.index"), code=303)
-    flash(f"{name} is no longer a member.", "info")
+    flash(gettext("%(name)s is no longer a member.", name=name), "info")
     return _members_page(slug)

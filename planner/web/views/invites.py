@@ -18,6 +18,7 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext, ngettext
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -117,7 +118,7 @@ def create(slug: str) -> Response | tuple[str, int]:
         form.expires_in_days.data,
         form.max_uses.data,
     )
-    flash("A new invite link is ready: copy it from the list below.", "success")
+    flash(gettext("A new invite link is ready: copy it from the list below."), "success")
     return redirect(url_for("invites.manage", slug=slug) + f"#invite-{invite.id}")
 
 
@@ -127,9 +128,9 @@ def revoke(slug: str, invite_id: int) -> Response:
     db = get_session()
     invite = invites.group_invite(db, access.group.id, invite_id)
     if invite is None:
-        abort(404, "That invite does not exist in this group.")
+        abort(404, gettext("That invite does not exist in this group."))
     invites.revoke_invite(db, invite)
-    flash("The invite link is revoked; it no longer lets anyone in.", "info")
+    flash(gettext("The invite link is revoked; it no longer lets anyone in."), "info")
     return redirect(url_for("invites.manage", slug=slug))
 
 
@@ -161,10 +162,11 @@ def mail(slug: str) -> Response | tuple[str, int]:
             form.addresses.errors.append(str(error))
         else:
             if result.mailed:
-                flash(f"Invite mails are on their way to {len(result.mailed)} "
-                      f"address{'es' if len(result.mailed) != 1 else ''}.", "success")
+                flash(ngettext("Invite mails are on their way to %(num)d address.",
+                               "Invite mails are on their way to %(num)d addresses.",
+                               len(result.mailed)), "success")
             if result.skipped_members:
-                flash("Already members, so not invited: " + ", ".join(result.skipped_members)
-                      + ".", "info")
+                flash(gettext("Already members, so not invited: %(names)s.",
+                              names=", ".join(result.skipped_members)), "info")
             return redirect(url_for("invites.manage", slug=slug))
     return _render_manage(access, InviteForm(formdata=None), form)

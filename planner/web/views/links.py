@@ -9,6 +9,7 @@ only switch mail off.
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, render_template, request
+from flask_babel import gettext
 from werkzeug.wrappers import Response
 
 from planner.db import get_session
@@ -39,8 +40,8 @@ def answer(token: str) -> Response | str | tuple[str, int]:
     if request.method == "POST":
         if not form.validate_on_submit():
             if expired(form):
-                abort(400, "The form expired. Open the link from your mail again.")
-            abort(400, "Choose one of the buttons.")
+                abort(400, gettext("The form expired. Open the link from your mail again."))
+            abort(400, gettext("Choose one of the buttons."))
         every_date = request.form.get("every") == "yes"
         try:
             message = one_click.confirm(session, pending, every_date=every_date, now=now)
@@ -55,8 +56,8 @@ def answer(token: str) -> Response | str | tuple[str, int]:
 def unsubscribe(token: str) -> Response | str | tuple[str, int]:
     found = unsubscribe_links.read(token)
     if found is None:
-        return _problem("This unsubscribe link is not valid. Change what you get on your "
-                        "account's mail page.")
+        return _problem(gettext("This unsubscribe link is not valid. Change what you get on "
+                                "your account's mail page."))
     user_id, group_id, category = found
     session = get_session()
     group = session.get(Group, group_id)

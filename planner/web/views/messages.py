@@ -7,6 +7,7 @@ inboxes, so a slip of the finger, or a stolen session, must not become a flood.
 from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template
+from flask_babel import ngettext
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -41,9 +42,9 @@ def send(slug: str, routine_id: int, key: str) -> Response | tuple[str, int]:
             form.text.errors = [str(error)]
         else:
             session.commit()
-            people = "person" if sent.recipients == 1 else "people"
-            flash(f"Your message is on its way to {sent.recipients} {people}; a copy goes to "
-                  "you.", "success")
+            flash(ngettext("Your message is on its way to %(num)d person; a copy goes to you.",
+                           "Your message is on its way to %(num)d people; a copy goes to you.",
+                           sent.recipients), "success")
             return redirect(occurrence_url(access.group.slug, routine, occurrence.key))
     return render_template(
         "events/message.html", form=form, group=access.group, routine=routine,

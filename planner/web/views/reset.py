@@ -8,6 +8,8 @@ spent because the password stamp inside it no longer matches.
 from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
 from planner.accounts.resets import ResetError, request_reset, reset_password, user_for_token
@@ -18,8 +20,8 @@ from planner.web.login_session import start_session
 
 bp = Blueprint("reset", __name__, url_prefix="/password")
 
-SENT = ("If an account has that address, a mail with a reset link is on its way. "
-        "The link works for one hour.")
+SENT = _l("If an account has that address, a mail with a reset link is on its way. "
+          "The link works for one hour.")
 
 
 def reset_limit() -> str:
@@ -33,7 +35,7 @@ def forgot() -> Response | tuple[str, int]:
     form = ForgotForm()
     if form.validate_on_submit():
         request_reset(get_session(), form.email.data)
-        flash(SENT, "info")
+        flash(str(SENT), "info")
         return redirect(url_for("reset.forgot"))
     return render_template("auth/forgot.html", form=form), status(form)
 
@@ -47,7 +49,7 @@ def choose(token: str) -> Response | tuple[str, int]:
         if form.validate_on_submit():
             user = reset_password(db, token, form.password.data)
             start_session(user)
-            flash("Your password is changed, and you are logged in.", "success")
+            flash(gettext("Your password is changed, and you are logged in."), "success")
             return redirect(url_for("home.index"))
     except ResetError as error:
         return render_template("auth/forgot.html", form=ForgotForm(), problem=str(error)), 400

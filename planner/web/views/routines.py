@@ -8,6 +8,7 @@ everywhere; these views only turn the outcome into a message and a redirect.
 from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -50,11 +51,13 @@ def create(slug: str) -> Response | tuple[str, int]:
     access = organizer_access(slug)
     page, ready = build_form_page(access, None)
     if not ready:
-        return render_form(page, access, None, heading="New routine"), page.status
+        return render_form(page, access, None, heading=gettext("New routine")), page.status
     routine = save_routine(
         get_session(), values_of(page), group_id=access.group.id, created_by_id=current_user.id
     )
-    return _saved(slug, routine, f"“{routine.title}” is set up.", page.notice)
+    return _saved(
+        slug, routine, gettext("“%(title)s” is set up.", title=routine.title), page.notice
+    )
 
 
 @bp.route("/g/<slug>/r/<int:routine_id>/edit", methods=["GET", "POST"])
@@ -63,7 +66,7 @@ def edit(slug: str, routine_id: int) -> Response | tuple[str, int]:
     access, session, routine = organizer_routine(slug, routine_id)
     page, ready = build_form_page(access, routine)
     if not ready:
-        heading = f"Edit “{routine.title}”"
+        heading = gettext("Edit “%(title)s”", title=routine.title)
         return render_form(page, access, routine, heading=heading), page.status
     actor = current_user.id
     before = notices.series_state(routine)
@@ -73,7 +76,7 @@ def edit(slug: str, routine_id: int) -> Response | tuple[str, int]:
         notices.series_edited(session, routine, before, actor_id=actor)
 
     save_routine(session, values_of(page), routine=routine, settled=settled)
-    return _saved(slug, routine, "Saved.", page.notice)
+    return _saved(slug, routine, gettext("Saved."), page.notice)
 
 
 @bp.route("/g/<slug>/r/<int:routine_id>/delete", methods=["GET", "POST"])
@@ -84,7 +87,7 @@ def delete(slug: str, routine_id: int) -> Response | str:
     if request.method == "POST" and form.validate():
         title = routine.title
         delete_routine(session, routine)
-        flash(f"“{title}” was deleted.", "success")
+        flash(gettext("“%(title)s” was deleted.", title=title), "success")
         return redirect(url_for("groups.show", slug=slug))
     return render_template(
         "routines/delete.html", group=access.group, routine=routine, form=form, access=access
@@ -103,7 +106,7 @@ def end(slug: str, routine_id: int) -> Response | str:
     if not form.validate():
         for errors in form.errors.values():
             for message in errors:
-                flash(message, "error")
+                flash(str(message), "error")
         return redirect(target)
     last = form.last_date.data
     if not confirmed():
@@ -112,9 +115,9 @@ def end(slug: str, routine_id: int) -> Response | str:
             consequences=[
                 f"{last:%a %-d %b %Y} becomes the last date; every later date disappears "
                 "from the group page and from members' calendars.",
-                "Past dates and their answers stay.",
+                gettext("Past dates and their answers stay."),
             ],
-            button="Yes, end the series",
+            button=gettext("Yes, end the series"),
             back=target,
         )
     try:
@@ -175,7 +178,7 @@ def _words(routine: Routine) -> str:
     try:
         return schedule.describe(routine.rrule, routine.start, routine.timezone, routine.duration)
     except recurrence.RecurrenceError as exc:
-        return f"The saved schedule cannot be read: {exc}"
+        return gettext("The saved schedule cannot be read: %(problem)s", problem=str(exc))
 
 
 @bp.route("/g/<slug>/upcoming")

@@ -8,6 +8,8 @@ refusal into a message with nothing changed.
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, request
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
@@ -32,18 +34,18 @@ WITHDRAW = "withdraw"
 
 class AnswerForm(FlaskForm):
     status = StringField(
-        "Answer",
+        _l("Answer"),
         validators=[
-            InputRequired("Choose going, maybe or can't go."),
-            AnyOf((*answers.ANSWERS, WITHDRAW), message="Choose going, maybe or can't go."),
+            InputRequired(_l("Choose going, maybe or can't go.")),
+            AnyOf((*answers.ANSWERS, WITHDRAW), message=_l("Choose going, maybe or can't go.")),
         ],
     )
     guests = IntegerField(
-        "Guests",
+        _l("Guests"),
         default=0,
         validators=[
             Optional(),
-            NumberRange(min=0, max=1000, message="Guests must be a number from 0 up."),
+            NumberRange(min=0, max=1000, message=_l("Guests must be a number from 0 up.")),
         ],
     )
     next = HiddenField()
@@ -57,7 +59,7 @@ def answer(slug: str, routine_id: int, key: str) -> Response:
     form = AnswerForm()
     if not form.validate():
         if expired(form):
-            abort(400, "The form expired. Reload the page and try again.")
+            abort(400, gettext("The form expired. Reload the page and try again."))
         abort(400, form_error(form))
     status = None if form.status.data == WITHDRAW else form.status.data
     person = viewer()

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from flask import Blueprint, abort, flash, redirect, render_template, request
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import Session
@@ -33,19 +35,19 @@ class ReleaseForm(NextForm):
 
 class SlotForm(FlaskForm):
     label = StringField(
-        "Slot",
+        _l("Slot"),
         filters=[strip],
         validators=[
-            DataRequired("Name the slot, for example “Host” or “Dessert”."),
-            Length(max=80, message="Keep the name under 80 characters."),
+            DataRequired(_l("Name the slot, for example “Host” or “Dessert”.")),
+            Length(max=80, message=_l("Keep the name under 80 characters.")),
         ],
     )
     capacity = IntegerField(
-        "People",
+        _l("People"),
         default=1,
         validators=[
-            InputRequired("Say how many people can take it."),
-            NumberRange(min=1, max=100, message="From 1 to 100 people."),
+            InputRequired(_l("Say how many people can take it.")),
+            NumberRange(min=1, max=100, message=_l("From 1 to 100 people.")),
         ],
     )
 
@@ -77,9 +79,9 @@ def release(slug: str, routine_id: int, key: str, slot_id: int) -> Response:
         try:
             user_id = int(form.user_id.data)
         except ValueError:
-            abort(400, "That is not a person.")
+            abort(400, gettext("That is not a person."))
         if user_id != current_user.id and not access.can_organize:
-            abort(403, "Only organizers can release someone else's slot.")
+            abort(403, gettext("Only organizers can release someone else's slot."))
     return _flash_and_back(
         form,
         occurrence_path(slug, routine_id, key),
@@ -159,7 +161,7 @@ def add(slug: str, routine_id: int) -> Response | tuple[str, int]:
     except AnswerError as error:
         form.label.errors = [str(error)]
         return _page(access, routine, session, add_form=form, status=400)
-    flash(f"Added the slot “{form.label.data}”.", "success")
+    flash(gettext("Added the slot “%(slot)s”.", slot=form.label.data), "success")
     return redirect(request.path, 303)
 
 
@@ -172,7 +174,7 @@ def update(slug: str, routine_id: int, slot_id: int) -> Response | tuple[str, in
     if not form.validate():
         return _page(access, routine, session, edit_forms={slot.id: form}, status=400)
     slots.update_slot(session, routine, slot, form.label.data, form.capacity.data)
-    flash(f"Saved the slot “{slot.label}”.", "success")
+    flash(gettext("Saved the slot “%(slot)s”.", slot=slot.label), "success")
     return redirect(_slots_page(slug, routine_id), 303)
 
 
@@ -186,5 +188,5 @@ def remove(slug: str, routine_id: int, slot_id: int) -> Response:
         abort(400, form_error(form))
     label = slot.label
     slots.remove_slot(session, routine, slot)
-    flash(f"Removed the slot “{label}” and its sign-ups.", "success")
+    flash(gettext("Removed the slot “%(slot)s” and its sign-ups.", slot=label), "success")
     return redirect(_slots_page(slug, routine_id), 303)

@@ -4,6 +4,7 @@ address (confirmed at the new one, noticed at the old one). Links work without l
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_babel import gettext
 from flask_login import login_required
 from werkzeug.wrappers import Response
 
@@ -27,7 +28,7 @@ def confirm(token: str) -> Response | tuple[str, int]:
         user = verification.confirm(get_session(), token)
     except VerificationError as error:
         return _problem(str(error))
-    flash(f"Thank you: {user.email} is confirmed.", "success")
+    flash(gettext("Thank you: %(email)s is confirmed.", email=user.email), "success")
     return redirect(url_for("home.index"))
 
 
@@ -38,9 +39,10 @@ def resend() -> Response:
     user = viewer()
     if form.validate_on_submit() and user is not None:
         if verification.resend(get_session(), user):
-            flash(f"A new confirmation mail is on its way to {user.email}.", "info")
+            flash(gettext("A new confirmation mail is on its way to %(email)s.", email=user.email),
+                  "info")
         else:
-            flash("Your address is already confirmed.", "info")
+            flash(gettext("Your address is already confirmed."), "info")
     return redirect(url_for("account.profile"))
 
 
@@ -56,7 +58,8 @@ def email() -> Response | tuple[str, int]:
         except (VerificationError, MailInputError) as error:
             form.email.errors.append(str(error))
         else:
-            flash(f"Open the link we mailed to {form.email.data} to finish the change.", "info")
+            flash(gettext("Open the link we mailed to %(email)s to finish the change.",
+                          email=form.email.data), "info")
             return redirect(url_for("account.profile"))
     return render_template("account/email.html", form=form), status(form)
 
@@ -67,5 +70,5 @@ def change(token: str) -> Response | tuple[str, int]:
         user = verification.confirm_change(get_session(), token)
     except VerificationError as error:
         return _problem(str(error))
-    flash(f"Your address is now {user.email}.", "success")
+    flash(gettext("Your address is now %(email)s.", email=user.email), "success")
     return redirect(url_for("home.index"))
