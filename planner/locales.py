@@ -9,6 +9,7 @@ the recipient's (:func:`of_person`) and a group feed its group's language.
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Protocol
@@ -53,7 +54,8 @@ def supported(code: str | None, default: str = FALLBACK) -> str | None:
 
 
 class HasLocale(Protocol):
-    locale: str | None
+    @property
+    def locale(self) -> str | None: ...
 
 
 def of_person(person: HasLocale | None, default: str = FALLBACK) -> str:
@@ -87,6 +89,13 @@ _LONG_DAY_YEAR = {  # the same with the year
     "fr": "EEEE d MMMM y",
     "es": "EEEE, d 'de' MMMM 'de' y",
 }
+_SHORT_DAY = {  # a date in a mail's subject: weekday and month short, no year
+    "en_GB": "EEE d MMM",
+    "en_US": "EEE, MMM d",
+    "de": "EEE, d. MMM",
+    "fr": "EEE d MMM",
+    "es": "EEE, d MMM",
+}
 _DATE = {  # a date without its weekday, month in full
     "en_GB": "d MMMM y",
     "en_US": "MMMM d, y",
@@ -96,8 +105,12 @@ _DATE = {  # a date without its weekday, month in full
 }
 
 
-def _pattern(table: dict[str, str], locale: str) -> str:
-    return table.get(locale) or table.get(locale.split("_")[0]) or table[FALLBACK]
+def _pattern(table: dict[str, str], locale: str, padded: bool = False) -> str:
+    pattern = table.get(locale) or table.get(locale.split("_")[0]) or table[FALLBACK]
+    # British house style in some mails, kept as it was: "01 April" (two-digit day).
+    if padded and locale == FALLBACK:
+        return re.sub(r"(?<![d'])d(?![d'])", "dd", pattern)
+    return pattern
 
 
 def day(value: date, locale: str) -> str:
@@ -105,10 +118,23 @@ def day(value: date, locale: str) -> str:
     return format_date(value, _pattern(_DAY, locale), locale=locale)
 
 
-def long_day(value: date, locale: str, *, year: bool = False) -> str:
-    """``Thursday 12 March`` / ``Donnerstag, 12. März`` / ``jueves, 12 de marzo``."""
-    return format_date(value, _pattern(_LONG_DAY_YEAR if year else _LONG_DAY, locale),
+def long_day(value: date, locale: str, *, year: bool = False, padded: bool = False) -> str:
+    """``Thursday 12 March`` / ``Donnerstag, 12. März`` / ``jueves, 12 de marzo``;
+    ``padded``: ``Thursday 05 March`` in en_GB (other locales as usual)."""
+    return format_date(value, _pattern(_LONG_DAY_YEAR if year else _LONG_DAY, locale, padded),
                        locale=locale)
+
+
+def short_day(value: date, locale: str, *, year: bool = False, padded: bool = False) -> str:
+    """``Thu 12 Mar`` / ``Thu, Mar 12`` / ``Do., 12. März``: a date in a mail's subject;
+    ``year``: as :func:`day`; ``padded``: ``Thu 05 Mar`` in en_GB."""
+    return format_date(value, _pattern(_DAY if year else _SHORT_DAY, locale, padded),
+                       locale=locale)
+
+
+def weekday(value: date, locale: str) -> str:
+    """``Thursday`` / ``Donnerstag`` / ``jeudi``."""
+    return format_date(value, "EEEE", locale=locale)
 
 
 def full_date(value: date, locale: str) -> str:
