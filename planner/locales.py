@@ -9,6 +9,7 @@ the recipient's (:func:`of_person`) and a group feed its group's language.
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Literal, Protocol
@@ -105,8 +106,12 @@ _DATE = {  # a date without its weekday, month in full
 }
 
 
-def _pattern(table: dict[str, str], locale: str) -> str:
-    return table.get(locale) or table.get(locale.split("_")[0]) or table[FALLBACK]
+def _pattern(table: dict[str, str], locale: str, padded: bool = False) -> str:
+    pattern = table.get(locale) or table.get(locale.split("_")[0]) or table[FALLBACK]
+    # British house style in some mails, kept as it was: "01 April" (two-digit day).
+    if padded and locale == FALLBACK:
+        return re.sub(r"(?<![d'])d(?![d'])", "dd", pattern)
+    return pattern
 
 
 def day(value: date, locale: str) -> str:
@@ -114,20 +119,28 @@ def day(value: date, locale: str) -> str:
     return format_date(value, _pattern(_DAY, locale), locale=locale)
 
 
-def short_day(value: date, locale: str) -> str:
-    """``Thu 12 Mar`` / ``Thu, Mar 12`` / ``Do., 12. März``."""
-    return format_date(value, _pattern(_SHORT_DAY, locale), locale=locale)
-
-
 def month_year(value: date, locale: str) -> str:
     """``March 2026`` / ``März 2026`` / ``marzo de 2026``."""
     return format_skeleton("yMMMM", value, locale=locale)
 
 
-def long_day(value: date, locale: str, *, year: bool = False) -> str:
-    """``Thursday 12 March`` / ``Donnerstag, 12. März`` / ``jueves, 12 de marzo``."""
-    return format_date(value, _pattern(_LONG_DAY_YEAR if year else _LONG_DAY, locale),
+def long_day(value: date, locale: str, *, year: bool = False, padded: bool = False) -> str:
+    """``Thursday 12 March`` / ``Donnerstag, 12. März`` / ``jueves, 12 de marzo``;
+    ``padded``: ``Thursday 05 March`` in en_GB (other locales as usual)."""
+    return format_date(value, _pattern(_LONG_DAY_YEAR if year else _LONG_DAY, locale, padded),
                        locale=locale)
+
+
+def short_day(value: date, locale: str, *, year: bool = False, padded: bool = False) -> str:
+    """``Thu 12 Mar`` / ``Thu, Mar 12`` / ``Do., 12. März``: a date in a mail's subject;
+    ``year``: as :func:`day`; ``padded``: ``Thu 05 Mar`` in en_GB."""
+    return format_date(value, _pattern(_DAY if year else _SHORT_DAY, locale, padded),
+                       locale=locale)
+
+
+def weekday(value: date, locale: str) -> str:
+    """``Thursday`` / ``Donnerstag`` / ``jeudi``."""
+    return format_date(value, "EEEE", locale=locale)
 
 
 def full_date(value: date, locale: str) -> str:

@@ -22,7 +22,7 @@ from planner.accounts.passwords import hash_password
 from planner.accounts.people import password_stamp
 from planner.mail.delivery import clock
 from planner.mail.outbox import Draft, queue
-from planner.mail.render import render, site_link
+from planner.mail.render import language_header, locale_of, render, site_link, speaking
 from planner.mail.signing import serializer
 from planner.models import User
 
@@ -49,7 +49,10 @@ def request_reset(db: Session, email: str) -> None:
     if user is None:
         return
     url = site_link("reset.choose", token=make_token(user))
-    text, html = render("reset", name=user.display_name, url=url)
+    locale = locale_of(user)
+    with speaking(locale):
+        text, html = render("reset", name=user.display_name, url=url)
+        subject = gettext("Reset your %(site)s password", site=current_app.config["SITE_NAME"])
     minute = clock(current_app._get_current_object()).strftime("%Y%m%d%H%M")  # type: ignore[attr-defined]
     queue(
         db,
@@ -57,9 +60,10 @@ def request_reset(db: Session, email: str) -> None:
             kind="reset",
             recipient=user.email,
             user_id=user.id,
-            subject=f"Reset your {current_app.config['SITE_NAME']} password",
+            subject=subject,
             body_text=text,
             body_html=html,
+            headers=language_header(locale),
             # One per minute at most, however often the button is pressed.
             dedupe_key=f"reset:{user.id}:{password_stamp(user)}:{minute}",
         ),

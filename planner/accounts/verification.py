@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from planner.accounts.passwords import check_password
 from planner.mail.delivery import clock
 from planner.mail.outbox import Draft, check_address, queue
-from planner.mail.render import render, site_link
+from planner.mail.render import language_header, locale_of, render, site_link, speaking
 from planner.mail.signing import serializer
 from planner.models import User, utcnow
 
@@ -47,11 +47,14 @@ def queue_verification(db: Session, user: User) -> None:
     """Queue the "confirm your address" mail in the caller's transaction."""
     token = _serializer(VERIFY_SALT).dumps({"u": user.id, "e": user.email})
     url = site_link("verify.confirm", token=token)
-    text, html = render("verify", name=user.display_name, url=url)
+    locale = locale_of(user)
+    with speaking(locale):
+        text, html = render("verify", name=user.display_name, url=url)
+        subject = gettext("Confirm your address for %(site)s",
+                          site=current_app.config["SITE_NAME"])
     queue(db, Draft(
         kind="verify", recipient=user.email, user_id=user.id,
-        subject=f"Confirm your address for {current_app.config['SITE_NAME']}",
-        body_text=text, body_html=html,
+        subject=subject, body_text=text, body_html=html, headers=language_header(locale),
         dedupe_key=f"verify:{user.id}:{user.email}:{_minute()}",
     ))
 
@@ -102,16 +105,21 @@ def request_change(db: Session, user: User, new_email: str, password: str) -> No
     token = _serializer(CHANGE_SALT).dumps({"u": user.id, "old": user.email, "new": new_email})
     url = site_link("verify.change", token=token)
     site = current_app.config["SITE_NAME"]
-    text, html = render("email_change", name=user.display_name, url=url, new=new_email)
+    locale = locale_of(user)
+    with speaking(locale):
+        text, html = render("email_change", name=user.display_name, url=url, new=new_email)
+        subject = gettext("Confirm your new address for %(site)s", site=site)
     queue(db, Draft(
         kind="email-change", recipient=new_email, user_id=user.id,
-        subject=f"Confirm your new address for {site}", body_text=text, body_html=html,
+        subject=subject, body_text=text, body_html=html, headers=language_header(locale),
         dedupe_key=f"email-change:{user.id}:{new_email}:{_minute()}",
     ))
-    text, html = render("email_notice", name=user.display_name, new=new_email)
+    with speaking(locale):
+        text, html = render("email_notice", name=user.display_name, new=new_email)
+        subject = gettext("Your %(site)s address is being changed", site=site)
     queue(db, Draft(
         kind="email-notice", recipient=user.email, user_id=user.id,
-        subject=f"Your {site} address is being changed", body_text=text, body_html=html,
+        subject=subject, body_text=text, body_html=html, headers=language_header(locale),
         dedupe_key=f"email-notice:{user.id}:{new_email}:{_minute()}",
     ))
     db.commit()

@@ -16,11 +16,13 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from flask import current_app
+from flask_babel import gettext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from planner import locales
 from planner.mail.outbox import Draft, MailInputError, check_address, check_header_text, queue
-from planner.mail.render import render, site_link
+from planner.mail.render import default_locale, language_header, render, site_link, speaking
 from planner.models import Group, Invite, Membership, User, utcnow
 
 MAX_ADDRESSES = 50
@@ -43,10 +45,10 @@ class InviteMailResult:
 def parse_addresses(text: str) -> list[str]:
     """Distinct, checked addresses in pasted order; :class:`InviteMailError` names the bad."""
     if "\r" in text.replace("\r\n", "\n"):
-        raise InviteMailError("The addresses may not contain stray line breaks.")
+        raise InviteMailError(gettext("The addresses may not contain stray line breaks."))
     raw = [part for part in _SEPARATORS.split(text or "") if part]
     if not raw:
-        raise InviteMailError("Paste at least one e-mail address.")
+        raise InviteMailError(gettext("Paste at least one e-mail address."))
     seen: dict[str, None] = {}
     bad: list[str] = []
     for part in raw:
@@ -56,11 +58,14 @@ def parse_addresses(text: str) -> list[str]:
             bad.append(part)
     if bad:
         shown = ", ".join(bad[:5]) + (" ..." if len(bad) > 5 else "")
-        raise InviteMailError(f"These are not e-mail addresses: {shown}. Nothing was sent.")
+        raise InviteMailError(
+            gettext("These are not e-mail addresses: %(addresses)s. Nothing was sent.",
+                    addresses=shown)
+        )
     if len(seen) > MAX_ADDRESSES:
         raise InviteMailError(
-            f"That is {len(seen)} addresses: invite at most {MAX_ADDRESSES} at a time. "
-            "Nothing was sent."
+            gettext("That is %(count)d addresses: invite at most %(most)d at a time. "
+                    "Nothing was sent.", count=len(seen), most=MAX_ADDRESSES)
         )
     return list(seen)
 
@@ -68,11 +73,11 @@ def parse_addresses(text: str) -> list[str]:
 def check_note(note: str) -> str:
     note = (note or "").strip()
     if len(note) > NOTE_MAX:
-        raise InviteMailError(f"Keep the note to {NOTE_MAX} characters.")
+        raise InviteMailError(gettext("Keep the note to %(num)d characters.", num=NOTE_MAX))
     try:
         check_header_text(note, "note")
     except MailInputError as error:
-        raise InviteMailError(f"{error} Nothing was sent.") from None
+        raise InviteMailError(gettext("%(error)s Nothing was sent.", error=error)) from None
     return note
 
 
@@ -107,22 +112,41 @@ def invite_by_email(
     db.add(invite)
     db.flush()
     url = site_link("invites.show", token=invite.token)
-    text, html = render(
-        "invite", inviter=organizer.display_name, group=group.name, note=note, url=url,
-        days=LINK_DAYS,
-    )
+    # Each mail in the language of the one invited: their account's, else the group's.
+    accounts: dict[str, str | None] = {
+        email: chosen
+        for email, chosen in db.execute(
+            select(User.email, User.locale).where(User.email.in_(to_mail))
+        )
+    }
+    group_default = locales.supported(group.language, default_locale()) or default_locale()
+    written: dict[str, tuple[str, str, str]] = {}  # locale -> subject, text, html
     domain = current_app.config["FEED_UID_DOMAIN"]
     for address in to_mail:
+        chosen = accounts.get(address)
+        locale = locales.supported(chosen, default_locale()) if chosen else None
+        locale = locale or group_default
+        if locale not in written:
+            with speaking(locale):
+                text, html = render(
+                    "invite", inviter=organizer.display_name, group=group.name, note=note,
+                    url=url, days=LINK_DAYS,
+                )
+                subject = gettext("%(name)s invites you to %(group)s",
+                                  name=organizer.display_name, group=group.name)
+            written[locale] = (subject, text, html)
+        subject, text, html = written[locale]
         queue(
             db,
             Draft(
                 kind="invite",
                 recipient=address,
-                subject=f"{organizer.display_name} invites you to {group.name}",
+                subject=subject,
                 body_text=text,
                 body_html=html,
                 dedupe_key=f"invite:{group.id}:{address}:{invite.id}",
-                headers={"List-Id": f"{group.name} <{group.slug}.{domain}>"},
+                headers={"List-Id": f"{group.name} <{group.slug}.{domain}>",
+                         **language_header(locale)},
             ),
         )
     db.commit()

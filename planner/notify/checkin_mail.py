@@ -11,22 +11,31 @@ from __future__ import annotations
 import secrets
 
 from flask import Flask
+from flask_babel import gettext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from planner import locales
 from planner.belonging import checkins
 from planner.belonging.breaks import Planned
 from planner.belonging.past import utc_now
 from planner.joining.attendance import attendance_for
 from planner.mail.outbox import Draft, queue
-from planner.mail.render import render, site_link
+from planner.mail.render import (
+    current_locale,
+    language_header,
+    locale_of,
+    render,
+    site_link,
+    speaking,
+)
 from planner.models import Group, Regular, Routine, User
 from planner.notify.preferences import choices
 from planner.notify.sending import Notification, Recipient, list_id, queue_notification
 
 
 def _recipient(user: User) -> Recipient:
-    return Recipient(user.id, user.email, user.display_name, user.timezone)
+    return Recipient(user.id, user.email, user.display_name, user.timezone, user.locale)
 
 
 def scan(app: Flask) -> int:
@@ -57,15 +66,17 @@ def scan(app: Flask) -> int:
             CheckinPrompt.absent_id == absent.id, CheckinPrompt.group_id == item.group.id)
             .order_by(CheckinPrompt.id.desc()))
         url = site_link("belonging.checkin", slug=item.group.slug, prompt_id=prompt_id)
-        queue_notification(session, Notification(
-            category="message", kind="checkin", recipient=_recipient(recipient),
-            group_id=item.group.id, group_name=item.group.name, group_slug=item.group.slug,
-            subject=f"{absent.display_name} hasn't been to {item.routine.title} lately",
-            template="checkin",
-            dedupe_key=f"checkin:{item.group.id}:{absent.id}:{now:%Y%m%d}",
-            context={"absent": absent.display_name, "missed": item.missed,
-                     "title": item.routine.title, "url": url},
-        ))
+        with speaking(locale_of(recipient)):
+            queue_notification(session, Notification(
+                category="message", kind="checkin", recipient=_recipient(recipient),
+                group_id=item.group.id, group_name=item.group.name, group_slug=item.group.slug,
+                subject=gettext("%(name)s hasn't been to %(title)s lately",
+                                name=absent.display_name, title=item.routine.title),
+                template="checkin",
+                dedupe_key=f"checkin:{item.group.id}:{absent.id}:{now:%Y%m%d}",
+                context={"absent": absent.display_name, "missed": item.missed,
+                         "title": item.routine.title, "url": url},
+            ))
         sent += 1
     session.commit()
     return sent
@@ -73,15 +84,18 @@ def scan(app: Flask) -> int:
 
 def send_personal(session: Session, group: Group, sender: User, absent: User, text: str) -> None:
     """The buddy's own words to the member they missed (their name on it, not the system's)."""
-    body_text, body_html = render("checkin_personal", name=absent.display_name,
-                                  sender=sender.display_name, text=text.strip(),
-                                  group=group.name)
+    locale = locale_of(absent)
+    with speaking(locale):
+        body_text, body_html = render("checkin_personal", name=absent.display_name,
+                                      sender=sender.display_name, text=text.strip(),
+                                      group=group.name)
+        subject = gettext("A note from %(name)s (%(group)s)", name=sender.display_name,
+                          group=group.name)
     queue(session, Draft(
         kind="checkin-personal", recipient=absent.email, user_id=absent.id,
-        subject=f"A note from {sender.display_name} ({group.name})",
-        body_text=body_text, body_html=body_html,
+        subject=subject, body_text=body_text, body_html=body_html,
         dedupe_key=f"checkin-personal:{secrets.token_hex(8)}",
-        headers={"List-Id": list_id(group.name, group.slug)},
+        headers={"List-Id": list_id(group.name, group.slug), **language_header(locale)},
     ))
 
 
@@ -96,21 +110,26 @@ def break_planned(session: Session, group: Group, routine: Routine, planned: Pla
     people = list(session.scalars(select(User).where(User.id.in_(ids)).order_by(User.id)))
     wanted = choices(session, [(p.id, group.id) for p in people])
     first, last = planned.planned.first_day, planned.planned.last_day
-    span = f"{first:%a %d %b} – {last:%a %d %b %Y}"
     told = 0
     for person in people:
         choice = wanted.get((person.id, group.id))
         if choice is None or not choice.wants("notice", going=True):
             continue
-        queue_notification(session, Notification(
-            category="notice", kind="notice-break", recipient=_recipient(person),
-            group_id=group.id, group_name=group.name, group_slug=group.slug,
-            subject=f"{planned.planned.label}: no {routine.title} {span}",
-            template="notice_break",
-            dedupe_key=f"break:{planned.planned.id}:{person.id}",
-            context={"label": planned.planned.label, "title": routine.title, "span": span,
-                     "count": len(planned.dates),
-                     "url": site_link("routines.show", slug=group.slug, routine_id=routine.id)},
-        ))
+        with speaking(locale_of(person)):
+            locale = current_locale()
+            span = (f"{locales.short_day(first, locale, padded=True)} – "
+                    f"{locales.short_day(last, locale, year=True, padded=True)}")
+            queue_notification(session, Notification(
+                category="notice", kind="notice-break", recipient=_recipient(person),
+                group_id=group.id, group_name=group.name, group_slug=group.slug,
+                subject=gettext("%(label)s: no %(title)s %(span)s", label=planned.planned.label,
+                                title=routine.title, span=span),
+                template="notice_break",
+                dedupe_key=f"break:{planned.planned.id}:{person.id}",
+                context={"label": planned.planned.label, "title": routine.title, "span": span,
+                         "count": len(planned.dates),
+                         "url": site_link("routines.show", slug=group.slug,
+                                          routine_id=routine.id)},
+            ))
         told += 1
     return told

@@ -15,12 +15,15 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import Flask
+from flask_babel import gettext, ngettext, pgettext
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from planner import locales
 from planner.db import database
 from planner.joining.attendance import attendance_for
 from planner.mail.delivery import clock
+from planner.mail.render import current_locale, locale_of, speaking
 from planner.models import Group, MailSettings, Membership, OutboxMessage, Override, User
 from planner.notify import answer_links
 from planner.notify.preferences import choices
@@ -41,6 +44,7 @@ class Reader:
     name: str
     timezone: str
     weekday: int
+    locale: str | None = None
 
 
 def local_now(now: datetime, zone_name: str) -> datetime:
@@ -74,12 +78,31 @@ def scan(app: Flask) -> int:
 
 def readers(session: Session) -> list[Reader]:
     rows = session.execute(
-        select(User.id, User.email, User.display_name, User.timezone, MailSettings.digest_weekday)
+        select(User.id, User.email, User.display_name, User.timezone, MailSettings.digest_weekday,
+               User.locale)
         .join(MailSettings, MailSettings.user_id == User.id)
         .where(MailSettings.digest_weekday.is_not(None), User.email_verified_at.is_not(None))
     )
-    return [Reader(uid, email, name, zone, weekday) for uid, email, name, zone, weekday in rows
-            if weekday is not None]
+    return [Reader(uid, email, name, zone, weekday, locale)
+            for uid, email, name, zone, weekday, locale in rows if weekday is not None]
+
+
+def status_label(status: str | None, regular: bool) -> str:
+    """What the digest says of the reader's answer: "going", "going (regular)", ..."""
+    labels = {"going": pgettext("answer", "going"), "maybe": pgettext("answer", "maybe"),
+              "declined": pgettext("answer", "can't go"),
+              "waitlisted": pgettext("answer", "on the waitlist")}
+    if status:
+        return str(labels.get(status, status))
+    return pgettext("answer", "going (regular)") if regular else ""
+
+
+def subject(dates: int, to_answer: int) -> str:
+    if to_answer:
+        return str(ngettext("Your week: %(num)d date, %(answer)d to answer",
+                            "Your week: %(num)d dates, %(answer)d to answer", dates,
+                            answer=to_answer))
+    return str(ngettext("Your week: %(num)d date", "Your week: %(num)d dates", dates))
 
 
 def scan_in(session: Session, now: datetime) -> int:
@@ -128,58 +151,71 @@ def scan_in(session: Session, now: datetime) -> int:
         )  # fmt: skip
     notes: list[Notification] = []
     for user_id, reader in due.items():
-        mine = [g for g in groups_of.get(user_id, ())
-                if (c := wanted.get((user_id, g))) is not None
-                and c.wants(KIND, going=False)]  # fmt: skip
-        if not mine:
-            continue
-        since = last_sent.get(user_id) or now - WEEK
-        items, needs = [], []
-        for date in dates:
-            if date.group.id not in mine:
-                continue
-            seen = attendance.get((date.routine.id, date.occurrence.original_start))
-            status = seen.status_of(user_id) if seen is not None else None
-            regular = seen is not None and seen.is_regular(user_id)
-            entry = {
-                "title": date.title, "group": date.group.name, "location": date.location,
-                "when": when(date.start_utc, now, reader.timezone), "url": page_url(date),
-                "status": status or ("going (regular)" if regular else ""),
-            }  # fmt: skip
-            items.append(entry)
-            if status is None and not regular:
-                needs.append({**entry, "answers": answer_links.links(
-                    user_id=user_id, routine_id=date.routine.id,
-                    original_start=date.occurrence.original_start)})  # fmt: skip
-        changed = []
-        for row in changes:
-            title, group_id = titles[row.routine_id]
-            if group_id not in mine or row.updated_at <= since:
-                continue
-            what = "cancelled" if row.status == "cancelled" else "changed"
-            changed.append({"title": title, "what": what, "note": row.note or "",
-                            "day": f"{row.original_start:%A %d %B}"})  # fmt: skip
-        if not items and not changed:
-            continue  # an empty digest is not sent
-        first = next(d.group for d in dates if d.group.id in mine) if items else None
-        group_id = first.id if first else mine[0]
-        group_name = first.name if first else ""
-        group_slug = first.slug if first else ""
-        if first is None:
-            group_name, group_slug = _group_names(session, group_id)
-        notes.append(
-            Notification(
-                category=KIND, kind=KIND,
-                recipient=Recipient(user_id, reader.email, reader.name, reader.timezone),
-                group_id=group_id, group_name=group_name, group_slug=group_slug,
-                subject=f"Your week: {len(items)} date{'s' if len(items) != 1 else ''}"
-                + (f", {len(needs)} to answer" if needs else ""),
-                template=KIND, dedupe_key=keys[user_id],
-                context={"items": items, "needs": needs, "changes": changed},
-            )
-        )  # fmt: skip
+        with speaking(locale_of(reader)):  # each reader's digest in their own language
+            note = _note(session, now, reader, groups_of, wanted, dates, attendance, changes,
+                         titles, last_sent, keys[user_id])
+        if note is not None:
+            notes.append(note)
     queue_notifications(session, notes)
     return len(notes)
+
+
+def _note(
+    session: Session, now: datetime, reader: Reader, groups_of: dict[int, list[int]],
+    wanted: dict[tuple[int, int], Any], dates: list[Any], attendance: dict[Any, Any],
+    changes: list[Any], titles: dict[int, tuple[str, int]], last_sent: dict[Any, Any], key: str,
+) -> Notification | None:
+    """One reader's digest (None: nothing to tell), in the locale :func:`speaking` set."""
+    user_id = reader.user_id
+    mine = [g for g in groups_of.get(user_id, ())
+            if (c := wanted.get((user_id, g))) is not None
+            and c.wants(KIND, going=False)]  # fmt: skip
+    if not mine:
+        return None
+    since = last_sent.get(user_id) or now - WEEK
+    items, needs = [], []
+    for date in dates:
+        if date.group.id not in mine:
+            continue
+        seen = attendance.get((date.routine.id, date.occurrence.original_start))
+        status = seen.status_of(user_id) if seen is not None else None
+        regular = seen is not None and seen.is_regular(user_id)
+        entry = {
+            "title": date.title, "group": date.group.name, "location": date.location,
+            "when": when(date.start_utc, now, reader.timezone), "url": page_url(date),
+            "status": status_label(status, regular),
+        }  # fmt: skip
+        items.append(entry)
+        if status is None and not regular:
+            needs.append({**entry, "answers": answer_links.links(
+                user_id=user_id, routine_id=date.routine.id,
+                original_start=date.occurrence.original_start)})  # fmt: skip
+    changed = []
+    for row in changes:
+        title, group_id = titles[row.routine_id]
+        if group_id not in mine or row.updated_at <= since:
+            continue
+        what = gettext("cancelled") if row.status == "cancelled" else gettext("changed")
+        changed.append({"title": title, "what": what, "note": row.note or "",
+                        "day": locales.long_day(row.original_start.date(),
+                                                current_locale(), padded=True)})  # fmt: skip
+    if not items and not changed:
+        return None  # an empty digest is not sent
+    first = next(d.group for d in dates if d.group.id in mine) if items else None
+    group_id = first.id if first else mine[0]
+    group_name = first.name if first else ""
+    group_slug = first.slug if first else ""
+    if first is None:
+        group_name, group_slug = _group_names(session, group_id)
+    return Notification(
+        category=KIND, kind=KIND,
+        recipient=Recipient(user_id, reader.email, reader.name, reader.timezone,
+                            reader.locale),
+        group_id=group_id, group_name=group_name, group_slug=group_slug,
+        subject=subject(len(items), len(needs)),
+        template=KIND, dedupe_key=key,
+        context={"items": items, "needs": needs, "changes": changed},
+    )  # fmt: skip
 
 
 def _group_names(session: Session, group_id: int) -> tuple[str, str]:

@@ -20,14 +20,16 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from flask import Flask
+from flask_babel import gettext, lazy_gettext, ngettext, pgettext
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from planner import locales
 from planner.db import database, immediate
 from planner.enums import NoticeKind
 from planner.joining.attendance import GOING, MAYBE, Attendance, attendance_for
 from planner.mail.delivery import clock
-from planner.mail.render import site_link
+from planner.mail.render import current_locale, locale_of, site_link, speaking
 from planner.models import Comment, Group, Membership, PendingNotice, Regular, Routine, Rsvp, User
 from planner.notify import answer_links
 from planner.notify.changes import date_state, series_state
@@ -43,7 +45,7 @@ log = logging.getLogger(__name__)
 #: Rows handled per run; the rest wait for the next minute.
 BATCH = 200
 #: The footer's reason in notices about a whole series.
-SERIES_BECAUSE = "you're a regular or answered dates of this routine"
+SERIES_BECAUSE = lazy_gettext("you're a regular or answered dates of this routine")
 #: What a date's notice compares: a change of anything else (the note) is not told.
 COMPARED = ("title", "start", "end", "location", "status")
 
@@ -136,43 +138,59 @@ def moment(naive_iso: str, zone: str, person_zone: str) -> datetime:
 
 
 def day_time(value: datetime) -> str:
-    return f"{value:%A} {value.day} {value:%B}, {value:%H:%M}"
+    """"Thursday 26 March, 19:00" in the locale the mail is written in."""
+    locale = current_locale()
+    return str(pgettext("a day and a time", "%(day)s, %(time)s",
+                        day=locales.long_day(value.date(), locale),
+                        time=locales.clock(value, locale)))
 
 
 def short(value: datetime, other: datetime) -> str:
     """"Friday 20:00" within a week of ``other``, else with the date."""
+    locale = current_locale()
     if abs(value - other) < timedelta(days=6):
-        return f"{value:%A %H:%M}"
-    return f"{value:%A} {value.day} {value:%B} {value:%H:%M}"
+        day = locales.weekday(value.date(), locale)
+    else:
+        day = locales.long_day(value.date(), locale)
+    return str(pgettext("a day then a time", "%(day)s %(time)s", day=day,
+                        time=locales.clock(value, locale)))
 
 
 def span(state: dict[str, str], person_zone: str) -> str:
     start = moment(state["start"], state["zone"], person_zone)
     end = moment(state["end"], state["zone"], person_zone)
-    text = f"{day_time(start)}–{end:%H:%M}"
+    text = f"{day_time(start)}–{locales.clock(end, current_locale())}"
     if state.get("location"):
         text += f", {state['location']}"
     return text
+
+
+def _no_place() -> str:
+    return str(gettext("no place given"))
 
 
 def change_subject(before: dict[str, str], after: dict[str, str], person_zone: str) -> str:
     """What changed, first: "Moved to Friday 20:00: Thursday supper"."""
     title = before["title"]
     if before.get("status") == "cancelled":
-        return f"On again: {title}"
+        return str(gettext("On again: %(title)s", title=title))
     parts: list[str] = []
     old = moment(before["start"], before["zone"], person_zone)
     new = moment(after["start"], after["zone"], person_zone)
     if old != new:
-        parts.append(f"Moved to {short(new, old)}")
+        parts.append(gettext("Moved to %(when)s", when=short(new, old)))
     elif before["end"] != after["end"]:
-        parts.append(f"Now ends {moment(after['end'], after['zone'], person_zone):%H:%M}")
+        ends = moment(after["end"], after["zone"], person_zone)
+        parts.append(gettext("Now ends %(time)s", time=locales.clock(ends, current_locale())))
     if before.get("location") != after.get("location"):
-        place = after.get("location") or "no place given"
-        parts.append(f"new place {place}" if parts else f"New place {place}")
+        place = after.get("location") or _no_place()
+        parts.append(gettext("new place %(place)s", place=place) if parts
+                     else gettext("New place %(place)s", place=place))
     if before["title"] != after["title"]:
-        parts.append(f"now called {after['title']}" if parts else f"Now called {after['title']}")
-    return f"{', '.join(parts) or 'Changed'}: {title}"
+        parts.append(gettext("now called %(title)s", title=after["title"]) if parts
+                     else gettext("Now called %(title)s", title=after["title"]))
+    what = ", ".join(parts) or gettext("Changed")
+    return str(pgettext("a notice's subject", "%(what)s: %(title)s", what=what, title=title))
 
 
 def change_line(before: dict[str, str], after: dict[str, str], person_zone: str) -> str:
@@ -180,11 +198,14 @@ def change_line(before: dict[str, str], after: dict[str, str], person_zone: str)
     old = moment(before["start"], before["zone"], person_zone)
     new = moment(after["start"], after["zone"], person_zone)
     if old != new:
-        return f"Now {short(new, old)}, was {short(old, new)}"
+        return str(gettext("Now %(new)s, was %(old)s", new=short(new, old),
+                           old=short(old, new)))
     if before.get("location") != after.get("location"):
-        return (f"Now at {after.get('location') or 'no place given'}, "
-                f"was at {before.get('location') or 'no place given'}")
-    return f"Now {span(after, person_zone)}, was {span(before, person_zone)}"
+        return str(gettext("Now at %(new)s, was at %(old)s",
+                           new=after.get("location") or _no_place(),
+                           old=before.get("location") or _no_place()))
+    return str(gettext("Now %(new)s, was %(old)s", new=span(after, person_zone),
+                       old=span(before, person_zone)))
 
 
 def _digest(due: Due, told: Any) -> str:
@@ -260,7 +281,8 @@ def _send(
         choice = wanted.get((user_id, group.id))
         if choice is None or not choice.wants(category, going=readers[user_id]):
             continue
-        note = build(users[user_id])
+        with speaking(locale_of(users[user_id])):  # the reader's language, whoever changed it
+            note = build(users[user_id])
         if note is None:
             continue
         queue_notification(session, note)
@@ -269,7 +291,7 @@ def _send(
 
 
 def _recipient(user: User) -> Recipient:
-    return Recipient(user.id, user.email, user.display_name, user.timezone)
+    return Recipient(user.id, user.email, user.display_name, user.timezone, user.locale)
 
 
 def _page(group: Group, routine_id: int, original_start: datetime) -> str:
@@ -328,7 +350,9 @@ def _date_notice(
             "lines": type_lines("notice", occurrence, routine, user, attendance),
         }
         if due.kind == NoticeKind.CANCELLED:
-            subject = f"Cancelled: {before['title']} on {span(before, zone).split(',')[0]}"
+            day = moment(before["start"], before["zone"], zone).date()
+            subject = gettext("Cancelled: %(title)s on %(day)s", title=before["title"],
+                              day=locales.long_day(day, current_locale()))
             context["reason"] = occurrence.note or ""
             template = "notice_cancelled"
         else:
@@ -374,7 +398,8 @@ def _capacity_notice(
         return Notification(
             category="notice", kind="notice-capacity", recipient=_recipient(user),
             group_id=group.id, group_name=group.name, group_slug=group.slug,
-            subject=f"Now on the waitlist: {state['title']}", template="notice_capacity",
+            subject=gettext("Now on the waitlist: %(title)s", title=state["title"]),
+            template="notice_capacity",
             dedupe_key=(f"notice-capacity:{routine.id}:{format_key(due.original_start)}:"
                         f"{user.id}:{digest}"),
             context={"title": state["title"], "when": span(state, user.timezone),
@@ -393,10 +418,14 @@ def describe(state: dict[str, str]) -> str:
     """A series in words: "Every week on Thursday at 19:00, Kitchen"."""
     start = datetime.fromisoformat(state["start"])
     try:
+        # i18n: pass locale=
         words = rules.describe(state["rrule"], start, state["zone"],
                                timedelta(minutes=int(state["minutes"])))
     except (RecurrenceError, ValueError):
-        words = f"from {start:%A %d %B %Y at %H:%M}"
+        locale = current_locale()
+        words = gettext("from %(day)s at %(time)s",
+                        day=locales.long_day(start.date(), locale, year=True, padded=True),
+                        time=locales.clock(start, locale))
     return f"{words}, {state['location']}" if state.get("location") else words
 
 
@@ -440,8 +469,9 @@ def _series_notice(
         return Notification(
             category="notice", kind="notice-series", recipient=_recipient(user),
             group_id=group.id, group_name=group.name, group_slug=group.slug,
-            subject=f"Changes from {starting:%a} {starting.day} {starting:%b} on: "
-                    f"{before['title']}",
+            subject=gettext("Changes from %(day)s on: %(title)s",
+                            day=locales.short_day(starting.date(), current_locale()),
+                            title=before["title"]),
             template="notice_series",
             dedupe_key=f"notice-series:{routine.id}:{format_key(due.original_start)}:"
                        f"{user.id}:{digest}",
@@ -450,7 +480,7 @@ def _series_notice(
                      "was": describe(before), "url": page,
                      "answers": answer_links.links(user_id=user.id, routine_id=successor.id,
                                                    original_start=first),
-                     "because": SERIES_BECAUSE},
+                     "because": str(SERIES_BECAUSE)},
             occurrence=(successor.id, first),
         )
 
@@ -474,11 +504,14 @@ def _ended_notice(
         return Notification(
             category="notice", kind="notice-ended", recipient=_recipient(user),
             group_id=group.id, group_name=group.name, group_slug=group.slug,
-            subject=f"Ends {last:%a} {last.day} {last:%b}: {routine.title}",
+            subject=gettext("Ends %(day)s: %(title)s",
+                            day=locales.short_day(last, current_locale()), title=routine.title),
             template="notice_ended",
             dedupe_key=f"notice-ended:{routine.id}:{user.id}:{digest}",
-            context={"title": routine.title, "last": f"{last:%A} {last.day} {last:%B %Y}",
-                     "was": describe(due.before), "url": page, "because": SERIES_BECAUSE},
+            context={"title": routine.title,
+                     "last": locales.long_day(last, current_locale(), year=True),
+                     "was": describe(due.before), "url": page,
+                     "because": str(SERIES_BECAUSE)},
         )
 
     return _send(session, readers, group, category="notice", build=build)
@@ -519,14 +552,16 @@ def _comments_notice(
         theirs = [r for r in rows if r[1] != user.id]
         if not theirs:
             return None  # only their own comments: nothing new to them
-        comments = [{"author": r[2] or "Someone", "body": r[3],
-                     "at": f"{moment(r[4].isoformat(), 'UTC', user.timezone):%H:%M}"}
+        locale = current_locale()
+        comments = [{"author": r[2] or gettext("Someone"), "body": r[3],
+                     "at": locales.clock(moment(r[4].isoformat(), "UTC", user.timezone), locale)}
                     for r in theirs]
         count = len(comments)
         return Notification(
             category="comments", kind="comments", recipient=_recipient(user),
             group_id=group.id, group_name=group.name, group_slug=group.slug,
-            subject=(f"{count} new comment{'s' if count != 1 else ''}: {state['title']}"),
+            subject=ngettext("%(num)d new comment: %(title)s", "%(num)d new comments: %(title)s",
+                             count, title=state["title"]),
             template="notice_comments",
             dedupe_key=(f"comments:{routine.id}:{format_key(due.original_start)}:{user.id}:"
                         f"{digest}"),

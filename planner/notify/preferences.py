@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -34,12 +35,12 @@ CATEGORIES = ("reminder", "ask", "digest", "notice", "comments", "message")
 
 #: What each category is called on pages and in the unsubscribe confirmation.
 CATEGORY_NAMES = {
-    "reminder": "reminders",
-    "ask": "requests to answer",
-    "digest": "the weekly digest",
-    "notice": "notices of changes",
-    "comments": "new comments",
-    "message": "organizers' messages",
+    "reminder": _l("reminders"),
+    "ask": _l("requests to answer"),
+    "digest": _l("the weekly digest"),
+    "notice": _l("notices of changes"),
+    "comments": _l("new comments"),
+    "message": _l("organizers' messages"),
 }
 
 DEFAULT_HOURS_BEFORE = 3

@@ -18,13 +18,15 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote_plus
 
+from flask_babel import gettext, pgettext
 from sqlalchemy.orm import Session
 
+from planner import locales
 from planner.belonging import good_things, newcomers, presence
 from planner.belonging.hosts import date_host, is_host_slot
 from planner.enums import Status
 from planner.joining.attendance import Attendance
-from planner.mail.render import site_link
+from planner.mail.render import current_locale, locale_of, site_link, speaking
 from planner.notify import answer_links
 from planner.notify.content import type_lines
 from planner.notify.sending import Notification, Recipient
@@ -54,8 +56,11 @@ class When:
     zone: str
 
 
-def when(start_utc: datetime, now: datetime, zone_name: str) -> When:
-    """The start as the reader's own wall clock says it, and which day that is for them."""
+def when(start_utc: datetime, now: datetime, zone_name: str,
+         locale: str | None = None) -> When:
+    """The start as the reader's own wall clock says it, and which day that is for them, in
+    ``locale`` (default: the one the mail is being written in)."""
+    locale = locale or current_locale()
     try:
         zone = load_zone(zone_name)
     except (RecurrenceError, ValueError):
@@ -63,16 +68,18 @@ def when(start_utc: datetime, now: datetime, zone_name: str) -> When:
     local = start_utc.replace(tzinfo=UTC).astimezone(zone)
     today = now.replace(tzinfo=UTC).astimezone(zone).date()
     days = (local.date() - today).days
-    day_text = f"{local.strftime('%A')} {local.day} {local.strftime('%B')}"
+    day_text = locales.long_day(local.date(), locale)
     if days == 0:
-        day = "Today"
+        day = gettext("Today")
     elif days == 1:
-        day = "Tomorrow"
+        day = gettext("Tomorrow")
     elif 1 < days < 7:
-        day = local.strftime("%A")
+        day = locales.weekday(local.date(), locale)
     else:
         day = day_text
-    return When(f"{day_text}, {local:%H:%M}", f"{local:%H:%M}", day, zone_name)
+    at = locales.clock(local, locale)
+    text = pgettext("a day and a time", "%(day)s, %(time)s", day=day_text, time=at)
+    return When(text, at, day, zone_name)
 
 
 def calendar_url(date: Date, user_id: int) -> str:
@@ -157,7 +164,8 @@ def belonging_context(
     regular = attendance is not None and attendance.is_regular(member.user_id)
     welcome: list[str] = []
     if attendance is not None and (regular or (host is not None and host[0] == member.user_id)):
-        welcome = [f"{p.display_name} is coming for the first time — say hi"
+        welcome = [gettext("%(name)s is coming for the first time — say hi",
+                           name=p.display_name)
                    for p in attendance.going if p.user_id in new and p.user_id != member.user_id]
     first_time = None
     if member.user_id in new:
@@ -188,64 +196,72 @@ def open_slots(attendance: Attendance | None) -> list[str]:
 
 def notifications(session: Session, due: list[Any], window: Window) -> list[Notification]:
     """One :class:`Notification` per :class:`~planner.notify.reminders.Due`."""
-    from planner.notify.reminders import ASK, VERSION_HEADER, dedupe_key, version
+    from planner.notify.reminders import ASK
 
     read = Belonging.read(session, [d for d in due if d.kind != ASK], window)
     notes: list[Notification] = []
     for item in due:
-        date: Date = item.date
-        member = item.member
-        key = (date.routine.id, date.occurrence.original_start)
-        attendance = window.attendance.get(key)
-        moment = when(date.start_utc, window.now, member.timezone)
-        links = answer_links.links(user_id=member.user_id, routine_id=date.routine.id,
-                                   original_start=date.occurrence.original_start)  # fmt: skip
-        person = attendance.person(member.user_id) if attendance is not None else None
-        context: dict[str, Any] = {
-            "title": date.title,
-            "when": moment,
-            "location": date.location,
-            "map_url": map_url(date.location),
-            "note": date.occurrence.note or "",
-            "page_url": page_url(date),
-            "calendar_url": calendar_url(date, member.user_id),
-            "answers": links,
-            "regular": bool(person is not None and person.regular),
-            "going": attendance.status_of(member.user_id) == "going" if attendance else False,
-        }
-        if item.kind == ASK:
-            subject = f"Are you coming? {moment.day} {moment.time}: {date.title}"
-            template, category, headers = "ask", "ask", {}
-            going_count = attendance.going_count if attendance is not None else 0
-            context["going_count"] = going_count
-            context["lines"] = type_lines("ask", date.occurrence, date.routine,
-                                          member.as_user(), attendance)  # fmt: skip
-        else:
-            subject = f"{moment.day} {moment.time}: {date.title}"
-            template, category = "reminder", "reminder"
-            headers = {VERSION_HEADER: version(date)}
-            context.update(belonging_context(date, member, attendance, window, read))
-            context["others"] = others_going(attendance, member.user_id,
-                                             read.new.get(key, set()))  # fmt: skip
-            context["open_slots"] = open_slots(attendance)
-            context["lines"] = type_lines("reminder", date.occurrence, date.routine,
-                                          member.as_user(), attendance)  # fmt: skip
-        notes.append(
-            Notification(
-                category=category,
-                kind=item.kind,
-                recipient=Recipient(member.user_id, member.email, member.name, member.timezone),
-                group_id=date.group.id,
-                group_name=date.group.name,
-                group_slug=date.group.slug,
-                subject=subject,
-                template=template,
-                dedupe_key=dedupe_key(item.kind, member.user_id, date.routine.id,
-                                      date.occurrence.original_start),  # fmt: skip
-                context=context,
-                occurrence=key,
-                headers=headers,
-            )
-        )
+        with speaking(locale_of(item.member)):  # the reader's language, whoever set it up
+            notes.append(_notification(item, window, read))
     return notes
 
+
+def _notification(item: Any, window: Window, read: Belonging) -> Notification:
+    """One reader's reminder or nudge, written in the locale :func:`speaking` set."""
+    from planner.notify.reminders import ASK, VERSION_HEADER, dedupe_key, version
+
+    date: Date = item.date
+    member = item.member
+    key = (date.routine.id, date.occurrence.original_start)
+    attendance = window.attendance.get(key)
+    moment = when(date.start_utc, window.now, member.timezone)
+    links = answer_links.links(user_id=member.user_id, routine_id=date.routine.id,
+                               original_start=date.occurrence.original_start)  # fmt: skip
+    person = attendance.person(member.user_id) if attendance is not None else None
+    context: dict[str, Any] = {
+        "title": date.title,
+        "when": moment,
+        "location": date.location,
+        "map_url": map_url(date.location),
+        "note": date.occurrence.note or "",
+        "page_url": page_url(date),
+        "calendar_url": calendar_url(date, member.user_id),
+        "answers": links,
+        "regular": bool(person is not None and person.regular),
+        "going": attendance.status_of(member.user_id) == "going" if attendance else False,
+    }
+    if item.kind == ASK:
+        subject = gettext("Are you coming? %(day)s %(time)s: %(title)s",
+                          day=moment.day, time=moment.time, title=date.title)
+        template, category, headers = "ask", "ask", {}
+        going_count = attendance.going_count if attendance is not None else 0
+        context["going_count"] = going_count
+        context["lines"] = type_lines("ask", date.occurrence, date.routine,
+                                      member.as_user(), attendance)  # fmt: skip
+    else:
+        subject = pgettext("reminder subject", "%(day)s %(time)s: %(title)s",
+                           day=moment.day, time=moment.time, title=date.title)
+        template, category = "reminder", "reminder"
+        headers = {VERSION_HEADER: version(date)}
+        context.update(belonging_context(date, member, attendance, window, read))
+        context["others"] = others_going(attendance, member.user_id,
+                                         read.new.get(key, set()))  # fmt: skip
+        context["open_slots"] = open_slots(attendance)
+        context["lines"] = type_lines("reminder", date.occurrence, date.routine,
+                                      member.as_user(), attendance)  # fmt: skip
+    return Notification(
+        category=category,
+        kind=item.kind,
+        recipient=Recipient(member.user_id, member.email, member.name, member.timezone,
+                            member.locale),
+        group_id=date.group.id,
+        group_name=date.group.name,
+        group_slug=date.group.slug,
+        subject=subject,
+        template=template,
+        dedupe_key=dedupe_key(item.kind, member.user_id, date.routine.id,
+                              date.occurrence.original_start),  # fmt: skip
+        context=context,
+        occurrence=key,
+        headers=headers,
+    )

@@ -5,6 +5,11 @@ things wherever it comes from: the preferences check, ``List-Id``, one-click
 ``List-Unsubscribe`` for that category and group, the footer link to the preferences, the
 occurrence's thread headers, the ``notification_queued`` hook, and the outbox's dedupe key
 (sent at most once). Senders only say what is in the mail.
+
+Each mail is written in its recipient's language (:attr:`Recipient.locale`, else the site's
+default), whoever caused it: senders build a person's subject and lines inside
+:func:`~planner.mail.render.speaking` (``with speaking(locale_of(person)):``) and
+:func:`draft_of` renders the bodies in it too and sets ``Content-Language``.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from flask import current_app
 from sqlalchemy.orm import Session
 
 from planner.mail.outbox import Draft, queue_many
-from planner.mail.render import render
+from planner.mail.render import language_header, locale_of, render, speaking
 from planner.notify import threads, unsubscribe
 from planner.notify.preferences import CATEGORIES, CATEGORY_NAMES
 
@@ -28,6 +33,8 @@ class Recipient:
     email: str
     name: str
     timezone: str
+    #: Their chosen locale (``User.locale``); None: the site's default.
+    locale: str | None = None
 
 
 @dataclass
@@ -82,17 +89,21 @@ def draft_of(note: Notification) -> Draft:
     if note.category not in CATEGORIES:
         raise ValueError(f"unknown mail category {note.category!r}")
     person = note.recipient
-    links = {
-        "unsubscribe_url": unsubscribe.link(
-            user_id=person.user_id, group_id=note.group_id, category=note.category
-        ),
-        "preferences_url": unsubscribe.preferences_link(),
-        "category_name": CATEGORY_NAMES[note.category],
-    }
-    text, html = render(
-        note.template, name=person.name, group=note.group_name, **links, **note.context
-    )
-    headers = {"List-Id": list_id(note.group_name, note.group_slug), **note.headers}
+    locale = locale_of(person)
+    with speaking(locale):
+        links = {
+            "unsubscribe_url": unsubscribe.link(
+                user_id=person.user_id, group_id=note.group_id, category=note.category
+            ),
+            "preferences_url": unsubscribe.preferences_link(),
+            "category_name": str(CATEGORY_NAMES[note.category]),
+        }
+        text, html = render(
+            note.template, name=person.name, group=note.group_name, **links, **note.context
+        )
+        subject = str(note.subject)  # a lazy subject is made in the recipient's language
+    headers = {"List-Id": list_id(note.group_name, note.group_slug), **language_header(locale),
+               **note.headers}
     headers.update(
         unsubscribe.headers(user_id=person.user_id, group_id=note.group_id,
                             category=note.category)
@@ -106,7 +117,7 @@ def draft_of(note: Notification) -> Draft:
         kind=note.kind,
         recipient=person.email,
         user_id=person.user_id,
-        subject=note.subject,
+        subject=subject,
         body_text=text,
         body_html=html,
         dedupe_key=note.dedupe_key,

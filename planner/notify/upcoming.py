@@ -36,12 +36,14 @@ class Member:
     name: str
     timezone: str
     verified: bool
+    #: Their chosen locale (``User.locale``); None: the site's default.
+    locale: str | None = None
 
     def as_user(self) -> User:
         """A transient (never added) ``User`` for the activity types' ``mail_lines``, which
         receive the recipient as the pages' viewer."""
         return User(id=self.user_id, email=self.email, display_name=self.name,
-                    timezone=self.timezone)  # fmt: skip
+                    timezone=self.timezone, locale=self.locale)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -171,11 +173,11 @@ def members_of(session: Session, group_ids: set[int]) -> dict[int, list[Member]]
         return found
     for row in session.execute(
         select(Membership.group_id, User.id, User.email, User.display_name, User.timezone,
-               User.email_verified_at)
+               User.email_verified_at, User.locale)
         .join(User, User.id == Membership.user_id)
         .where(Membership.group_id.in_(group_ids))
         .order_by(Membership.group_id, User.id)
     ):  # fmt: skip
-        group_id, user_id, email, name, zone, verified = row
-        found[group_id].append(Member(user_id, email, name, zone, verified is not None))
+        group_id, user_id, email, name, zone, verified, locale = row
+        found[group_id].append(Member(user_id, email, name, zone, verified is not None, locale))
     return found
