@@ -28,6 +28,7 @@ class GroupValues:
     description: str
     visibility: Visibility
     timezone: str
+    language: str | None = None  # the feeds' language; None: the site's default
 
 
 def slug_taken(db: Session, slug: str, except_id: int | None = None) -> bool:
@@ -43,6 +44,7 @@ def _apply(group: Group, values: GroupValues) -> None:
     group.description = values.description
     group.visibility = values.visibility
     group.timezone = values.timezone
+    group.language = values.language
 
 
 def create_group(db: Session, values: GroupValues, owner_id: int) -> Group:

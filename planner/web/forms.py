@@ -30,6 +30,7 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.validators import (
+    AnyOf,
     DataRequired,
     Email,
     EqualTo,
@@ -41,6 +42,7 @@ from wtforms.validators import (
 )
 
 from planner.enums import Role, Visibility
+from planner.locales import LANGUAGES
 
 PASSWORD_MIN = 8
 PASSWORD_MAX = 256
@@ -118,6 +120,20 @@ def strip(value: object) -> object:
 
 def _lower_strip(value):
     return value.strip().lower() if isinstance(value, str) else value
+
+
+class LanguageField(SelectField):
+    """Each language in its own name; the empty choice follows the browser (or, for a group's
+    feeds, the site's default). Anything else is refused with a reason."""
+
+    def __init__(self, label: str, empty: str, **kwargs):
+        super().__init__(
+            label,
+            choices=[("", empty), *LANGUAGES.items()],
+            validators=[AnyOf(["", *LANGUAGES], message=_l("Pick a language from the list."))],
+            validate_choice=False,
+            **kwargs,
+        )
 
 
 class TimezoneField(SelectField):

@@ -64,6 +64,7 @@ def profile() -> Response | tuple[str, int]:
     if form.validate_on_submit():
         user.display_name = form.display_name.data
         user.timezone = form.timezone.data
+        user.locale = form.locale.data or None
         touch_groups_of(get_session(), user.id)
         get_session().commit()
         flash(gettext("Your profile is saved."), "success")

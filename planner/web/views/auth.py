@@ -41,6 +41,7 @@ from planner.models import User
 from planner.web.extensions import limiter, login_manager
 from planner.web.forms import LoginForm, SignupForm, status
 from planner.web.helpers import AUTH_STAMP, PENDING_INVITE, SESSION_TOKEN, viewer
+from planner.web.i18n import current_locale
 from planner.web.login_session import start_session
 from planner.web.redirects import safe_path
 
@@ -117,6 +118,7 @@ def signup() -> Response | tuple[str, int]:
     form = SignupForm()
     if request.method == "GET":
         form.timezone.data = current_app.config.get("DEFAULT_TIMEZONE", "UTC")
+        form.locale.data = current_locale()  # what this page is in: keep it, or change it
     if form.validate_on_submit():
         try:
             user = sign_up(
@@ -129,6 +131,8 @@ def signup() -> Response | tuple[str, int]:
         except EmailTaken:
             form.email.errors.append(str(DUPLICATE_EMAIL))
         else:
+            user.locale = form.locale.data or None
+            get_session().commit()
             start_session(user)
             flash(
                 gettext("Welcome, %(name)s! Your account is ready.", name=user.display_name),

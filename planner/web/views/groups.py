@@ -78,6 +78,7 @@ def _values(form: GroupForm) -> manage.GroupValues | None:
         description=form.description.data or "",
         visibility=Visibility(form.visibility.data),
         timezone=form.timezone.data,
+        language=form.language.data or None,
     )
 
 
