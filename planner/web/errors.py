@@ -13,13 +13,13 @@ import logging
 
 from flask import Flask, current_app, g, make_response, render_template, request, url_for
 from flask_babel import force_locale, gettext
-from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 from planner.web import i18n
+from planner.web.lazy_text import lazy_gettext as _l
 
 log = logging.getLogger(__name__)
 DATABASE_ERRORS = (OperationalError, InterfaceError, PoolTimeout)

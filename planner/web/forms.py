@@ -15,7 +15,6 @@ from zoneinfo import available_timezones
 
 from flask import request
 from flask_babel import gettext
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -43,6 +42,7 @@ from wtforms.validators import (
 
 from planner.enums import Role, Visibility
 from planner.locales import LANGUAGES
+from planner.web.lazy_text import lazy_gettext as _l
 
 PASSWORD_MIN = 8
 PASSWORD_MAX = 256

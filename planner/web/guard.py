@@ -13,7 +13,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from flask import Flask, abort, request
-from flask_babel import lazy_gettext as _l
+
+from planner.web.lazy_text import lazy_gettext as _l
 
 NUL = "\x00"
 NUL_IN_PATH = _l("No page has a NUL character (\\0) in its address. Check the link.")

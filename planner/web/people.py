@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 from flask import Flask, has_request_context
 from flask_babel import gettext, ngettext
-from flask_babel import lazy_gettext as _l
 
 from planner import locales
+from planner.web.lazy_text import lazy_gettext as _l
 
 # The number of avatar colours in app.css (.avatar.c0 .. .c11), each dark enough for white
 # initials at 4.5:1 contrast.

@@ -15,7 +15,6 @@ from typing import Any
 from babel import Locale
 from babel.dates import get_day_names
 from flask_babel import get_locale, gettext
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
@@ -44,6 +43,7 @@ from planner.plugins.activity import choices
 from planner.scheduling import recurrence
 from planner.scheduling import rules as schedule
 from planner.web.forms import TimezoneField, strip
+from planner.web.lazy_text import lazy_gettext as _l
 
 
 def weekday_choices() -> list[Any]:
@@ -68,7 +68,7 @@ REPEAT_CHOICES = choices([
 ENDS_CHOICES = choices(
     [("never", _l("Never")), ("until", _l("On a date")), ("count", _l("After a number of times"))]
 )
-NTH_PAIRS = [
+NTH_PAIRS: list[tuple[str, Any]] = [
     ("1", _l("first")), ("2", _l("second")), ("3", _l("third")), ("4", _l("fourth")),
     ("-1", _l("last")),
 ]

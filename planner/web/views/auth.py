@@ -24,7 +24,6 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, logout_user
 from werkzeug.wrappers import Response
 
@@ -42,6 +41,7 @@ from planner.web.extensions import limiter, login_manager
 from planner.web.forms import LoginForm, SignupForm, status
 from planner.web.helpers import AUTH_STAMP, PENDING_INVITE, SESSION_TOKEN, viewer
 from planner.web.i18n import current_locale
+from planner.web.lazy_text import lazy_gettext as _l
 from planner.web.login_session import start_session
 from planner.web.redirects import safe_path
 

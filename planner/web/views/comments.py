@@ -10,7 +10,6 @@ import re
 
 from flask import Blueprint, abort, flash
 from flask_babel import gettext
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from markupsafe import Markup, escape
 from werkzeug.wrappers import Response
@@ -27,6 +26,7 @@ from planner.joining.comments import (
 from planner.notify.changes import comment_posted
 from planner.web.forms import strip
 from planner.web.helpers import NextForm, back, expired, form_error, load, occurrence_path
+from planner.web.lazy_text import lazy_gettext as _l
 
 bp = Blueprint("comments", __name__)
 # Only http(s), stopping at whitespace, quotes and angle brackets; trailing punctuation is text.

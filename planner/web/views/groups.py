@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 from wtforms.validators import ValidationError
@@ -34,6 +33,7 @@ from planner.web.forms import (
     valid_slug,
 )
 from planner.web.helpers import viewer
+from planner.web.lazy_text import lazy_gettext as _l
 from planner.web.page_cache import cached_page, member_versions, page_parts
 
 bp = Blueprint("groups", __name__)

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext
-from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
 from planner.accounts.resets import ResetError, request_reset, reset_password, user_for_token
 from planner.db import get_session
 from planner.web.extensions import limiter
 from planner.web.forms import ForgotForm, ResetForm, status
+from planner.web.lazy_text import lazy_gettext as _l
 from planner.web.login_session import start_session
 
 bp = Blueprint("reset", __name__, url_prefix="/password")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, request
 from flask_babel import gettext
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
@@ -26,6 +25,7 @@ from planner.web.helpers import (
     occurrence_path,
     viewer,
 )
+from planner.web.lazy_text import lazy_gettext as _l
 
 bp = Blueprint("rsvps", __name__)
 

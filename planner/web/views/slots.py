@@ -11,7 +11,6 @@ from collections.abc import Callable
 
 from flask import Blueprint, abort, flash, redirect, render_template, request
 from flask_babel import gettext
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import Session
@@ -25,6 +24,7 @@ from planner.joining.answers import AnswerError
 from planner.models import Routine, Slot
 from planner.web.forms import strip
 from planner.web.helpers import NextForm, back, form_error, load, occurrence_path, organizer_routine
+from planner.web.lazy_text import lazy_gettext as _l
 
 bp = Blueprint("slots", __name__)
 
