@@ -129,8 +129,12 @@ class LanguageField(SelectField):
     def __init__(self, label: str, empty: str, **kwargs):
         super().__init__(
             label,
-            choices=[("", empty), *LANGUAGES.items()],
-            validators=[AnyOf(["", *LANGUAGES], message=_l("Pick a language from the list."))],
+            choices=[SelectChoice("", empty)]
+            + [SelectChoice(code, name) for code, name in LANGUAGES.items()],
+            validators=[
+                Optional(),  # left out or empty: follow the browser / the site's default
+                AnyOf(list(LANGUAGES), message=_l("Pick a language from the list.")),
+            ],
             validate_choice=False,
             **kwargs,
         )
@@ -195,11 +199,16 @@ def display_name_field() -> StringField:
 # --- accounts ---------------------------------------------------------------------------------
 
 
+def member_language_field() -> LanguageField:
+    return LanguageField(_l("Language"), _l("As my browser asks"))
+
+
 class SignupForm(FlaskForm):
     email = email_field()
     display_name = display_name_field()
     password, confirm = new_password_fields()
     timezone = TimezoneField(_l("Your timezone"))
+    locale = member_language_field()
 
 
 class LoginForm(FlaskForm):
@@ -241,6 +250,7 @@ class ResetForm(FlaskForm):
 class ProfileForm(FlaskForm):
     display_name = display_name_field()
     timezone = TimezoneField(_l("Your timezone"))
+    locale = member_language_field()
 
 
 class PasswordForm(FlaskForm):
@@ -299,6 +309,9 @@ class GroupForm(FlaskForm):
         validators=[InputRequired(_l("Choose public or private."))],
     )
     timezone = TimezoneField(_l("Group timezone"))
+    language = LanguageField(
+        _l("Language of the group's calendar feeds"), _l("The site's default language")
+    )
 
     def derived_slug(self) -> str:
         """The slug the person typed, else one made from the name (may still be invalid)."""
