@@ -13,12 +13,13 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Protocol
 
+from flask_babel import gettext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from planner.joining.attendance import GOING, WAITLISTED
 from planner.mail.outbox import Draft, queue
-from planner.mail.render import render, site_link
+from planner.mail.render import language_header, locale_of, render, site_link, speaking
 from planner.models import Group, Override, Routine, User
 from planner.scheduling.zones import format_key, load_zone, localize
 
@@ -77,21 +78,25 @@ def queue_promotions(session: Session, routine: Routine, changes: Iterable[_Chan
         when, zone = _when(start, routine.timezone, user.timezone)
         key = format_key(change.original_start)
         url = site_link("events.show", slug=group.slug, routine_id=routine.id, key=key)
-        text, html = render(
-            "promoted", name=user.display_name, title=title, when=when, zone=zone, url=url,
-            group=group.name,
-        )
+        locale = locale_of(user)
+        with speaking(locale):  # the promoted person's language
+            text, html = render(
+                "promoted", name=user.display_name, title=title, when=when, zone=zone, url=url,
+                group=group.name,
+            )
+            subject = gettext("A place opened up: you're going to %(title)s", title=title)
         queue(
             session,
             Draft(
                 kind="promoted",
                 recipient=user.email,
                 user_id=user.id,
-                subject=f"A place opened up: you're going to {title}",
+                subject=subject,
                 body_text=text,
                 body_html=html,
                 dedupe_key=f"promoted:{routine.id}:{key}:{user.id}:{stamp}",
-                headers={"List-Id": f"{group.name} <{group.slug}.{_domain()}>"},
+                headers={"List-Id": f"{group.name} <{group.slug}.{_domain()}>",
+                         **language_header(locale)},
             ),
         )
     return len(moved)

@@ -65,6 +65,7 @@ def render(template: str, **context: Any) -> tuple[str, str]:
     env = current_app.jinja_env
     context.setdefault("site_name", current_app.config["SITE_NAME"])
     context.setdefault("site_url", str(current_app.config["SITE_URL"]).rstrip("/"))
+    context.setdefault("mail_lang", current_locale().replace("_", "-"))  # <html lang>
     text = env.get_template(f"mail/{template}.txt").render(**context)
     html = env.get_template(f"mail/{template}.html").render(**context)
     return text.strip() + "\n", html
