@@ -33,10 +33,12 @@ def build(row: OutboxMessage, mail_from: str, site_name: str, msgid_domain: str)
     digest = hashlib.sha256(row.dedupe_key.encode()).hexdigest()[:16]
     msg["Message-ID"] = f"<outbox-{row.id}.{digest}@{msgid_domain}>"
     msg["Auto-Submitted"] = "auto-generated"
-    for name, value in (row.headers or {}).items():
-        msg[name] = value
     msg.set_content(row.body_text)
     if row.body_html:
         msg.add_alternative(row.body_html, subtype="html")
+    # After the bodies: making the message multipart moves every Content-* header into the
+    # first part, and Content-Language belongs to the whole mail.
+    for name, value in (row.headers or {}).items():
+        msg[name] = value
     return msg
 

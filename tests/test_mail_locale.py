@@ -1,0 +1,88 @@
+"""Mail in the recipient's language, whoever caused it (issue 16), read back from a real SMTP
+server: a German member's reminder is German while an English one's stays English, an en-US
+member reads "7:00 PM", and an English organizer's change reaches the German member in German.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+
+from tests.reminder_world import say, tick
+
+START = datetime(2027, 3, 22, 19, 0)  # Monday 22 March 2027, 19:00 Berlin
+
+
+@pytest.fixture
+def app_config(app_config, smtp):
+    return {**app_config, "SMTP_URL": smtp.url, "SMTP_CA_FILE": str(smtp.cert),
+            "SITE_URL": "http://planner.test"}
+
+
+def body(message) -> str:
+    return message.get_body(("plain",)).get_content()
+
+
+def by_recipient(smtp) -> dict[str, object]:
+    return {m["To"].split("<")[-1].rstrip(">"): m for m in smtp.inbox.messages}
+
+
+def test_each_member_gets_the_reminder_in_their_own_language(
+    app, db, smtp, make_user, make_group, make_routine
+):
+    olga = make_user("Olga Owner", email="olga@example.org")  # English, the organizer
+    greta = make_user("Greta", email="greta@example.org")
+    greta.locale = "de"
+    uma = make_user("Uma", email="uma@example.org")
+    uma.locale = "en_US"
+    eddie = make_user("Eddie", email="eddie@example.org")  # no choice: the site's English
+    db.commit()
+    group = make_group(olga, members=[greta, uma, eddie], name="Supper Club")
+    routine = make_routine(group, "meals", title="Thursday supper", start=START)
+    for person in (greta, uma, eddie):
+        say(db, routine, person, "going", START)
+    tick(app, datetime(2027, 3, 21, 17, 0))  # Sunday 18:00 in Berlin: the evening before
+    mails = by_recipient(smtp)
+    assert set(mails) == {"greta@example.org", "uma@example.org", "eddie@example.org"}
+
+    german, american, english = (mails[a] for a in ("greta@example.org", "uma@example.org",
+                                                    "eddie@example.org"))
+    assert german["Content-Language"] == "de"
+    assert german["Subject"] == "Morgen 19:00: Thursday supper"
+    text = body(german)
+    assert "Montag, 22. März, 19:00 (Europe/Berlin)" in text
+    assert "Still missing" not in text and "Tomorrow" not in text
+
+    assert american["Content-Language"] == "en-US"
+    assert american["Subject"] == "Tomorrow 7:00 PM: Thursday supper"
+    assert "Monday, March 22, 7:00 PM (Europe/Berlin)" in body(american)
+
+    assert english["Content-Language"] == "en-GB"
+    assert english["Subject"] == "Tomorrow 19:00: Thursday supper"
+    assert "Monday 22 March, 19:00 (Europe/Berlin)" in body(english)
+
+
+def test_an_english_organizers_change_reaches_a_german_member_in_german(
+    app, db, smtp, make_user, make_group, make_routine, as_user
+):
+    olga = make_user("Olga Owner", email="olga@example.org")
+    greta = make_user("Greta", email="greta@example.org")
+    greta.locale = "de"
+    db.commit()
+    group = make_group(olga, members=[greta], name="Supper Club")
+    routine = make_routine(group, "meals", title="Thursday supper", start=START)
+    say(db, routine, greta, "going", START)
+    key = START.strftime("%Y%m%dT%H%M")
+    page = as_user(olga).post(
+        f"/g/{group.slug}/r/{routine.id}/{key}/cancel",
+        data={"reason": "The kitchen is flooded", "confirm": "yes"},
+        headers={"Accept-Language": "en-GB"},
+    )
+    assert page.status_code in (302, 303), page.get_data(as_text=True)[:500]
+    tick(app, datetime(2027, 3, 20, 12, 0))
+    tick(app, datetime(2027, 3, 20, 12, 0) + timedelta(minutes=10))
+    [mail] = [m for m in smtp.inbox.messages if "greta@example.org" in m["To"]]
+    assert mail["Content-Language"] == "de"
+    assert "Abgesagt" in mail["Subject"] or "abgesagt" in mail["Subject"], mail["Subject"]
+    assert "The kitchen is flooded" in body(mail)  # the organizer's own words, as written
