@@ -17,6 +17,7 @@ from flask_babel import gettext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from planner import locales
 from planner.joining.attendance import GOING, WAITLISTED
 from planner.mail.outbox import Draft, queue
 from planner.mail.render import language_header, locale_of, render, site_link, speaking
@@ -41,14 +42,17 @@ def promoted(changes: Iterable[_Change]) -> list[_Change]:
     return [c for c in changes if c.previous == WAITLISTED and c.status == GOING]
 
 
-def _when(start: datetime, routine_zone: str, person_zone: str) -> tuple[str, str]:
+def _when(
+    start: datetime, routine_zone: str, person_zone: str, locale: str
+) -> tuple[str, str]:
     """The start in the reader's own zone: a promoted person abroad reads their own clock."""
     try:
         zone = load_zone(person_zone)
     except ValueError:  # an old or odd zone name: fall back to the routine's
         zone, person_zone = load_zone(routine_zone), routine_zone
     moment = localize(start, routine_zone).astimezone(zone)
-    return moment.strftime("%A %d %B %Y, %H:%M"), person_zone
+    day = locales.long_day(moment, locale, year=True, padded=True)
+    return f"{day}, {locales.clock(moment, locale)}", person_zone
 
 
 def queue_promotions(session: Session, routine: Routine, changes: Iterable[_Change]) -> int:
@@ -75,10 +79,10 @@ def queue_promotions(session: Session, routine: Routine, changes: Iterable[_Chan
         start = override.start if override is not None and override.start else change.original_start
         title = override.title if override is not None and override.title else routine.title
         stamp = _place_stamp(session, routine, change)
-        when, zone = _when(start, routine.timezone, user.timezone)
+        locale = locale_of(user)
+        when, zone = _when(start, routine.timezone, user.timezone, locale)
         key = format_key(change.original_start)
         url = site_link("events.show", slug=group.slug, routine_id=routine.id, key=key)
-        locale = locale_of(user)
         with speaking(locale):  # the promoted person's language
             text, html = render(
                 "promoted", name=user.display_name, title=title, when=when, zone=zone, url=url,

@@ -418,9 +418,9 @@ def describe(state: dict[str, str]) -> str:
     """A series in words: "Every week on Thursday at 19:00, Kitchen"."""
     start = datetime.fromisoformat(state["start"])
     try:
-        # i18n: pass locale=
+        # Built per reader inside speaking(): in the reader's language.
         words = rules.describe(state["rrule"], start, state["zone"],
-                               timedelta(minutes=int(state["minutes"])))
+                               timedelta(minutes=int(state["minutes"])), locale=current_locale())
     except (RecurrenceError, ValueError):
         locale = current_locale()
         words = gettext("from %(day)s at %(time)s",

@@ -14,11 +14,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from flask_babel import gettext
+from flask_babel import get_locale, gettext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from planner.joining.attendance import Attendance, attendance_for
+from planner.locales import FALLBACK
 from planner.models import Group, Regular, Routine, User
 from planner.routines.occurrences import routines_in_window, utc_now
 from planner.scheduling import recurrence
@@ -69,7 +70,8 @@ def next_date(
 def words_of(routine: Routine) -> str:
     try:
         return schedule.describe(
-            routine.rrule, routine.start, routine.timezone, routine.duration, with_zone=False
+            routine.rrule, routine.start, routine.timezone, routine.duration, with_zone=False,
+            locale=str(get_locale() or FALLBACK),
         )
     except recurrence.RecurrenceError:
         return str(gettext("The saved schedule cannot be read."))

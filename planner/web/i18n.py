@@ -84,3 +84,10 @@ def init_app(app: Flask) -> None:
 
 def default_locale_of(app: Flask) -> str:
     return str(app.config.get("DEFAULT_LOCALE") or locales.FALLBACK)
+
+
+def problem(exc: Exception) -> str:
+    """A scheduling error in the reader's language (``RecurrenceError.message``), any other
+    error as written."""
+    message = getattr(exc, "message", None)
+    return message(current_locale()) if callable(message) else str(exc)

@@ -43,6 +43,7 @@ from planner.plugins.activity import choices
 from planner.scheduling import recurrence
 from planner.scheduling import rules as schedule
 from planner.web.forms import TimezoneField, strip
+from planner.web.i18n import problem
 from planner.web.lazy_text import lazy_gettext as _l
 
 
@@ -88,7 +89,7 @@ def _duration(_form, field) -> None:
     try:
         schedule.validate_duration(field.data)
     except recurrence.RecurrenceError as exc:
-        raise ValidationError(str(exc)) from None
+        raise ValidationError(problem(exc)) from None
 
 
 def _within_years(_form, field) -> None:
@@ -321,12 +322,12 @@ class RoutineForm(FlaskForm):
                 start = self._moved_to(schedule.align_start(words, start, tz), start)
                 text = schedule.to_rrule(words, start, tz)
             except recurrence.RecurrenceError as exc:
-                self.repeat.errors = [*self.repeat.errors, str(exc)]
+                self.repeat.errors = [*self.repeat.errors, problem(exc)]
                 raise
         try:
             return schedule.validate_rule(text, start, tz)
         except recurrence.RecurrenceError as exc:
-            target.errors = [*target.errors, str(exc)]
+            target.errors = [*target.errors, problem(exc)]
             raise
 
     def _moved_to(self, aligned: datetime, start: datetime) -> datetime:

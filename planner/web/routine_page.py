@@ -14,6 +14,7 @@ from typing import Any
 from flask import current_app, render_template, request
 from flask_babel import gettext
 
+from planner import locales
 from planner.groups.access import GroupAccess
 from planner.models import Group, Routine
 from planner.plugins.activity import GENERIC, ActivityType, choices
@@ -21,6 +22,7 @@ from planner.routines.occurrences import utc_now
 from planner.routines.saving import RoutineValues
 from planner.scheduling import recurrence
 from planner.scheduling import rules as schedule
+from planner.web.i18n import current_locale, problem
 from planner.web.routine_forms import RoutineForm
 
 PREVIEW_COUNT = 8
@@ -140,9 +142,10 @@ def build_form_page(
         _preview_into(page, form)
     if form.moved_start is not None:
         typed, used = form.moved_start
-        page.notice = (
-            f"{typed:%a %-d %b %Y} does not fit the pattern, so the first date is "
-            f"{used:%a %-d %b %Y}, the first day that does."
+        locale = current_locale()
+        page.notice = gettext(
+            "%(typed)s does not fit the pattern, so the first date is %(used)s, the first day "
+            "that does.", typed=locales.day(typed, locale), used=locales.day(used, locale),
         )
     wants_preview = bool(form.preview.data) or type_changed
     return page, ok and page.rule is not None and not wants_preview
@@ -194,13 +197,14 @@ def _preview_into(page: FormPage, form: RoutineForm) -> None:
     )
     try:
         page.words = schedule.describe(
-            page.rule, start, tz, timedelta(minutes=minutes) if valid else None
+            page.rule, start, tz, timedelta(minutes=minutes) if valid else None,
+            locale=current_locale(),
         )
         page.preview = (
             recurrence.next_occurrences(series, utc_now(), PREVIEW_COUNT) if valid else None
         )
     except recurrence.RecurrenceError as exc:
-        form.repeat.errors = [*form.repeat.errors, str(exc)]
+        form.repeat.errors = [*form.repeat.errors, problem(exc)]
         page.preview = None
 
 

@@ -16,6 +16,7 @@ from flask_babel import gettext
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
+from planner import locales
 from planner.db import get_session
 from planner.groups.access import GroupAccess, group_access
 from planner.joining.panel import occurrence_context
@@ -36,6 +37,7 @@ from planner.web.belonging_page import occurrence_extras
 from planner.web.confirm import confirm_page, confirmed
 from planner.web.forms import ActionForm
 from planner.web.helpers import occurrence_url, organizer_occurrence, viewer
+from planner.web.i18n import current_locale, problem
 from planner.web.page_cache import cached_page, page_parts
 from planner.web.routine_forms import CancelForm, EndSeriesForm, OccurrenceForm
 from planner.web.routine_page import build_form_page, render_form, values_of
@@ -99,7 +101,10 @@ def cancel(slug: str, routine_id: int, key: str) -> Response | str:
         return redirect(occurrence_url(slug, routine, key))
     if not confirmed():
         return confirm_page(
-            title=f"Cancel {occurrence.title or routine.title} on {occurrence.start:%a %-d %b}?",
+            title=gettext(
+                "Cancel %(title)s on %(day)s?", title=occurrence.title or routine.title,
+                day=locales.short_day(occurrence.start, current_locale()),
+            ),
             consequences=[
                 gettext(
                     "Members see the date as cancelled, on the page and in their calendars."
@@ -197,7 +202,8 @@ def split(slug: str, routine_id: int, key: str) -> Response | tuple[str, int]:
         _old_rule, new_rule, last_old = split_rules(routine, at)
     except recurrence.RecurrenceError as exc:
         flash(
-            gettext("%(problem)s Edit the routine to change all of it.", problem=str(exc)), "info"
+            gettext("%(problem)s Edit the routine to change all of it.", problem=problem(exc)),
+            "info",
         )
         return redirect(url_for("routines.edit", slug=slug, routine_id=routine.id))
     page, ready = build_form_page(access, routine, initial={"start": at, "rrule": new_rule})
@@ -205,12 +211,19 @@ def split(slug: str, routine_id: int, key: str) -> Response | tuple[str, int]:
     if ready and new_start is not None and new_start <= last_old:
         page.form.start_date.errors = [
             *page.form.start_date.errors,
-            "The new series must start after the last occurrence of the old one "
-            f"({last_old:%a %-d %b %Y at %H:%M}).",
+            gettext(
+                "The new series must start after the last occurrence of the old one "
+                "(%(day)s at %(time)s).",
+                day=locales.day(last_old, current_locale()),
+                time=locales.clock(last_old, current_locale()),
+            ),
         ]
         ready = False
     if not ready:
-        heading = f"Change “{routine.title}” from {at:%a %-d %b %Y} on"
+        heading = gettext(
+            "Change “%(title)s” from %(day)s on", title=routine.title,
+            day=locales.day(at, current_locale()),
+        )
         action = url_for("events.split", slug=slug, routine_id=routine.id, key=key)
         form_page = render_form(
             page, access, routine, heading=heading, split_from=occurrence, action=action

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
+from planner import locales
 from planner.db import get_session
 from planner.groups.access import GroupAccess, group_access, organizer_access
 from planner.joining.answers import Change
@@ -27,6 +28,7 @@ from planner.web.belonging_page import routine_extras
 from planner.web.confirm import confirm_page, confirmed
 from planner.web.forms import ActionForm
 from planner.web.helpers import organizer_routine, viewer
+from planner.web.i18n import current_locale, problem
 from planner.web.page_cache import cached_page, page_parts
 from planner.web.redirects import is_key
 from planner.web.routine_forms import EndSeriesForm
@@ -111,10 +113,15 @@ def end(slug: str, routine_id: int) -> Response | str:
     last = form.last_date.data
     if not confirmed():
         return confirm_page(
-            title=f"End “{routine.title}” on {last:%a %-d %b %Y}?",
+            title=gettext(
+                "End “%(title)s” on %(day)s?", title=routine.title,
+                day=locales.day(last, current_locale()),
+            ),
             consequences=[
-                f"{last:%a %-d %b %Y} becomes the last date; every later date disappears "
-                "from the group page and from members' calendars.",
+                gettext(
+                    "%(day)s becomes the last date; every later date disappears from the group "
+                    "page and from members' calendars.", day=locales.day(last, current_locale()),
+                ),
                 gettext("Past dates and their answers stay."),
             ],
             button=gettext("Yes, end the series"),
@@ -124,9 +131,12 @@ def end(slug: str, routine_id: int) -> Response | str:
         notices.series_ended(session, routine, last, actor_id=current_user.id)
         end_series(session, routine, last)
     except recurrence.RecurrenceError as exc:
-        flash(str(exc), "error")
+        flash(problem(exc), "error")
         return redirect(target)
-    flash(f"The series now ends on {last:%a %-d %b %Y}.", "success")
+    flash(
+        gettext("The series now ends on %(day)s.", day=locales.day(last, current_locale())),
+        "success",
+    )
     return redirect(url_for("routines.show", slug=slug, routine_id=routine.id))
 
 
@@ -176,9 +186,12 @@ def _render_show(access: GroupAccess, routine_id: int, **marks: object) -> str:
 
 def _words(routine: Routine) -> str:
     try:
-        return schedule.describe(routine.rrule, routine.start, routine.timezone, routine.duration)
+        return schedule.describe(
+            routine.rrule, routine.start, routine.timezone, routine.duration,
+            locale=current_locale(),
+        )
     except recurrence.RecurrenceError as exc:
-        return gettext("The saved schedule cannot be read: %(problem)s", problem=str(exc))
+        return gettext("The saved schedule cannot be read: %(problem)s", problem=problem(exc))
 
 
 @bp.route("/g/<slug>/upcoming")
