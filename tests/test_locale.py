@@ -52,6 +52,21 @@ def test_german_login_page_is_in_german(client):
 
 
 @pytest.mark.planner_backends("sqlite")
+@pytest.mark.parametrize(
+    ("header", "words"),
+    [
+        ("fr", ["Se connecter", "Mot de passe", "S’inscrire"]),
+        ("es", ["Iniciar sesión", "Contraseña", "Registrarse"]),
+    ],
+)
+def test_french_and_spanish_login_pages(client, header, words):
+    html = client.get("/login", headers={"Accept-Language": header}).get_data(as_text=True)
+    assert lang_of(html) == header
+    assert all(word in html for word in words), words
+    assert "Log in" not in html and "Password" not in html
+
+
+@pytest.mark.planner_backends("sqlite")
 def test_the_member_setting_wins_over_the_cookie_and_the_browser(
     app, db, make_user, as_user
 ):
