@@ -36,7 +36,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from planner.notify import belonging_jobs
     from planner.notify import jobs as notify_jobs
     from planner.plugins import manager as plugins
-    from planner.web import converters, errors, headers, i18n, templating
+    from planner.web import converters, errors, headers, i18n, poll_front, templating
     from planner.web import guard as request_guard
     from planner.web.extensions import csrf, limiter, login_manager
     from planner.web.views import BLUEPRINTS
@@ -73,6 +73,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     templating.init_app(app)
     notify_jobs.init_app(app)
     belonging_jobs.init_app(app)
+    poll_front.init_app(app)
     proxies = int(app.config["TRUSTED_PROXIES"])
     if proxies:
         from werkzeug.middleware.proxy_fix import ProxyFix

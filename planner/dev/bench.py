@@ -256,8 +256,8 @@ def over_http(
 ) -> dict[str, float]:
     """Requests per second for each endpoint, in one run against one gunicorn (``pages``
     False: the feed figures only). With ``redis`` the workers share feed bytes and version
-    stamps through it; without, each 304 reads the group's row (several workers cannot
-    trust in-process stamps, see planner/feeds/versions.py)."""
+    stamps through it; without, the workers share the stamps through a file beside the
+    SQLite database (planner/feeds/versions.py)."""
     from planner.db import get_session
     from planner.models import Routine
     from planner.routines.occurrences import routine_occurrences
@@ -273,7 +273,9 @@ def over_http(
     member = {"Cookie": session_cookie(app, viewer_id)}
     figures: dict[str, float] = {"feed KB": len(calendar) / 1024}
     redis = _fresh_redis(redis)
-    print(f"  feed caches and version stamps: {'Redis at ' + redis if redis else 'in process'}")
+    stamps = f"Redis at {redis}" if redis else "a stamps file beside the SQLite database"
+    print(f"  feed caches: {'Redis at ' + redis if redis else 'in process'}; version stamps: "
+          f"{stamps}; warm polls answered by the poll front (planner/web/poll_front.py)")
     with bench_http.gunicorn(_env(config, static, redis)) as port:
         base = f"http://127.0.0.1:{port}"
         feed = f"{base}/feeds/g/{SLUG}.ics"

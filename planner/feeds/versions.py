@@ -16,10 +16,14 @@ counter, so a lost or evicted stamp cannot come back with an old value):
 * ``all`` moves on a write the tracker cannot attribute (a membership added or removed, a
   group or user deleted, a bulk update over several groups): every entry goes stale.
 
-**Where they live.** In Redis when ``REDIS_URL`` is set (shared by every worker and host), else
-in process, which is only trusted when the WSGI server runs a single process
-(``wsgi.multiprocess`` false: werkzeug, ``gunicorn -w 1``); under several processes without
-Redis a write in one would not move another's stamps, so polls read the database as before.
+**Where they live.** In Redis when ``REDIS_URL`` is set (shared by every worker and host).
+Else, on a SQLite database, in a small shared-memory file beside it (``<database>.stamps``,
+:class:`SharedStamps`): SQLite means one host, and every process on it (gunicorn's workers, a
+separate job worker, a CLI command) maps the same pages, so a write in one moves the stamps
+all of them read, at the cost of a memory read. Else (PostgreSQL without Redis, where the
+workers may be on several hosts) in process, which is only trusted when the WSGI server runs a
+single process (``wsgi.multiprocess`` false: werkzeug, ``gunicorn -w 1``); under several
+processes a write in one would not move another's stamps, so polls read the database as before.
 A stamp store that fails (Redis down) is skipped the same way.
 
 **What moves them.** :func:`track` listens on the app's engine: every INSERT, UPDATE and
@@ -39,9 +43,11 @@ database, so an entry is only stored under values that were current when its rea
 from __future__ import annotations
 
 import logging
+import os
 import re
 import secrets
 import threading
+import zlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar, cast
@@ -180,23 +186,91 @@ class RedisStamps:
             self.owed = False
 
 
+class SharedStamps:
+    """Stamps in a file every process of the host maps (``mmap``, shared pages): a SQLite
+    database's processes all run on its host, so they need no Redis to agree.
+
+    Each key hashes (CRC-32, the same in every process) to one of ``SLOTS`` 8-byte slots
+    holding a random nonce, and a move writes a new nonce. Two keys that share a slot only
+    make each other look stale now and then (a re-read, never a wrong answer); nonces rather
+    than counters mean that two processes moving one slot at once cannot leave a value a
+    reader saw before. A torn read of a slot being written is a value nobody stored: it too
+    only reads as a change.
+    """
+
+    SLOTS = 1 << 16  # 512 KiB of address space; only touched pages are ever resident
+    WIDTH = 8
+
+    def __init__(self, path: str):
+        import mmap
+
+        size = self.SLOTS * self.WIDTH
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            if os.fstat(fd).st_size < size:
+                os.ftruncate(fd, size)  # zeros: a valid first value in every slot
+            self._map = mmap.mmap(fd, size, mmap.MAP_SHARED, mmap.PROT_READ | mmap.PROT_WRITE)
+        finally:
+            os.close(fd)
+        self.path = path
+
+    def _offset(self, key: str) -> int:
+        return (zlib.crc32(key.encode()) % self.SLOTS) * self.WIDTH
+
+    def read(self, keys: Sequence[str]) -> tuple[str, ...]:
+        view, width = self._map, self.WIDTH
+        return tuple(
+            view[(o := self._offset(k)) : o + width].hex() for k in keys
+        )
+
+    def move(self, keys: Iterable[str]) -> None:
+        for key in keys:
+            offset = self._offset(key)
+            self._map[offset : offset + self.WIDTH] = secrets.token_bytes(self.WIDTH)
+
+
+def shared_stamps_path(app: Flask) -> str | None:
+    """``<database file>.stamps`` for a SQLite file database, else None."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(app.config["DATABASE_URL"])
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return None
+    if str(url.database).startswith("file:"):
+        return None  # a URI filename (shared cache, memory): no plain file beside it
+    return os.path.abspath(str(url.database)) + ".stamps"
+
+
 def stamps_of(app: Flask) -> Stamps:
     found: Stamps | None = app.extensions.get(STAMPS_KEY)
     if found is None:
         url = redis_url(app)
-        found = app.extensions[STAMPS_KEY] = RedisStamps(url) if url else MemoryStamps()
+        shared = None if url else shared_stamps_path(app)
+        if url:
+            found = RedisStamps(url)
+        elif shared:
+            found = SharedStamps(shared)
+        else:
+            found = MemoryStamps()
+        app.extensions[STAMPS_KEY] = found
     return found
 
 
-def trusted_stamps() -> Stamps | None:
-    """The stamps when this request may rely on them (see the module's docstring)."""
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
+def trusted_stamps(
+    app: Flask | None = None, environ: dict[str, Any] | None = None
+) -> Stamps | None:
+    """The stamps when this request may rely on them (see the module's docstring): of ``app``
+    and the WSGI ``environ`` given (the poll front, before Flask runs), else the current ones."""
+    if app is None:
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
     if not app.config["FEED_POLL_CACHE"]:
         return None
     stamps = stamps_of(app)
-    if isinstance(stamps, RedisStamps):
-        return stamps  # its read() answers None while a move is owed
-    if has_request_context() and request.environ.get("wsgi.multiprocess", False):
+    if isinstance(stamps, RedisStamps | SharedStamps):
+        return stamps  # shared by every process (Redis: its read() is None while one is owed)
+    if environ is None and has_request_context():
+        environ = request.environ
+    if environ is not None and environ.get("wsgi.multiprocess", False):
         return None
     return stamps
 
@@ -331,6 +405,22 @@ class _Entry:
     values: tuple[str, ...]
 
 
+#: Where a request notes the stamps its poll rows were current under (the poll front's entry).
+VOUCHED = "planner.poll_stamps"
+
+
+def _vouch(entry: _Entry) -> None:
+    """Tell :mod:`planner.web.poll_front` which stamps, at which values, this response's rows
+    were read under: while they hold, the same request gets the same response."""
+    if has_request_context():
+        request.environ[VOUCHED] = ((ALL, *entry.deps), entry.values)
+
+
+def vouched(environ: dict[str, Any]) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+    found = environ.get(VOUCHED)
+    return cast(tuple[tuple[str, ...], tuple[str, ...]], found) if found else None
+
+
 def _rows(app: Flask) -> MemoryCache[Any]:
     found: MemoryCache[Any] | None = app.extensions.get(ROWS_KEY)
     if found is None:
@@ -362,6 +452,7 @@ def cached(
             value = load()
             return None if value is None else finish(value, None)
         if entry is not None and entry.values == values:
+            _vouch(entry)
             return cast(R, entry.value)
     value = load()
     if value is None:
@@ -369,7 +460,9 @@ def cached(
     deps = deps_of(value)
     if values is not None and deps == hint:
         final = finish(value, dict(zip(deps, values[1:], strict=True)))
-        rows.set(key, _Entry(final, deps, values))
+        entry = _Entry(final, deps, values)
+        rows.set(key, entry)
+        _vouch(entry)
         return final
     # First sight (or its stamps changed): remember what to read before the database next
     # time, and store nothing now, as these stamps were read after the rows. They still version

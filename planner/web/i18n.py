@@ -26,8 +26,9 @@ def supported(code: str | None) -> str | None:
     return locales.supported(code, default_locale())
 
 
-def default_locale() -> str:
-    return str(current_app.config.get("DEFAULT_LOCALE") or locales.FALLBACK)
+def default_locale(app: Flask | None = None) -> str:
+    """``PLANNER_DEFAULT_LOCALE``, of ``app`` or the current one."""
+    return str((app or current_app).config.get("DEFAULT_LOCALE") or locales.FALLBACK)
 
 
 def from_accept_language() -> str | None:
@@ -69,7 +70,7 @@ def html_lang() -> str:
 def init_app(app: Flask) -> None:
     folders = [str(CATALOGS), *app.extensions["planner"].translation_folders()]
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join(folders)
-    app.config.setdefault("BABEL_DEFAULT_LOCALE", default_locale_of(app))
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", default_locale(app))
     Babel(app, locale_selector=select_locale)
 
     @app.context_processor
@@ -80,10 +81,6 @@ def init_app(app: Flask) -> None:
             "languages": LANGUAGES,
             "current_locale": current_locale(),
         }
-
-
-def default_locale_of(app: Flask) -> str:
-    return str(app.config.get("DEFAULT_LOCALE") or locales.FALLBACK)
 
 
 def problem(exc: Exception) -> str:
