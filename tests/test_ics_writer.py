@@ -52,9 +52,11 @@ def test_bench_reference_calendar_is_written_byte_for_byte_like_icalendar(app, d
         group = db.get(Group, group_id)
         assert group is not None
         feed = sources.group_feed(db, group, BASE, sources.window())
+        plain = feed.ics()  # before calendar(): written from plain values
         cal = feed.calendar()
     assert len(cal.walk("VEVENT")) == bench.ROUTINES * (1 + bench.CHANGED)
     assert_same_bytes(cal)
+    assert plain == to_ics(cal)
 
 
 def test_folding_keeps_an_escape_with_what_it_escapes():
@@ -174,7 +176,24 @@ def feeds(draw: st.DrawFn) -> Feed:
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(feeds())
 def test_generated_feeds_are_written_byte_for_byte_like_icalendar(feed: Feed):
+    plain = feed.ics()  # before calendar(): written from plain values
     assert_same_bytes(feed.calendar())
+    assert plain == to_ics(feed.calendar())
+
+
+def test_a_feed_whose_calendar_was_built_is_written_from_it():
+    item = FeedRoutine(
+        routine=Handle(1),
+        series=Series(datetime(2026, 3, 2, 18, 0), "Europe/Berlin", timedelta(hours=1)),
+        uid="routine-1-abc@planner",
+        title="Standup",
+        description="",
+        location="",
+        url=f"{BASE}/g/test/r/1",
+    )
+    feed = Feed(name="x", window_start=datetime(2026, 1, 1, tzinfo=UTC), routines=[item])
+    feed.calendar().walk("VEVENT")[0]["SUMMARY"] = icalendar.vText("Changed")
+    assert b"SUMMARY:Changed\r\n" in feed.ics()
 
 
 def test_a_routine_in_utc_has_no_tzid_on_its_utc_times():

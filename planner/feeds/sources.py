@@ -198,6 +198,7 @@ def _feed(name: str, win: Window, **kwargs: Any) -> Feed:
         window_start=win.start,
         refresh_minutes=int(current_app.config.get("FEED_REFRESH_MINUTES", 360)),
         decorate=plugins.decorate_event,
+        decorates=plugins.decorates_event,
         **kwargs,
     )
 
