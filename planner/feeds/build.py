@@ -246,6 +246,15 @@ class _Decorator:
         self.decorate(event=event, occurrence=occurrence, routine=routine, attendance=attendance)
         return event
 
+    def changed(
+        self, props: Props, item: FeedRoutine, occurrence: Occurrence, batch: _LazyBatch
+    ) -> Built:
+        """A changed occurrence's VEVENT; its lazy attendance is made only if it is decorated
+        (thousands of them per feed, for nothing, when no plugin reads one)."""
+        if self.decorate is None or not self.wanted(item.routine):
+            return props
+        return self(props, occurrence, item.routine, _attendance(batch, item, occurrence))
+
 
 @dataclass
 class _Plan:
@@ -305,14 +314,12 @@ def _series_events(
         occurrence = plan.changed[0]
         props = _instance(item, shared, occurrence, uid=shared.uid, recurrence_id=False)
         _note_zone(zones, series.timezone, occurrence.start.date())
-        att = _attendance(attendance, item, occurrence)
-        return [decorate(props, occurrence, item.routine, att)]
+        return [decorate.changed(props, item, occurrence, attendance)]
     master = _master(item, shared, plan.first, sorted(plan.exdates))
     events = [decorate(master, None, item.routine, None)]
     for occurrence in plan.changed:
         props = _instance(item, shared, occurrence, uid=shared.uid, recurrence_id=True)
-        att = _attendance(attendance, item, occurrence)
-        events.append(decorate(props, occurrence, item.routine, att))
+        events.append(decorate.changed(props, item, occurrence, attendance))
         _note_zone(zones, series.timezone, occurrence.start.date())
     return events
 
