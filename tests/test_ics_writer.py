@@ -229,3 +229,41 @@ def test_a_literal_backslash_n_survives_a_round_trip():
     parsed = icalendar.Calendar.from_ical(to_ics(feed.calendar()))
     [event] = parsed.walk("VEVENT")
     assert str(event["SUMMARY"]) == "Notes in C:\\Notes; bring, things\nand more\nend"
+
+
+def test_only_events_a_plugin_may_change_are_decorated_and_both_kinds_are_written_alike():
+    def item(rid: int) -> FeedRoutine:
+        start = datetime(2026, 3, 2, 18, 0)
+        moved = OverrideData(start + timedelta(weeks=1), "changed", start=start + timedelta(
+            weeks=1, hours=1), title="Moved", sequence=1)
+        return FeedRoutine(
+            routine=Handle(rid),
+            series=Series(start, "Europe/Berlin", timedelta(hours=1), "FREQ=WEEKLY", (moved,)),
+            uid=f"routine-{rid}-abc@planner",
+            title=f"Routine {rid}",
+            description="",
+            location="",
+            url=f"{BASE}/g/test/r/{rid}",
+        )
+
+    seen: list[int] = []
+
+    def decorate(event, occurrence, routine, attendance):
+        seen.append(routine.id)
+        event.add("X-DECORATED", "yes")
+
+    def feed(decorates):
+        return Feed(
+            name="x", window_start=datetime(2026, 1, 1, tzinfo=UTC), routines=[item(1), item(2)],
+            decorate=decorate, decorates=decorates, stamp=datetime(2026, 2, 1, tzinfo=UTC),
+        )
+
+    body = feed(lambda routine: routine.id == 2).ics()
+    assert seen == [2, 2]  # the master and the changed occurrence of routine 2 only
+    assert body.count(b"X-DECORATED:yes\r\n") == 2
+    seen.clear()
+    everything = feed(None)  # None: every routine may be decorated
+    assert everything.ics().count(b"X-DECORATED:yes\r\n") == 4
+    assert seen == [1, 1, 2, 2]
+    assert_same_bytes(everything.calendar())
+    assert to_ics(everything.calendar()).count(b"X-DECORATED:yes\r\n") == 4

@@ -102,7 +102,8 @@ class Feed:
 
     def ics(self) -> bytes:
         """The feed as RFC 5545 bytes, written without building a whole ``icalendar.Calendar``
-        when none was built yet (:func:`planner.feeds.build.render_ics`)."""
+        when none was built yet (:func:`planner.feeds.build.render_ics`). Nothing is kept:
+        each call builds (and has plugins decorate) afresh; one format renders one Feed."""
         from planner.feeds.build import render_ics  # build imports this module
 
         return render_ics(self)

@@ -59,7 +59,10 @@ def fold(line: bytes) -> bytes:
 
 
 def _datetime_value(dt: datetime) -> str:
-    text = f"{dt.year:04d}{dt.month:02d}{dt.day:02d}T{dt.hour:02d}{dt.minute:02d}{dt.second:02d}"
+    # %-formatting: about three times faster than the same f-string with format specs.
+    text = "%04d%02d%02dT%02d%02d%02d" % (  # noqa: UP031
+        dt.year, dt.month, dt.day, dt.hour, dt.minute, dt.second
+    )
     tz = dt.tzinfo
     if tz is not None and (tz is UTC or getattr(tz, "key", "") in ("UTC", "Etc/UTC")):
         return text + "Z"
