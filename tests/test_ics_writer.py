@@ -52,9 +52,11 @@ def test_bench_reference_calendar_is_written_byte_for_byte_like_icalendar(app, d
         group = db.get(Group, group_id)
         assert group is not None
         feed = sources.group_feed(db, group, BASE, sources.window())
+        plain = feed.ics()  # before calendar(): written from plain values
         cal = feed.calendar()
     assert len(cal.walk("VEVENT")) == bench.ROUTINES * (1 + bench.CHANGED)
     assert_same_bytes(cal)
+    assert plain == to_ics(cal)
 
 
 def test_folding_keeps_an_escape_with_what_it_escapes():
@@ -174,7 +176,24 @@ def feeds(draw: st.DrawFn) -> Feed:
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(feeds())
 def test_generated_feeds_are_written_byte_for_byte_like_icalendar(feed: Feed):
+    plain = feed.ics()  # before calendar(): written from plain values
     assert_same_bytes(feed.calendar())
+    assert plain == to_ics(feed.calendar())
+
+
+def test_a_feed_whose_calendar_was_built_is_written_from_it():
+    item = FeedRoutine(
+        routine=Handle(1),
+        series=Series(datetime(2026, 3, 2, 18, 0), "Europe/Berlin", timedelta(hours=1)),
+        uid="routine-1-abc@planner",
+        title="Standup",
+        description="",
+        location="",
+        url=f"{BASE}/g/test/r/1",
+    )
+    feed = Feed(name="x", window_start=datetime(2026, 1, 1, tzinfo=UTC), routines=[item])
+    feed.calendar().walk("VEVENT")[0]["SUMMARY"] = icalendar.vText("Changed")
+    assert b"SUMMARY:Changed\r\n" in feed.ics()
 
 
 def test_a_routine_in_utc_has_no_tzid_on_its_utc_times():
@@ -210,3 +229,41 @@ def test_a_literal_backslash_n_survives_a_round_trip():
     parsed = icalendar.Calendar.from_ical(to_ics(feed.calendar()))
     [event] = parsed.walk("VEVENT")
     assert str(event["SUMMARY"]) == "Notes in C:\\Notes; bring, things\nand more\nend"
+
+
+def test_only_events_a_plugin_may_change_are_decorated_and_both_kinds_are_written_alike():
+    def item(rid: int) -> FeedRoutine:
+        start = datetime(2026, 3, 2, 18, 0)
+        moved = OverrideData(start + timedelta(weeks=1), "changed", start=start + timedelta(
+            weeks=1, hours=1), title="Moved", sequence=1)
+        return FeedRoutine(
+            routine=Handle(rid),
+            series=Series(start, "Europe/Berlin", timedelta(hours=1), "FREQ=WEEKLY", (moved,)),
+            uid=f"routine-{rid}-abc@planner",
+            title=f"Routine {rid}",
+            description="",
+            location="",
+            url=f"{BASE}/g/test/r/{rid}",
+        )
+
+    seen: list[int] = []
+
+    def decorate(event, occurrence, routine, attendance):
+        seen.append(routine.id)
+        event.add("X-DECORATED", "yes")
+
+    def feed(decorates):
+        return Feed(
+            name="x", window_start=datetime(2026, 1, 1, tzinfo=UTC), routines=[item(1), item(2)],
+            decorate=decorate, decorates=decorates, stamp=datetime(2026, 2, 1, tzinfo=UTC),
+        )
+
+    body = feed(lambda routine: routine.id == 2).ics()
+    assert seen == [2, 2]  # the master and the changed occurrence of routine 2 only
+    assert body.count(b"X-DECORATED:yes\r\n") == 2
+    seen.clear()
+    everything = feed(None)  # None: every routine may be decorated
+    assert everything.ics().count(b"X-DECORATED:yes\r\n") == 4
+    assert seen == [1, 1, 2, 2]
+    assert_same_bytes(everything.calendar())
+    assert to_ics(everything.calendar()).count(b"X-DECORATED:yes\r\n") == 4

@@ -1,8 +1,13 @@
-"""A :class:`Feed` (what a feed holds, read from the database once) as ``icalendar`` objects.
+"""A :class:`Feed` (what a feed holds, read from the database once) as VEVENTs.
 
-The components are real ``icalendar.Event`` objects because plugins get, and may change, them
-through the ``ical_event`` hook; :mod:`planner.feeds.writer` turns them into bytes. The
-choices clients force on the shape of those events are listed in :mod:`planner.feeds.ics`.
+Plugins get, and may change, real ``icalendar.Event`` objects through the ``ical_event`` hook,
+and :meth:`Feed.calendar` (jCal, tests) is an ``icalendar.Calendar``. Building some five hundred
+such objects and walking them back into bytes was most of a cold render, so every VEVENT is
+first built as plain values (:data:`planner.feeds.writer.Props`). An event that a plugin may
+decorate becomes an ``Event`` before the hook sees it; :func:`render_ics` writes every other one
+straight from its plain values, in the same bytes ``to_ics`` writes for the ``Event``
+(``tests/test_ics_writer.py`` pins both). The choices clients force on the shape of the events
+are listed in :mod:`planner.feeds.ics`.
 """
 
 from __future__ import annotations
@@ -15,24 +20,27 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event, vRecur
+from icalendar.cal.component import Component
 from icalendar.parser import Parameters
-from icalendar.prop import (
-    vCategory,
-    vDDDTypes,
-    vDuration,
-    vInt,
-    vText,
-    vUri,
-)
+from icalendar.prop import vCategory, vDDDTypes, vDuration, vInt, vText, vUri
 
 from planner.feeds.model import AttendanceKey, AttendanceLoader, Feed, FeedOccurrence, FeedRoutine
 from planner.feeds.vtimezone import vtimezone
+from planner.feeds.writer import (
+    Props,
+    Recur,
+    Uri,
+    new_memo,
+    to_ics,
+    write,
+    write_props,
+    zone_params,
+)
 from planner.scheduling.recurrence import (
     Occurrence,
-    Series,
-    expand,
     localize,
     next_occurrences,
+    overridden,
     produces,
 )
 
@@ -43,47 +51,55 @@ log = logging.getLogger(__name__)
 
 PRODID = "-//planner//planner feeds 1.0//EN"
 
+# Components are OrderedDicts with upper-case keys; our keys are upper-case already, so setting
+# them directly skips icalendar's per-call key normalization (a tenth of a large render).
+_put = OrderedDict.__setitem__
+
 
 def _dt(value: datetime, params: Parameters) -> vDDDTypes:
     """A ``vDDDTypes`` made without its generic type dispatch, which costs more than the rest
-    of an event; the result is the same object ``vDDDTypes(value)`` gives (``dt``, ``params``).
-    ``params`` may be shared: nothing mutates a property's parameters in place."""
+    of an event; the result is the same object ``vDDDTypes(value)`` gives (``dt``, ``params``)."""
     prop = object.__new__(vDDDTypes)
     prop.dt = value
     prop.params = params
     return prop
 
 
-_NO_PARAMS = Parameters()
-# Zones whose times the writer writes in UTC (``...Z``): see writer._datetime_value.
-_UTC_NAMES = frozenset({"UTC", "Etc/UTC"})
-# Components are OrderedDicts with upper-case keys; our keys are upper-case already, so setting
-# them directly skips icalendar's per-call key normalization (a tenth of a large render).
-_put = OrderedDict.__setitem__
+def _ical(value: Any) -> Any:
+    """The ``icalendar`` property for one plain value (see :data:`Props`)."""
+    kind = type(value)
+    if kind is str:
+        return vText(value)
+    if kind is datetime:
+        return _dt(value, zone_params(value.tzinfo))
+    if kind is int:
+        return vInt(value)
+    if kind is Uri:
+        return vUri(str(value))
+    if kind is Recur:
+        return vRecur.from_ical(str(value))
+    if kind is tuple:
+        return vCategory(list(value))
+    if kind is list:
+        return [_ical(v) for v in value]
+    return value  # an icalendar property already
 
 
-def _utc(naive_utc: datetime) -> vDDDTypes:
-    return _dt(naive_utc.replace(tzinfo=UTC, microsecond=0), _NO_PARAMS)
+def _fill(component: Component, props: Props) -> Component:
+    for name, value in props:
+        _put(component, name, _ical(value))
+    return component
 
 
-class _Zone:
-    """A routine's zone with its shared TZID parameter.
+def to_event(props: Props) -> Event:
+    """The ``icalendar.Event`` of one plain VEVENT: what plugins and :meth:`Feed.calendar` get."""
+    event = _fill(Event(), props)
+    assert isinstance(event, Event)
+    return event
 
-    A routine in UTC gets none: its times are written with ``Z``, and RFC 5545 forbids TZID on
-    a UTC time (Google rejects ``DTSTART;TZID=Etc/UTC:...Z``).
-    """
 
-    __slots__ = ("info", "params")
-
-    def __init__(self, name: str):
-        self.info = ZoneInfo(name)
-        self.params = _NO_PARAMS if name in _UTC_NAMES else Parameters({"TZID": name})
-
-    def local(self, naive: datetime) -> vDDDTypes:
-        return _dt(naive.replace(tzinfo=self.info), self.params)
-
-    def instant(self, aware: datetime) -> vDDDTypes:
-        return _dt(aware.astimezone(self.info), self.params)
+def _utc(naive_utc: datetime) -> datetime:
+    return naive_utc.replace(tzinfo=UTC, microsecond=0)
 
 
 def _text_join(*parts: str | None) -> str:
@@ -92,101 +108,152 @@ def _text_join(*parts: str | None) -> str:
 
 @dataclass
 class _Shared:
-    """Property values common to every VEVENT of one routine, built once and shared.
+    """Values common to every VEVENT of one routine, made once: the writer formats a value it
+    has seen (the same object) once per render."""
 
-    Sharing is safe because nothing mutates a property value in place: plugins replace values
-    (``event.pop``/``event.add``), and the writer memoizes a shared value's line.
-    """
-
-    uid: vText
-    stamp: vDDDTypes
-    summary: vText
-    location: vText | None
-    categories: vCategory | None
-    confirmed: vText
+    uid: str
+    stamp: datetime
+    summary: str
+    location: str | None
+    categories: tuple[str, ...] | None
+    zone: ZoneInfo
 
 
-def _shared(item: FeedRoutine, stamp: vDDDTypes) -> _Shared:
+_CONFIRMED = "CONFIRMED"
+
+
+def _shared(item: FeedRoutine, stamp: datetime) -> _Shared:
     return _Shared(
-        uid=vText(item.uid),
+        uid=item.uid,
         stamp=stamp,
-        summary=vText(item.title),
-        location=vText(item.location) if item.location else None,
-        categories=vCategory(list(item.categories)) if item.categories else None,
-        confirmed=vText("CONFIRMED"),
+        summary=item.title,
+        location=item.location or None,
+        categories=tuple(item.categories) if item.categories else None,
+        zone=ZoneInfo(item.series.timezone),
     )
 
 
-def _master(
-    item: FeedRoutine, shared: _Shared, zone: _Zone, first: datetime, exdates: list[datetime]
-) -> Event:
-    series = item.series
-    event = Event()
-    _put(event, "UID", shared.uid)
-    _put(event, "DTSTAMP", shared.stamp)
-    _put(event, "SEQUENCE", vInt(item.sequence))
+def _master(item: FeedRoutine, shared: _Shared, first: datetime, exdates: list[datetime]) -> Props:
+    series, zone = item.series, shared.zone
+    props: Props = [
+        ("UID", shared.uid),
+        ("DTSTAMP", shared.stamp),
+        ("SEQUENCE", item.sequence),
+    ]
     if item.modified:
-        _put(event, "LAST-MODIFIED", _utc(item.modified))
-    _put(event, "DTSTART", zone.local(first))
+        props.append(("LAST-MODIFIED", _utc(item.modified)))
     # The exact end (through UTC): every instance keeps the master's exact duration
     # (RFC 5545 3.8.5.3), so a first occurrence across a DST change must not skew it.
     begins = localize(first, series.timezone).astimezone(UTC)
-    _put(event, "DTEND", zone.instant(begins + series.duration))
+    props += [
+        ("DTSTART", first.replace(tzinfo=zone)),
+        ("DTEND", (begins + series.duration).astimezone(zone)),
+    ]
     if series.rrule:
-        _put(event, "RRULE", vRecur.from_ical(series.rrule))
+        props.append(("RRULE", Recur(series.rrule)))
     if exdates:
-        _put(event, "EXDATE", [zone.local(ex) for ex in exdates])
-    _put(event, "SUMMARY", shared.summary)
+        props.append(("EXDATE", [ex.replace(tzinfo=zone) for ex in exdates]))
+    props.append(("SUMMARY", shared.summary))
     if shared.location is not None:
-        _put(event, "LOCATION", shared.location)
-    _put(event, "DESCRIPTION", vText(_text_join(item.description, item.url)))
-    _put(event, "URL", vUri(item.url))
+        props.append(("LOCATION", shared.location))
+    props += [
+        ("DESCRIPTION", _text_join(item.description, item.url)),
+        ("URL", Uri(item.url)),
+    ]
     if shared.categories is not None:
-        _put(event, "CATEGORIES", shared.categories)
-    _put(event, "STATUS", shared.confirmed)
-    return event
+        props.append(("CATEGORIES", shared.categories))
+    props.append(("STATUS", _CONFIRMED))
+    return props
 
 
 def _instance(
     item: FeedRoutine,
     shared: _Shared,
     occurrence: Occurrence,
-    zone: _Zone,
     *,
-    uid: vText,
+    uid: str,
     recurrence_id: bool,
-) -> Event:
-    event = Event()
-    _put(event, "UID", uid)
-    _put(event, "DTSTAMP", shared.stamp)
-    _put(event, "SEQUENCE", vInt(item.sequence + occurrence.sequence))
+    status: str | None = None,
+) -> Props:
+    zone = shared.zone
+    props: Props = [
+        ("UID", uid),
+        ("DTSTAMP", shared.stamp),
+        ("SEQUENCE", item.sequence + occurrence.sequence),
+    ]
     modified = item.occurrence_modified(occurrence)
     if modified:
-        _put(event, "LAST-MODIFIED", _utc(modified))
+        props.append(("LAST-MODIFIED", _utc(modified)))
     if recurrence_id:
-        _put(event, "RECURRENCE-ID", zone.local(occurrence.original_start))
-    _put(event, "DTSTART", zone.instant(occurrence.start))
-    _put(event, "DTEND", zone.instant(occurrence.end))
-    _put(event, "SUMMARY", vText(occurrence.title) if occurrence.title else shared.summary)
+        props.append(("RECURRENCE-ID", occurrence.original_start.replace(tzinfo=zone)))
+    props += [
+        ("DTSTART", occurrence.start.astimezone(zone)),
+        ("DTEND", occurrence.end.astimezone(zone)),
+        ("SUMMARY", occurrence.title or shared.summary),
+    ]
     if occurrence.location:
-        _put(event, "LOCATION", vText(occurrence.location))
+        props.append(("LOCATION", occurrence.location))
     elif shared.location is not None:
-        _put(event, "LOCATION", shared.location)
+        props.append(("LOCATION", shared.location))
     url = item.occurrence_url(occurrence)
-    _put(event, "DESCRIPTION", vText(_text_join(occurrence.note, item.description, url)))
-    _put(event, "URL", vUri(url))
+    props += [
+        ("DESCRIPTION", _text_join(occurrence.note, item.description, url)),
+        ("URL", Uri(url)),
+    ]
     if shared.categories is not None:
-        _put(event, "CATEGORIES", shared.categories)
-    _put(event, "STATUS", vText("CANCELLED") if occurrence.is_cancelled else shared.confirmed)
-    return event
+        props.append(("CATEGORIES", shared.categories))
+    if status is None:
+        status = "CANCELLED" if occurrence.is_cancelled else _CONFIRMED
+    props.append(("STATUS", status))
+    return props
 
 
-def _decorate(
-    feed: Feed, event: Event, occurrence: Occurrence | None, routine: Any, attendance: Any
-) -> None:
-    if feed.decorate is None:
-        return
-    feed.decorate(event=event, occurrence=occurrence, routine=routine, attendance=attendance)
+#: A built VEVENT: plain values, or an ``Event`` once a plugin may have changed it.
+Built = Props | Event
+
+
+class _Decorator:
+    """Hands VEVENTs to the ``ical_event`` hook, and only those a plugin may change.
+
+    Most routines' activity types have no ``ical_event`` and most installations have no
+    cross-cutting one (``Feed.decorates`` says so per routine); their events stay plain and
+    cost no hook call. Every other event becomes an ``Event`` and is decorated exactly as
+    before.
+    """
+
+    def __init__(self, feed: Feed):
+        self.decorate = feed.decorate
+        self.decorates = feed.decorates
+        self.known: dict[int, bool] = {}
+
+    def wanted(self, routine: Any) -> bool:
+        if self.decorate is None:
+            return False
+        if self.decorates is None:
+            return True
+        key = id(routine)  # routines are alive in the feed for the whole build
+        found = self.known.get(key)
+        if found is None:
+            found = self.known[key] = bool(self.decorates(routine))
+        return found
+
+    def __call__(
+        self, props: Props, occurrence: Occurrence | None, routine: Any, attendance: Any
+    ) -> Built:
+        if self.decorate is None or not self.wanted(routine):
+            return props
+        event = to_event(props)
+        self.decorate(event=event, occurrence=occurrence, routine=routine, attendance=attendance)
+        return event
+
+    def changed(
+        self, props: Props, item: FeedRoutine, occurrence: Occurrence, batch: _LazyBatch
+    ) -> Built:
+        """A changed occurrence's VEVENT; its lazy attendance is made only if it is decorated
+        (thousands of them per feed, for nothing, when no plugin reads one)."""
+        if self.decorate is None or not self.wanted(item.routine):
+            return props
+        return self(props, occurrence, item.routine, _attendance(batch, item, occurrence))
 
 
 @dataclass
@@ -194,37 +261,15 @@ class _Plan:
     """What one series contributes, decided before any event is built."""
 
     item: FeedRoutine
-    zone: _Zone
     exdates: list[datetime]
     changed: list[Occurrence]
     first: datetime  # the master's DTSTART: the rule's first occurrence
     skip: bool = False
 
 
-def _overridden(series: Series) -> list[Occurrence]:
-    """The occurrences that have an override and that the rule really produces.
-
-    One ``expand`` over the span of all overrides (original and moved times) instead of one
-    ``occurrence_at`` per override: a stale override (its time no longer produced by the rule)
-    drops out, exactly as the app's pages ignore it.
-    """
-    if not series.overrides:
-        return []
-    times = [o.original_start for o in series.overrides]
-    times += [o.start for o in series.overrides if o.start is not None]
-    longest = max(
-        [series.duration, timedelta(days=1)]
-        + [o.duration for o in series.overrides if o.duration is not None]
-    )
-    lo = localize(min(times), series.timezone) - longest
-    hi = localize(max(times), series.timezone) + longest
-    keys = {o.original_start for o in series.overrides}
-    return [o for o in expand(series, lo, hi) if o.original_start in keys]
-
-
 def _plan(item: FeedRoutine, cutoff: datetime) -> _Plan:
     series = item.series
-    plan = _Plan(item, _Zone(series.timezone), [], [], series.start)
+    plan = _Plan(item, [], [], series.start)
     if series.rrule and not produces(series, series.start):
         # RFC 5545 counts DTSTART as the first instance even when the rule does not produce it
         # (19:00 on a Sunday with BYDAY=MO,TH); the app, like dateutil, does not. Start the
@@ -235,7 +280,7 @@ def _plan(item: FeedRoutine, cutoff: datetime) -> _Plan:
             plan.skip = True
             return plan
         plan.first = found[0].original_start
-    for occurrence in _overridden(series):
+    for occurrence in overridden(series):
         original_start = localize(occurrence.original_start, series.timezone)
         original_end = original_start.astimezone(UTC) + series.duration
         # Leave out what cannot show from the window on: the feed stays small for old groups.
@@ -252,9 +297,13 @@ def _plan(item: FeedRoutine, cutoff: datetime) -> _Plan:
 
 
 def _series_events(
-    plan: _Plan, feed: Feed, attendance: _LazyBatch, stamp: vDDDTypes, zones: dict[str, date]
-) -> list[Event]:
-    item, zone = plan.item, plan.zone
+    plan: _Plan,
+    decorate: _Decorator,
+    attendance: _LazyBatch,
+    stamp: datetime,
+    zones: dict[str, date],
+) -> list[Built]:
+    item = plan.item
     series = item.series
     if plan.skip:
         return []
@@ -263,17 +312,14 @@ def _series_events(
     if not series.rrule and plan.changed:
         # A changed one-off is written as its changed self, under the series' UID.
         occurrence = plan.changed[0]
-        event = _instance(item, shared, occurrence, zone, uid=shared.uid, recurrence_id=False)
-        _decorate(feed, event, occurrence, item.routine, _attendance(attendance, item, occurrence))
+        props = _instance(item, shared, occurrence, uid=shared.uid, recurrence_id=False)
         _note_zone(zones, series.timezone, occurrence.start.date())
-        return [event]
-    master = _master(item, shared, zone, plan.first, sorted(plan.exdates))
-    _decorate(feed, master, None, item.routine, None)
-    events = [master]
+        return [decorate.changed(props, item, occurrence, attendance)]
+    master = _master(item, shared, plan.first, sorted(plan.exdates))
+    events = [decorate(master, None, item.routine, None)]
     for occurrence in plan.changed:
-        event = _instance(item, shared, occurrence, zone, uid=shared.uid, recurrence_id=True)
-        _decorate(feed, event, occurrence, item.routine, _attendance(attendance, item, occurrence))
-        events.append(event)
+        props = _instance(item, shared, occurrence, uid=shared.uid, recurrence_id=True)
+        events.append(decorate.changed(props, item, occurrence, attendance))
         _note_zone(zones, series.timezone, occurrence.start.date())
     return events
 
@@ -335,51 +381,105 @@ def occurrence_uid(item: FeedRoutine, occurrence: Occurrence) -> str:
 
 
 def _standalone(
-    standalone: FeedOccurrence, feed: Feed, stamp: vDDDTypes, zones: dict[str, date]
-) -> Event:
+    standalone: FeedOccurrence, decorate: _Decorator, viewer_id: int | None, stamp: datetime,
+    zones: dict[str, date],
+) -> Built:
     item, occurrence = standalone.routine, standalone.occurrence
-    zone = _Zone(item.series.timezone)
-    uid = vText(occurrence_uid(item, occurrence))
-    event = _instance(item, _shared(item, stamp), occurrence, zone, uid=uid, recurrence_id=False)
+    uid = occurrence_uid(item, occurrence)
     att = standalone.attendance
-    tentative = att is not None and feed.viewer_id is not None and not occurrence.is_cancelled
-    if tentative and att.status_of(feed.viewer_id) in ("maybe", "waitlisted"):
-        event["STATUS"] = vText("TENTATIVE")
-    _decorate(feed, event, occurrence, item.routine, att)
+    tentative = att is not None and viewer_id is not None and not occurrence.is_cancelled
+    maybe = tentative and att.status_of(viewer_id) in ("maybe", "waitlisted")
+    status = "TENTATIVE" if maybe else None
+    props = _instance(
+        item, _shared(item, stamp), occurrence, uid=uid, recurrence_id=False, status=status
+    )
     _note_zone(zones, item.series.timezone, occurrence.start.date())
-    return event
+    return decorate(props, occurrence, item.routine, att)
+
+
+def _header(feed: Feed) -> Props:
+    refresh = vDuration(timedelta(minutes=feed.refresh_minutes))
+    refresh.params["VALUE"] = "DURATION"
+    props: Props = [
+        ("VERSION", "2.0"),
+        ("PRODID", PRODID),
+        ("CALSCALE", "GREGORIAN"),
+        ("METHOD", "PUBLISH"),
+        ("X-WR-CALNAME", feed.name),
+        ("NAME", feed.name),
+    ]
+    if feed.description:
+        props.append(("X-WR-CALDESC", feed.description))
+    props += [
+        ("REFRESH-INTERVAL", refresh),
+        ("X-PUBLISHED-TTL", vDuration(timedelta(minutes=feed.refresh_minutes))),
+    ]
+    if feed.url:
+        props.append(("URL", Uri(feed.url)))
+    return props
+
+
+@dataclass
+class _Built:
+    """A feed's calendar before it is written: its own properties, VTIMEZONEs, VEVENTs."""
+
+    header: Props
+    timezones: list[Component]
+    events: list[Built]
+
+
+def _build(feed: Feed) -> _Built:
+    plans = [_plan(item, feed.window_start) for item in feed.routines]
+    keys = [(p.item.routine.id, o.original_start) for p in plans for o in p.changed]
+    attendance = _LazyBatch(feed.attendance_loader, keys)
+    decorate = _Decorator(feed)
+    stamp = feed.stamp.astimezone(UTC).replace(microsecond=0)
+    zones: dict[str, date] = {}
+    events: list[Built] = []
+    for plan in plans:
+        events.extend(_series_events(plan, decorate, attendance, stamp, zones))
+    for standalone in feed.occurrences:
+        events.append(_standalone(standalone, decorate, feed.viewer_id, stamp, zones))
+    today = feed.stamp.date()
+    timezones: list[Component] = [
+        vtimezone(name, zones[name] - timedelta(days=1), today) for name in sorted(zones)
+    ]
+    return _Built(_header(feed), timezones, events)
 
 
 def build_calendar(feed: Feed) -> Calendar:
     """The feed as an ``icalendar.Calendar`` (VTIMEZONEs first, as Outlook prefers)."""
-    cal = Calendar()
-    cal["VERSION"] = vText("2.0")
-    cal["PRODID"] = vText(PRODID)
-    cal["CALSCALE"] = vText("GREGORIAN")
-    cal["METHOD"] = vText("PUBLISH")
-    cal["X-WR-CALNAME"] = vText(feed.name)
-    cal["NAME"] = vText(feed.name)
-    if feed.description:
-        cal["X-WR-CALDESC"] = vText(feed.description)
-    refresh = vDuration(timedelta(minutes=feed.refresh_minutes))
-    refresh.params["VALUE"] = "DURATION"
-    cal["REFRESH-INTERVAL"] = refresh
-    cal["X-PUBLISHED-TTL"] = vDuration(timedelta(minutes=feed.refresh_minutes))
-    if feed.url:
-        cal["URL"] = vUri(feed.url)
-    plans = [_plan(item, feed.window_start) for item in feed.routines]
-    keys = [(p.item.routine.id, o.original_start) for p in plans for o in p.changed]
-    attendance = _LazyBatch(feed.attendance_loader, keys)
-    stamp = _dt(feed.stamp.astimezone(UTC).replace(microsecond=0), _NO_PARAMS)
-    zones: dict[str, date] = {}
-    events: list[Event] = []
-    for plan in plans:
-        events.extend(_series_events(plan, feed, attendance, stamp, zones))
-    for standalone in feed.occurrences:
-        events.append(_standalone(standalone, feed, stamp, zones))
-    today = feed.stamp.date()
-    for name in sorted(zones):
-        cal.add_component(vtimezone(name, zones[name] - timedelta(days=1), today))
-    for event in events:
-        cal.add_component(event)
+    built = _build(feed)
+    cal = _fill(Calendar(), built.header)
+    assert isinstance(cal, Calendar)
+    for component in built.timezones:
+        cal.add_component(component)
+    for event in built.events:
+        cal.add_component(event if isinstance(event, Event) else to_event(event))
     return cal
+
+
+def render_ics(feed: Feed) -> bytes:
+    """The feed as RFC 5545 bytes: the bytes ``to_ics(build_calendar(feed))`` gives, written
+    without building ``icalendar`` objects for the events no plugin decorates.
+
+    A feed whose :meth:`Feed.calendar` was already built is written from that calendar, so a
+    caller that changed it sees its change, and plugins decorate each event once.
+    """
+    if feed.built_calendar is not None:
+        return to_ics(feed.built_calendar)
+    built = _build(feed)
+    out: list[bytes] = []
+    memo = new_memo()
+    write_props(b"VCALENDAR", built.header, out, memo)
+    end = out.pop()  # END:VCALENDAR goes after the components
+    for component in built.timezones:
+        write(component, out, memo)
+    for event in built.events:
+        if isinstance(event, Event):
+            write(event, out, memo)
+        else:
+            write_props(b"VEVENT", event, out, memo)
+    out.append(end)
+    return b"".join(out)
+

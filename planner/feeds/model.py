@@ -82,6 +82,9 @@ class Feed:
     viewer_id: int | None = None
     # Called as decorate(event=, occurrence=, routine=, attendance=): the ical_event hook.
     decorate: Callable[..., Any] | None = None
+    # decorates(routine): whether ``decorate`` may change that routine's events at all; the
+    # others are written without an ``icalendar`` object or a hook call. None: assume it may.
+    decorates: Callable[[Any], bool] | None = None
     _calendar: Calendar | None = field(default=None, repr=False)
 
     def calendar(self) -> Calendar:
@@ -91,3 +94,16 @@ class Feed:
 
             self._calendar = build_calendar(self)
         return self._calendar
+
+    @property
+    def built_calendar(self) -> Calendar | None:
+        """The calendar if :meth:`calendar` built it already, else None."""
+        return self._calendar
+
+    def ics(self) -> bytes:
+        """The feed as RFC 5545 bytes, written without building a whole ``icalendar.Calendar``
+        when none was built yet (:func:`planner.feeds.build.render_ics`). Nothing is kept:
+        each call builds (and has plugins decorate) afresh; one format renders one Feed."""
+        from planner.feeds.build import render_ics  # build imports this module
+
+        return render_ics(self)

@@ -7,6 +7,7 @@ re-exported here because the feed views have always imported them from this modu
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -90,11 +91,21 @@ def schedule_words(routine: Routine) -> str:
     app shows each date alone, so "Jeden zweiten Donnerstag um 19:00" says it is a routine.
     Empty for a rule that no longer reads (never fail a feed over words)."""
     locale = get_locale()
+    return _schedule_words(
+        routine.rrule, routine.start, routine.timezone, routine.duration,
+        str(locale) if locale is not None else FALLBACK,
+    )
+
+
+@functools.lru_cache(maxsize=4096)
+def _schedule_words(
+    rrule: str, start: datetime, timezone: str, duration: timedelta, locale: str
+) -> str:
+    """:func:`rules.describe`, remembered: it depends on nothing else, and wording a schedule
+    through Babel was a sixth of a cold group feed. A group's routines share few rules and
+    times, and an edited routine is a new key, so the cache never serves stale words."""
     try:
-        return rules.describe(
-            routine.rrule, routine.start, routine.timezone, routine.duration,
-            locale=str(locale) if locale is not None else FALLBACK,
-        )
+        return rules.describe(rrule, start, timezone, duration, locale=locale)
     except recurrence.RecurrenceError:
         return ""
 
@@ -198,6 +209,7 @@ def _feed(name: str, win: Window, **kwargs: Any) -> Feed:
         window_start=win.start,
         refresh_minutes=int(current_app.config.get("FEED_REFRESH_MINUTES", 360)),
         decorate=plugins.decorate_event,
+        decorates=plugins.decorates_event,
         **kwargs,
     )
 

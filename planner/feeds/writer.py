@@ -10,12 +10,13 @@ never correctness.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
+from functools import lru_cache
 from typing import Any
 
 from icalendar.cal.component import Component
 from icalendar.parser import Parameters
-from icalendar.prop import vDDDTypes, vInt, vText, vUri
+from icalendar.prop import vCategory, vDDDTypes, vInt, vRecur, vText, vUri
 
 _TEXT_ESCAPES = str.maketrans({"\\": "\\\\", ";": "\\;", ",": "\\,", "\n": "\\n", "\r": "\\n"})
 
@@ -58,7 +59,10 @@ def fold(line: bytes) -> bytes:
 
 
 def _datetime_value(dt: datetime) -> str:
-    text = f"{dt.year:04d}{dt.month:02d}{dt.day:02d}T{dt.hour:02d}{dt.minute:02d}{dt.second:02d}"
+    # %-formatting: about three times faster than the same f-string with format specs.
+    text = "%04d%02d%02dT%02d%02d%02d" % (  # noqa: UP031
+        dt.year, dt.month, dt.day, dt.hour, dt.minute, dt.second
+    )
     tz = dt.tzinfo
     if tz is not None and (tz is UTC or getattr(tz, "key", "") in ("UTC", "Etc/UTC")):
         return text + "Z"
@@ -139,6 +143,102 @@ def to_ics(component: Component) -> bytes:
     out: list[bytes] = []
     _write(component, out, _Memo())
     return b"".join(out)
+
+
+# -- plain properties --------------------------------------------------------------------------
+
+
+class Uri(str):
+    """A URI value in a :data:`Props` list: written as is, never TEXT-escaped."""
+
+    __slots__ = ()
+
+
+class Recur(str):
+    """An RRULE value in a :data:`Props` list, as stored; written as ``vRecur`` writes it."""
+
+    __slots__ = ()
+
+
+#: One VEVENT (or the calendar's own properties) as plain values, in writing order. A value is
+#: TEXT (``str``), :class:`Uri`, :class:`Recur`, INTEGER (``int``), DATE-TIME (an aware
+#: ``datetime``: UTC written with ``Z``, any other zone with its TZID), CATEGORIES (a ``tuple``
+#: of ``str``), a ``list`` of DATE-TIMEs (one line each, as EXDATE is written), or any
+#: ``icalendar`` property object (written by the generic path above).
+Props = list[tuple[str, Any]]
+
+_UTC_KEYS = frozenset({"UTC", "Etc/UTC"})
+
+
+def zone_params(tz: tzinfo | None) -> Parameters:
+    """The parameters of a DATE-TIME in ``tz``: TZID, except for UTC (written with ``Z``, and
+    RFC 5545 forbids TZID on a UTC time: Google rejects ``DTSTART;TZID=Etc/UTC:...Z``)."""
+    key = getattr(tz, "key", None)
+    if tz is None or tz is UTC or key in _UTC_KEYS:
+        return Parameters()
+    if key is None:
+        raise ValueError(f"a feed time needs a zoneinfo zone, not {tz!r}")
+    return Parameters({"TZID": key})
+
+
+@lru_cache(maxsize=64)
+def _zone_head(tz: tzinfo | None) -> str:
+    params = zone_params(tz)
+    return _format_params(params) if params else ""
+
+
+@lru_cache(maxsize=1024)
+def _recur_text(rule: str) -> str:
+    out = vRecur.from_ical(rule).to_ical()
+    return out.decode("utf-8") if isinstance(out, bytes) else out
+
+
+@lru_cache(maxsize=1024)
+def _categories_text(categories: tuple[str, ...]) -> str:
+    # icalendar's own escaping, as vCategory writes it (not escape_text: see its docstring).
+    return vCategory(list(categories)).to_ical().decode("utf-8")
+
+
+def _plain_line(name: str, value: Any, memo: _Memo) -> bytes:
+    kind = type(value)
+    if kind is str:
+        text = f"{name}:{escape_text(value)}"
+    elif kind is datetime:
+        text = f"{name}{_zone_head(value.tzinfo)}:{_datetime_value(value)}"
+    elif kind is int or kind is Uri:
+        text = f"{name}:{value}"
+    elif kind is Recur:
+        text = f"{name}:{_recur_text(value)}"
+    elif kind is tuple:
+        text = f"{name}:{_categories_text(value)}"
+    else:
+        text = f"{name}{_params(value, memo)}:{_value(value)}"
+    return fold(text.encode())
+
+
+def write_props(kind: bytes, props: Props, out: list[bytes], memo: _Memo) -> None:
+    """One component written straight from plain values, as :func:`to_ics` writes the same
+    component built of ``icalendar`` objects (``tests/test_ics_writer.py`` pins the two)."""
+    out.append(b"BEGIN:" + kind + b"\r\n")
+    lines = memo.lines
+    for name, values in props:
+        for value in values if type(values) is list else (values,):
+            key = (name, id(value))  # every value is alive in ``props`` for the whole call
+            line = lines.get(key)
+            if line is None:
+                line = lines[key] = _plain_line(name, value, memo)
+            out.append(line)
+    out.append(b"END:" + kind + b"\r\n")
+
+
+def write(component: Component, out: list[bytes], memo: _Memo) -> None:
+    """An ``icalendar`` component appended to ``out`` (see :func:`to_ics`)."""
+    _write(component, out, memo)
+
+
+def new_memo() -> _Memo:
+    """The memo one serialization shares between :func:`write` and :func:`write_props`."""
+    return _Memo()
 
 
 def to_jcal(component: Component) -> list[Any]:

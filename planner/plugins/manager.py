@@ -210,6 +210,14 @@ class Plugins:
             "ical_event", event=event, occurrence=occurrence, routine=routine, attendance=attendance
         )
 
+    def decorates_event(self, routine: Routine) -> bool:
+        """Whether :meth:`decorate_event` may do anything to the routine's VEVENTs: its own
+        type has ``ical_event``, or some plugin implements the hook. A feed writes every other
+        VEVENT straight to bytes, without an ``icalendar.Event`` or a hook call."""
+        return self._overrides(routine, "ical_event") or bool(
+            self.hook.ical_event.get_hookimpls()
+        )
+
     def _overrides(self, routine: Routine, method: str) -> bool:
         """Whether the routine's type defines ``method`` itself: the base does nothing, and a
         feed of a thousand VEVENTs should not clean details a thousand times for nothing."""

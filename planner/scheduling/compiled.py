@@ -130,8 +130,16 @@ def _rule_from(compiled: _Rule, start: datetime, lo: datetime) -> du.rrule:
     restart = _restart_at(compiled, start, lo)
     if restart is None or compiled.explicit is None:
         return compiled.rule
-    rule = du.rrulestr(compiled.explicit, dtstart=restart, cache=False)
+    return _restarted(compiled.explicit, restart, compiled.local_until)
+
+
+@functools.lru_cache(maxsize=1024)
+def _restarted(explicit: str, restart: datetime, local_until: datetime | None) -> du.rrule:
+    """The explicit rule started at ``restart``: parsed once per boundary, not per call (a feed
+    restarts every routine's rule at the same boundary, on every render). Shared safely:
+    iterating an rrule built with ``cache=False`` does not change it."""
+    rule = du.rrulestr(explicit, dtstart=restart, cache=False)
     assert isinstance(rule, du.rrule)  # one RRULE line parses to an rrule, never a set
-    if compiled.local_until is not None:
-        rule = rule.replace(until=compiled.local_until)
+    if local_until is not None:
+        rule = rule.replace(until=local_until)
     return rule

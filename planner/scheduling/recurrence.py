@@ -74,6 +74,7 @@ __all__ = [
     "localize",
     "next_occurrences",
     "occurrence_at",
+    "overridden",
     "parse_key",
     "parse_parts",
     "parse_until",
@@ -249,6 +250,22 @@ def occurrence_at(series: Series, original_start: datetime) -> Occurrence | None
     if not produces(series, original_start):
         return None
     return _build(series, original_start, _override_map(series).get(original_start))
+
+
+def overridden(series: Series) -> list[Occurrence]:
+    """The occurrences that have an override and that the rule really produces, in start order.
+
+    Exactly what :func:`expand` over the overrides' span keeps of them, for a fraction of its
+    cost: one pass of the rule over the span of the original starts, then one occurrence per
+    override, instead of building every occurrence of the span. A stale override (its time no
+    longer produced by the rule) drops out, as the app's pages ignore it.
+    """
+    overrides = _override_map(series)
+    if not overrides:
+        return []
+    produced = set(_naive_starts(series, min(overrides), max(overrides)))
+    found = [_build(series, key, o) for key, o in overrides.items() if key in produced]
+    return sorted(found, key=lambda o: (o.start.astimezone(UTC), o.original_start))
 
 
 # --------------------------------------------------------------------------- helpers for pages

@@ -2,19 +2,21 @@
 
 Registered through ``register_calendar_formats`` like any third-party format, so the registry
 is proven by two real users. Essential: without a format every feed would be a 404, so it
-cannot be switched off. Both render the same ``icalendar.Calendar`` that
-:meth:`planner.api.Feed.calendar` builds (plugins have decorated its events by then).
+cannot be switched off. Both render the calendar that :meth:`planner.api.Feed.calendar` builds
+(plugins have decorated its events by then); ``.ics`` writes the same bytes through
+:meth:`planner.api.Feed.ics`, which skips the ``icalendar`` objects no plugin needs.
 """
 
 from __future__ import annotations
 
 import json
 
-from planner.api import CalendarFormat, Feed, hookimpl, to_ics, to_jcal
+from planner.api import CalendarFormat, Feed, hookimpl, to_jcal
 
 
 def render_ics(feed: Feed) -> bytes:
-    return to_ics(feed.calendar())
+    # Not to_ics(feed.calendar()): the same bytes, without an icalendar object per event.
+    return feed.ics()
 
 
 def render_jcal(feed: Feed) -> bytes:
