@@ -22,7 +22,7 @@ from typing import Any
 from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import Connection, Engine, MetaData, create_engine, event, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
-from sqlalchemy.pool import NullPool
+from sqlalchemy.pool import QueuePool
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -67,9 +67,15 @@ def make_engine(
     reused (a restarted server otherwise fails the first request of every worker).
     """
     if url.startswith("sqlite"):
-        # NullPool: every request gets a fresh connection, so PRAGMAs and BEGIN modes never
-        # leak between threads; opening a SQLite file costs microseconds.
-        kwargs.setdefault("poolclass", NullPool)
+        # Pooled: opening a file and running the PRAGMAs below was a third of a cached page
+        # (0.6 of 1.8 ms). Nothing leaks between requests: the PRAGMAs are the same for every
+        # connection, the BEGIN mode is an option of the SQLAlchemy Connection, not of the
+        # file handle, and a connection goes back to the pool rolled back. The overflow is
+        # unbounded because a SQLite connection is cheap and waits belong to busy_timeout.
+        kwargs.setdefault("poolclass", QueuePool)
+        if kwargs["poolclass"] is QueuePool:
+            kwargs.setdefault("pool_size", 8)
+            kwargs.setdefault("max_overflow", -1)
         kwargs.setdefault(
             "connect_args", {"timeout": busy_timeout, "check_same_thread": False}
         )

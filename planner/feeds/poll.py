@@ -86,10 +86,10 @@ READER_KEY = "planner_feed_reader"
 def reader() -> Engine:
     """The engine for the poll path's single read.
 
-    The app's SQLite engine opens a fresh connection per request (NullPool, for its
-    ``BEGIN IMMEDIATE`` recipe) and that, with its PRAGMAs, costs more than the whole rest of a
-    304. Polls only read one row in autocommit, so a pooled engine on the same file is safe:
-    each SELECT sees the latest committed data (WAL). PostgreSQL's engine is pooled already.
+    The app's SQLite engine takes over BEGIN (its ``BEGIN IMMEDIATE`` recipe), so even a read
+    there costs a BEGIN and a ROLLBACK around it. Polls only read one row in autocommit, so an
+    engine of its own on the same file is safe: each SELECT sees the latest committed data
+    (WAL). PostgreSQL's engine serves as it is.
     """
     engine = current_app.extensions.get(READER_KEY)
     if engine is None:

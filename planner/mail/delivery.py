@@ -149,8 +149,9 @@ def deliver_due(
     backend = backend or make_backend(app)
     batch = int(app.config["MAIL_BATCH_SIZE"])
     lease = timedelta(seconds=int(app.config["MAIL_LEASE_SECONDS"]))
-    # One connection for the whole run: with SQLite's NullPool, a session per commit would
-    # close the file's last connection after every message, and SQLite checkpoints the WAL then.
+    # One connection for the whole run: a session per commit would give the connection back
+    # after every message, and a pool that closes it (overflow, or no pool) makes SQLite
+    # checkpoint the WAL when the file's last connection closes.
     connection = database(app).engine.connect()
     session = Session(bind=connection, expire_on_commit=False)
     try:
