@@ -11,11 +11,13 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import cache
+from typing import Any
 from zoneinfo import available_timezones
 
 from flask import request
 from flask_babel import gettext
 from flask_wtf import FlaskForm
+from markupsafe import Markup, escape
 from wtforms import (
     BooleanField,
     DateField,
@@ -28,6 +30,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.fields import Field
 from wtforms.validators import (
     AnyOf,
     DataRequired,
@@ -39,6 +42,7 @@ from wtforms.validators import (
     Optional,
     ValidationError,
 )
+from wtforms.widgets import Select, html_params
 
 from planner.enums import Role, Visibility
 from planner.locales import LANGUAGES
@@ -140,8 +144,34 @@ class LanguageField(SelectField):
         )
 
 
+@cache
+def _zone_options() -> str:
+    """Every zone's ``<option>``, none selected: the same markup WTForms writes, built once."""
+    return "".join(
+        f'<option value="{escape(c.value)}">{escape(c.label)}</option>' for c in _timezone_choices()
+    )
+
+
+class ZoneSelect(Select):
+    """WTForms' select, with the ~600 zone options written once per process: rendering them
+    option by option was most of the time of a sign-up, account or routine form page."""
+
+    def __call__(self, field: Field, **kwargs: Any) -> Markup:
+        kwargs.setdefault("id", field.id)
+        for flag in self.validation_attrs:
+            if getattr(field.flags, flag, False):
+                kwargs.setdefault(flag, True)
+        options = _zone_options()
+        if field.data:
+            value = f'<option value="{escape(field.data)}">'
+            options = options.replace(value, value.replace("<option ", "<option selected ", 1), 1)
+        return Markup(f"<select {html_params(name=field.name, **kwargs)}>{options}</select>")
+
+
 class TimezoneField(SelectField):
     """A select of every zone; an unknown value gets a clear message, not "Not a valid choice"."""
+
+    widget = ZoneSelect()
 
     def __init__(self, label: str = _l("Timezone"), **kwargs):
         kwargs.setdefault("validators", [DataRequired(_l("Choose a timezone.")), known_timezone])
