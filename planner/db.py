@@ -149,16 +149,22 @@ def get_session() -> Session:
 
 
 @contextmanager
-def immediate(session: Session) -> Iterator[Session]:
+def immediate(session: Session, *, after_reads: bool = False) -> Iterator[Session]:
     """Run a write that must see a stable snapshot (capacity, slots) in its own transaction.
 
     On SQLite the transaction starts with ``BEGIN IMMEDIATE`` so a second writer waits instead
     of reading stale counts; on PostgreSQL callers add a row or advisory lock inside the block.
     Commits on success, rolls back on error.
+
+    ``after_reads``: the caller promises the open transaction has only read. On PostgreSQL it
+    then goes on instead of being committed first: under READ COMMITTED each statement after
+    the caller's lock sees a fresh snapshot anyway, and a commit there would cost a COMMIT, the
+    connection's trip back to the pool (a ping when it is checked out again) and a BEGIN.
     """
-    if session.in_transaction():
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    if session.in_transaction() and (sqlite or not after_reads):
         session.commit()
-    if session.get_bind().dialect.name == "sqlite":
+    if sqlite:
         session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
     try:
         yield session

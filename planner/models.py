@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    bindparam,
     update,
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
@@ -115,13 +116,20 @@ class Group(Base):
 
 
 def bump_group_version(session: Session, group_id: int) -> None:
-    """Atomically mark a group's feeds as changed (safe under concurrent writers)."""
-    session.execute(
-        update(Group)
-        .where(Group.id == group_id)
-        .values(version=Group.version + 1, updated_at=utcnow())
-        .execution_options(synchronize_session=False)
-    )
+    """Atomically mark a group's feeds as changed (safe under concurrent writers).
+
+    A Core statement built once, run on the session's connection: the ORM's bulk-update path
+    (and building the statement anew) cost more CPU than the round trip, and every answer
+    runs this while it holds the occurrence lock. No loaded ``Group`` is refreshed, as before
+    (``synchronize_session=False``); the text is the one :mod:`planner.feeds.versions` reads."""
+    session.connection().execute(_BUMP, {"group_id": group_id, "now": utcnow()})
+
+
+_BUMP = (
+    update(Group)
+    .where(Group.id == bindparam("group_id"))
+    .values(version=Group.version + 1, updated_at=bindparam("now"))
+)
 
 
 class Membership(Base):
