@@ -115,9 +115,14 @@ class Outcome:
 
 
 def _diff(
-    before: Attendance, after: Attendance, actor_id: int | None, actor_changed: bool
+    before: Attendance,
+    after: Attendance,
+    actor_id: int | None,
+    actor_changed: bool,
+    statuses: tuple[dict[int, str], dict[int, str]] | None = None,
 ) -> list[Change]:
-    old, new = before.statuses(), after.statuses()
+    """Everyone whose effective status moved; ``statuses``: both maps when already known."""
+    old, new = statuses if statuses is not None else (before.statuses(), after.statuses())
     changes: list[Change] = []
     for user_id in sorted(set(old) | set(new)):
         if old.get(user_id) != new.get(user_id) or (user_id == actor_id and actor_changed):
@@ -203,7 +208,9 @@ def answer(
         said = said_of(session, routine.id, key, user.id)
         before = said.attendance(routine.id, key)
         rsvp, regular = said.mine, said.my_regular
-        was = before.status_of(user.id)
+        # Effective statuses once, as maps: scanning the lists per person was quadratic.
+        old_statuses = before.statuses()
+        was = old_statuses.get(user.id)
         was_wanting = was in WANTING
         stamp = utcnow()
         if status is None and regular is not None:
@@ -248,8 +255,9 @@ def answer(
                 if is_member:
                     answers = replaced(answers, user.id, own)
         after = said.attendance(routine.id, key, answers)
+        new_statuses = after.statuses()
         pushed_out = [
-            p for p in before.going if p.user_id != user.id and after.status_of(p.user_id) != GOING
+            p for p in before.going if p.user_id != user.id and new_statuses.get(p.user_id) != GOING
         ]
         if pushed_out:
             left = max(0, (before.capacity or 0) - before.going_count)
@@ -272,7 +280,7 @@ def answer(
                 left=left,
             ))
         now_person = after.person(user.id)
-        now_status = after.status_of(user.id)
+        now_status = new_statuses.get(user.id)
         actor_changed = (was != now_status) or (
             (before.person(user.id) or Person(0, "")).guests
             != (now_person or Person(0, "")).guests
@@ -282,7 +290,7 @@ def answer(
             position=after.position_of(user.id),
             guests=now_person.guests if now_person else 0,
             changed=actor_changed,
-            changes=_diff(before, after, user.id, actor_changed),
+            changes=_diff(before, after, user.id, actor_changed, (old_statuses, new_statuses)),
         )
         if outcome.changes:
             # Feeds show attendance (a sports match turns CONFIRMED); same transaction.

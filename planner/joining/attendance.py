@@ -349,15 +349,15 @@ def _said_statement() -> CompoundSelect[Any]:
         cast(null(), DateTime).label("at"), none_int.label("row_id"), none_int.label("member"),
     ).where(Routine.id == routine_id)  # fmt: skip
     answers_part = (
-        select(literal_column("1", Integer), Rsvp.user_id, User.display_name, Rsvp.status, Rsvp.guests,
-               Rsvp.answered_at, Rsvp.id, Membership.id)
+        select(literal_column("1", Integer), Rsvp.user_id, User.display_name, Rsvp.status,
+               Rsvp.guests, Rsvp.answered_at, Rsvp.id, Membership.id)
         .join(User, User.id == Rsvp.user_id)
         .outerjoin(Membership, member)
         .where(Rsvp.routine_id == routine_id, Rsvp.original_start == original_start)
     )  # fmt: skip
     regulars_part = (
-        select(literal_column("2", Integer), Regular.user_id, User.display_name, none_text, none_int,
-               Regular.joined_at, Regular.id, Membership.id)
+        select(literal_column("2", Integer), Regular.user_id, User.display_name, none_text,
+               none_int, Regular.joined_at, Regular.id, Membership.id)
         .join(User, User.id == Regular.user_id)
         .outerjoin(Membership, member)
         .where(Regular.routine_id == routine_id)
@@ -370,7 +370,8 @@ def said_of(session: Session, routine_id: int, original_start: datetime, user_id
     what :func:`attendance_for` reads for one occurrence, less the slots an answer never
     changes, plus the person's own rows. Run under the occurrence lock, where every round trip
     is time the next person waits: a row's first column says which part it belongs to."""
-    rows = session.execute(
+    # On the connection: plain rows, without the ORM's execution path (CPU under the lock).
+    rows = session.connection().execute(
         _said_statement(), {"routine_id": routine_id, "original_start": original_start}
     )
     capacity: int | None = None

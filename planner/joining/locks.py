@@ -74,10 +74,11 @@ def occurrence_lock(
         with immediate(session, after_reads=after_reads):
             if session.get_bind().dialect.name == "postgresql":
                 routine_key = ROUTINE_LOCK_NAMESPACE | routine_id
+                conn = session.connection()
                 if original_start is None:
-                    session.execute(_ROUTINE_LOCK, {"t": LOCK_TIMEOUT, "k": routine_key})
+                    conn.execute(_ROUTINE_LOCK, {"t": LOCK_TIMEOUT, "k": routine_key})
                 else:
-                    session.execute(
+                    conn.execute(
                         _OCCURRENCE_LOCK,
                         {"t": LOCK_TIMEOUT, "k": routine_key, "a": routine_id,
                          "b": _minutes(original_start)},
