@@ -125,6 +125,32 @@ def bump_group_version(session: Session, group_id: int) -> None:
     session.connection().execute(_BUMP, {"group_id": group_id, "now": utcnow()})
 
 
+def bump_group_version_after(session: Session, group_id: int) -> None:
+    """:func:`bump_group_version` in a transaction of its own, once the write it announces
+    has committed (an answer: see :func:`planner.joining.answers.answer`).
+
+    The groups row is the one row every answer of a group writes: bumped inside the answer's
+    transaction, each answer held its occurrence lock while it queued for that row behind the
+    answers to the group's other occurrences. Afterwards no occurrence lock waits for it, and
+    on PostgreSQL it is one autocommitted statement (one round trip).
+
+    Caches stay fresh: a page or feed is keyed by the version, which is read before the rows
+    it shows, so what is stored under the new version was read after the answer committed;
+    and the bump is done before the answer's response, so anything asked for after it sees
+    the new version. In between (milliseconds) a reader may get what it would have got a
+    moment earlier."""
+    if session.in_transaction():
+        session.commit()
+    if session.get_bind().dialect.name == "postgresql":
+        session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+    try:
+        bump_group_version(session, group_id)
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+
+
 _BUMP = (
     update(Group)
     .where(Group.id == bindparam("group_id"))

@@ -46,7 +46,15 @@ from planner.joining.panel import (
     occurrence_context,
 )
 from planner.joining.promotions import queue_promotions
-from planner.models import Regular, Routine, Rsvp, User, bump_group_version, utcnow
+from planner.models import (
+    Regular,
+    Routine,
+    Rsvp,
+    User,
+    bump_group_version,
+    bump_group_version_after,
+    utcnow,
+)
 from planner.scheduling import recurrence
 from planner.scheduling.series import series_of
 
@@ -293,9 +301,11 @@ def answer(
             changes=_diff(before, after, user.id, actor_changed, (old_statuses, new_statuses)),
         )
         if outcome.changes:
-            # Feeds show attendance (a sports match turns CONFIRMED); same transaction.
-            bump_group_version(session, routine.group_id)
             queue_promotions(session, routine, outcome.changes)
+    if outcome.changes:
+        # Pages and feeds show attendance (a sports match turns CONFIRMED): their version
+        # moves once the answer is committed, outside the lock (see the function's note).
+        bump_group_version_after(session, routine.group_id)
     outcome.message = _message(outcome.status, outcome.position, outcome.guests)
     notify_changes(session, routine, outcome.changes, user)
     return outcome
