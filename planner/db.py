@@ -148,6 +148,18 @@ def get_session() -> Session:
     return g.db_session
 
 
+#: ``Connection.info`` key: the groups a transaction's writes belong to when none of its
+#: statements names one (an answer: its group's version is bumped after it commits, see
+#: :func:`planner.models.bump_group_version_after`). :mod:`planner.feeds.versions` reads it.
+WRITES_OF_GROUPS = "planner_writes_of_groups"
+
+
+def attribute_writes(session: Session, group_id: int) -> None:
+    """Say that the open transaction's writes belong to ``group_id``: trackers of writes
+    (the feeds' stamps) then move that group's entries on commit, not everyone's."""
+    session.connection().info.setdefault(WRITES_OF_GROUPS, set()).add(group_id)
+
+
 @contextmanager
 def immediate(session: Session, *, after_reads: bool = False) -> Iterator[Session]:
     """Run a write that must see a stable snapshot (capacity, slots) in its own transaction.

@@ -19,6 +19,7 @@ from flask_babel import gettext, ngettext
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
+from planner.db import attribute_writes
 from planner.joining.attendance import (
     ANSWERS,
     DECLINED,
@@ -301,6 +302,9 @@ def answer(
             changes=_diff(before, after, user.id, actor_changed, (old_statuses, new_statuses)),
         )
         if outcome.changes:
+            # No statement here names the group (its version moves after the commit): say
+            # it, so the feeds' stamps move for this group alone.
+            attribute_writes(session, routine.group_id)
             queue_promotions(session, routine, outcome.changes)
     if outcome.changes:
         # Pages and feeds show attendance (a sports match turns CONFIRMED): their version
