@@ -154,17 +154,35 @@ def get_session() -> Session:
     return g.db_session
 
 
+#: ``Connection.info`` key: the groups a transaction's writes belong to when none of its
+#: statements names one (an answer: its group's version is bumped after it commits, see
+#: :func:`planner.models.bump_group_version_after`). :mod:`planner.feeds.versions` reads it.
+WRITES_OF_GROUPS = "planner_writes_of_groups"
+
+
+def attribute_writes(session: Session, group_id: int) -> None:
+    """Say that the open transaction's writes belong to ``group_id``: trackers of writes
+    (the feeds' stamps) then move that group's entries on commit, not everyone's."""
+    session.connection().info.setdefault(WRITES_OF_GROUPS, set()).add(group_id)
+
+
 @contextmanager
-def immediate(session: Session) -> Iterator[Session]:
+def immediate(session: Session, *, after_reads: bool = False) -> Iterator[Session]:
     """Run a write that must see a stable snapshot (capacity, slots) in its own transaction.
 
     On SQLite the transaction starts with ``BEGIN IMMEDIATE`` so a second writer waits instead
     of reading stale counts; on PostgreSQL callers add a row or advisory lock inside the block.
     Commits on success, rolls back on error.
+
+    ``after_reads``: the caller promises the open transaction has only read. On PostgreSQL it
+    then goes on instead of being committed first: under READ COMMITTED each statement after
+    the caller's lock sees a fresh snapshot anyway, and a commit there would cost a COMMIT, the
+    connection's trip back to the pool (a ping when it is checked out again) and a BEGIN.
     """
-    if session.in_transaction():
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    if session.in_transaction() and (sqlite or not after_reads):
         session.commit()
-    if session.get_bind().dialect.name == "sqlite":
+    if sqlite:
         session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
     try:
         yield session

@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    bindparam,
     update,
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
@@ -115,13 +116,46 @@ class Group(Base):
 
 
 def bump_group_version(session: Session, group_id: int) -> None:
-    """Atomically mark a group's feeds as changed (safe under concurrent writers)."""
-    session.execute(
-        update(Group)
-        .where(Group.id == group_id)
-        .values(version=Group.version + 1, updated_at=utcnow())
-        .execution_options(synchronize_session=False)
-    )
+    """Atomically mark a group's feeds as changed (safe under concurrent writers).
+
+    A Core statement built once, run on the session's connection: the ORM's bulk-update path
+    (and building the statement anew) cost more CPU than the round trip, and every answer
+    runs this while it holds the occurrence lock. No loaded ``Group`` is refreshed, as before
+    (``synchronize_session=False``); the text is the one :mod:`planner.feeds.versions` reads."""
+    session.connection().execute(_BUMP, {"group_id": group_id, "now": utcnow()})
+
+
+def bump_group_version_after(session: Session, group_id: int) -> None:
+    """:func:`bump_group_version` in a transaction of its own, once the write it announces
+    has committed (an answer: see :func:`planner.joining.answers.answer`).
+
+    The groups row is the one row every answer of a group writes: bumped inside the answer's
+    transaction, each answer held its occurrence lock while it queued for that row behind the
+    answers to the group's other occurrences. Afterwards no occurrence lock waits for it, and
+    on PostgreSQL it is one autocommitted statement (one round trip).
+
+    Caches stay fresh: a page or feed is keyed by the version, which is read before the rows
+    it shows, so what is stored under the new version was read after the answer committed;
+    and the bump is done before the answer's response, so anything asked for after it sees
+    the new version. In between (milliseconds) a reader may get what it would have got a
+    moment earlier."""
+    if session.in_transaction():
+        session.commit()
+    if session.get_bind().dialect.name == "postgresql":
+        session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+    try:
+        bump_group_version(session, group_id)
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+
+
+_BUMP = (
+    update(Group)
+    .where(Group.id == bindparam("group_id"))
+    .values(version=Group.version + 1, updated_at=bindparam("now"))
+)
 
 
 class Membership(Base):

@@ -316,6 +316,26 @@ def test_an_answer_moves_only_the_groups_stamp():
     assert set(notes.keys()) == {"g:7", "s:7"}
 
 
+def test_an_answer_moves_its_groups_stamp_and_not_everyones(
+    app, make_user, make_group, make_routine, answer
+):
+    """The answer's transaction writes no groups row (its version bump follows the commit):
+    it names its group, so it does not move the ``all`` stamp that every poll row reads."""
+    from planner.feeds.versions import ALL, group_stamps, stamps_of
+
+    owner, member = make_user("Owner"), make_user("Mia")
+    group = make_group(owner, members=[member])
+    routine = make_routine(group, "gathering")
+    every, schedule = group_stamps(group.id)
+    stamps = stamps_of(app)
+    before = stamps.read((ALL, every, schedule))
+    answer(member, routine, "going")
+    after = stamps.read((ALL, every, schedule))
+    assert before is not None and after is not None
+    assert after[0] == before[0] and after[2] == before[2]  # not everyone's, not the schedule
+    assert after[1] != before[1]
+
+
 @pytest.mark.planner_backends("postgres")
 def test_without_shared_stamps_several_processes_read_the_version(client, db, public, app):
     """Under a multi-process server on PostgreSQL without Redis (the processes may be on

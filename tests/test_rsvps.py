@@ -6,7 +6,7 @@ import re
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from planner import hookimpl
 from planner.joining.attendance import attendance_of
@@ -187,6 +187,38 @@ def test_double_submit_is_idempotent(db, club, as_user, recorder):
     assert rsvps(db, routine)[ann.id].answered_at == first
     assert group.version == version + 1
     assert recorder.calls == [(ann.id, None, "going")]  # the repeat changed nothing
+
+
+def test_the_version_moves_once_the_answer_is_committed(app, db, club, as_user):
+    """Every answer of a group bumps the one groups row: inside the answer's transaction it
+    made each answer queue for that row while holding its occurrence lock. The bump now
+    follows the answer's commit (in a transaction of its own), before the response."""
+    group, routine, _, ann, _ = club
+    seen: list[str] = []
+
+    def statement(conn, cursor, text, parameters, context, executemany):
+        seen.append(" ".join(text.split()[:3]).upper())
+
+    def commit(conn):
+        seen.append("COMMIT")
+
+    engine = app.extensions["planner_db"].engine
+    event.listen(engine, "before_cursor_execute", statement)
+    event.listen(engine, "commit", commit)
+    try:
+        version = group.version
+        response = as_user(ann).post(
+            answer_path(group, routine, key_of(routine)), data={"status": "going"}
+        )
+    finally:
+        event.remove(engine, "before_cursor_execute", statement)
+        event.remove(engine, "commit", commit)
+    assert response.status_code == 303
+    insert = seen.index("INSERT INTO RSVPS")
+    bump = seen.index("UPDATE GROUPS SET")
+    assert insert < seen.index("COMMIT", insert) < bump < seen.index("COMMIT", bump)
+    db.expire_all()
+    assert group.version == version + 1
 
 
 def test_regulars_go_by_default_until_they_say_otherwise(db, club, as_user, recorder):

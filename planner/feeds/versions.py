@@ -28,11 +28,13 @@ A stamp store that fails (Redis down) is skipped the same way.
 
 **What moves them.** :func:`track` listens on the app's engine: every INSERT, UPDATE and
 DELETE a transaction runs is noted on its connection (the table, and the group or user id of
-``UPDATE groups|users ... WHERE id = ?``), and the stamps move when the connection goes back
-to the pool after the COMMIT, never before it: a poll that read a stamp before the move and
-the database before the commit is then stale by one stamp and re-reads. A rollback forgets
-the notes. Writes through other processes that share the database without the tracker (a
-``psql`` session) are not seen: restart or flush the stamps after them.
+``UPDATE groups|users ... WHERE id = ?``, or of :func:`planner.db.attribute_writes`: an
+answer's transaction writes no groups row, its version bump follows the commit), and the
+stamps move when the connection goes back to the pool after the COMMIT, never before it:
+a poll that read a stamp before the move and the database before the commit is then stale
+by one stamp and re-reads. A rollback forgets the notes. Writes through other processes that
+share the database without the tracker (a ``psql`` session) are not seen: restart or flush
+the stamps after them.
 
 **Poll rows.** :func:`cached` reads a poll's rows (a group by slug, a token's group, a
 token's owner and groups) through an in-process entry holding the rows, the stamps they
@@ -55,6 +57,7 @@ from typing import Any, Protocol, TypeVar, cast
 from flask import Flask, current_app, has_request_context, request
 from sqlalchemy import Connection, Engine, event
 
+from planner.db import WRITES_OF_GROUPS
 from planner.feeds.cache import MemoryCache, redis_url
 
 log = logging.getLogger(__name__)
@@ -374,14 +377,19 @@ def track(app: Flask, engine: Engine) -> None:
 
     def commit(conn: Connection) -> None:
         notes = conn.info.pop(NOTES, None)
+        groups = conn.info.pop(WRITES_OF_GROUPS, None)
         if notes is not None:
+            if groups:
+                notes.groups.update(groups)  # an answer's rows, its group named by the caller
             conn.info.setdefault(COMMITTED, []).extend(notes.keys())
 
     def rollback(conn: Connection) -> None:
         conn.info.pop(NOTES, None)
+        conn.info.pop(WRITES_OF_GROUPS, None)
 
     def checkin(dbapi_connection: Any, record: Any) -> None:
         record.info.pop(NOTES, None)  # never committed: the pool rolls it back
+        record.info.pop(WRITES_OF_GROUPS, None)
         keys = record.info.pop(COMMITTED, None)
         if keys:
             stamps_of(app).move(set(keys))

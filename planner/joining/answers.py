@@ -19,6 +19,7 @@ from flask_babel import gettext, ngettext
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
+from planner.db import attribute_writes
 from planner.joining.attendance import (
     ANSWERS,
     DECLINED,
@@ -46,7 +47,15 @@ from planner.joining.panel import (
     occurrence_context,
 )
 from planner.joining.promotions import queue_promotions
-from planner.models import Regular, Routine, Rsvp, User, bump_group_version, utcnow
+from planner.models import (
+    Regular,
+    Routine,
+    Rsvp,
+    User,
+    bump_group_version,
+    bump_group_version_after,
+    utcnow,
+)
 from planner.scheduling import recurrence
 from planner.scheduling.series import series_of
 
@@ -115,9 +124,14 @@ class Outcome:
 
 
 def _diff(
-    before: Attendance, after: Attendance, actor_id: int | None, actor_changed: bool
+    before: Attendance,
+    after: Attendance,
+    actor_id: int | None,
+    actor_changed: bool,
+    statuses: tuple[dict[int, str], dict[int, str]] | None = None,
 ) -> list[Change]:
-    old, new = before.statuses(), after.statuses()
+    """Everyone whose effective status moved; ``statuses``: both maps when already known."""
+    old, new = statuses if statuses is not None else (before.statuses(), after.statuses())
     changes: list[Change] = []
     for user_id in sorted(set(old) | set(new)):
         if old.get(user_id) != new.get(user_id) or (user_id == actor_id and actor_changed):
@@ -156,6 +170,11 @@ def _message(status: str | None, position: int | None, guests: int) -> str:
     return str(gettext("Your answer was withdrawn."))
 
 
+#: The common write (a first answer), built once and run on the connection (Core, not the
+#: ORM's insert path): both cost more CPU than the round trip, spent holding the lock.
+_NEW_ANSWER = insert(Rsvp).returning(Rsvp.id)
+
+
 def answer(
     session: Session,
     routine: Routine,
@@ -192,12 +211,15 @@ def answer(
     check_open(occurrence, now)
     key = occurrence.original_start
     is_member = membership_known(session, routine, user) if member is None else member
-    with occurrence_lock(session, routine.id, key):
-        # Three reads, one write: both attendances are derived in memory from the same rows.
+    # Callers have only read so far (the routine, the membership): the transaction goes on.
+    with occurrence_lock(session, routine.id, key, after_reads=True):
+        # One read, one write: both attendances are derived in memory from the same rows.
         said = said_of(session, routine.id, key, user.id)
         before = said.attendance(routine.id, key)
         rsvp, regular = said.mine, said.my_regular
-        was = before.status_of(user.id)
+        # Effective statuses once, as maps: scanning the lists per person was quadratic.
+        old_statuses = before.statuses()
+        was = old_statuses.get(user.id)
         was_wanting = was in WANTING
         stamp = utcnow()
         if status is None and regular is not None:
@@ -223,15 +245,12 @@ def answer(
                 rsvp is not None and rsvp.status == status and rsvp.guests == guests
             )
             if rsvp is None:
-                row_id = session.execute(
-                    insert(Rsvp)
-                    .values(
-                        routine_id=routine.id, original_start=key, user_id=user.id,
-                        status=status, guests=guests, answered_at=arrival,
-                        created_at=stamp, updated_at=stamp,
-                    )
-                    .returning(Rsvp.id)
-                ).scalar_one()
+                row_id = session.connection().execute(
+                    _NEW_ANSWER,
+                    {"routine_id": routine.id, "original_start": key, "user_id": user.id,
+                     "status": status, "guests": guests, "answered_at": arrival,
+                     "created_at": stamp, "updated_at": stamp},
+                ).scalar_one()  # fmt: skip
             elif not unchanged:
                 row_id = rsvp.row_id
                 session.execute(
@@ -245,8 +264,9 @@ def answer(
                 if is_member:
                     answers = replaced(answers, user.id, own)
         after = said.attendance(routine.id, key, answers)
+        new_statuses = after.statuses()
         pushed_out = [
-            p for p in before.going if p.user_id != user.id and after.status_of(p.user_id) != GOING
+            p for p in before.going if p.user_id != user.id and new_statuses.get(p.user_id) != GOING
         ]
         if pushed_out:
             left = max(0, (before.capacity or 0) - before.going_count)
@@ -269,7 +289,7 @@ def answer(
                 left=left,
             ))
         now_person = after.person(user.id)
-        now_status = after.status_of(user.id)
+        now_status = new_statuses.get(user.id)
         actor_changed = (was != now_status) or (
             (before.person(user.id) or Person(0, "")).guests
             != (now_person or Person(0, "")).guests
@@ -279,12 +299,17 @@ def answer(
             position=after.position_of(user.id),
             guests=now_person.guests if now_person else 0,
             changed=actor_changed,
-            changes=_diff(before, after, user.id, actor_changed),
+            changes=_diff(before, after, user.id, actor_changed, (old_statuses, new_statuses)),
         )
         if outcome.changes:
-            # Feeds show attendance (a sports match turns CONFIRMED); same transaction.
-            bump_group_version(session, routine.group_id)
+            # No statement here names the group (its version moves after the commit): say
+            # it, so the feeds' stamps move for this group alone.
+            attribute_writes(session, routine.group_id)
             queue_promotions(session, routine, outcome.changes)
+    if outcome.changes:
+        # Pages and feeds show attendance (a sports match turns CONFIRMED): their version
+        # moves once the answer is committed, outside the lock (see the function's note).
+        bump_group_version_after(session, routine.group_id)
     outcome.message = _message(outcome.status, outcome.position, outcome.guests)
     notify_changes(session, routine, outcome.changes, user)
     return outcome

@@ -25,6 +25,13 @@ ROUTINE_LOCK_NAMESPACE = 0x504C4E52 << 32  # "PLNR"
 EPOCH = datetime(2000, 1, 1)
 
 
+_ROUTINE_LOCK = text("SELECT set_config('lock_timeout', :t, true), pg_advisory_xact_lock(:k)")
+_OCCURRENCE_LOCK = text(
+    "SELECT set_config('lock_timeout', :t, true), pg_advisory_xact_lock_shared(:k), "
+    "pg_advisory_xact_lock(:a, :b)"
+)
+
+
 class Busy(Exception):
     """Someone else held the occurrence too long; the person should simply try again."""
 
@@ -43,7 +50,11 @@ def _minutes(original_start: datetime) -> int:
 
 @contextmanager
 def occurrence_lock(
-    session: Session, routine_id: int, original_start: datetime | None = None
+    session: Session,
+    routine_id: int,
+    original_start: datetime | None = None,
+    *,
+    after_reads: bool = False,
 ) -> Iterator[Session]:
     """A write transaction that no other count-checking write of the same occurrence overlaps.
 
@@ -53,24 +64,25 @@ def occurrence_lock(
     ``original_start=None`` the routine lock is exclusive: joining or leaving as a regular
     touches every occurrence at once. Both locks end with the transaction. A lock wait that
     times out raises :class:`Busy`; everything inside rolls back.
+
+    On PostgreSQL the timeout and the locks are one statement (one round trip): its select list
+    is evaluated left to right, so the timeout is set before either lock is waited for. The
+    statements inside the block run after it, each with a snapshot taken once the lock is held.
+    ``after_reads``: see :func:`planner.db.immediate` (the open transaction has only read).
     """
     try:
-        with immediate(session):
+        with immediate(session, after_reads=after_reads):
             if session.get_bind().dialect.name == "postgresql":
-                session.execute(text(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'"))
                 routine_key = ROUTINE_LOCK_NAMESPACE | routine_id
+                conn = session.connection()
                 if original_start is None:
-                    session.execute(
-                        text("SELECT pg_advisory_xact_lock(:k)"), {"k": routine_key}
-                    )
+                    conn.execute(_ROUTINE_LOCK, {"t": LOCK_TIMEOUT, "k": routine_key})
                 else:
-                    session.execute(
-                        text("SELECT pg_advisory_xact_lock_shared(:k)"), {"k": routine_key}
-                    )
-                    session.execute(
-                        text("SELECT pg_advisory_xact_lock(:a, :b)"),
-                        {"a": routine_id, "b": _minutes(original_start)},
-                    )
+                    conn.execute(
+                        _OCCURRENCE_LOCK,
+                        {"t": LOCK_TIMEOUT, "k": routine_key, "a": routine_id,
+                         "b": _minutes(original_start)},
+                    )  # fmt: skip
             yield session
     except OperationalError as error:
         if _is_lock_failure(error):

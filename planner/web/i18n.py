@@ -11,9 +11,14 @@ switcher (a cookie), the browser's ``Accept-Language``, and ``PLANNER_DEFAULT_LO
 
 from __future__ import annotations
 
+from functools import lru_cache
+from typing import Any
+
+from babel import support
 from flask import Flask, current_app, has_request_context, request
 from flask_babel import Babel, get_locale
 from flask_login import current_user
+from wtforms.i18n import messages_path
 
 from planner import locales
 from planner.locales import CATALOGS, LANGUAGES
@@ -65,6 +70,33 @@ def text_direction() -> str:
 def html_lang() -> str:
     """The BCP 47 tag for ``<html lang>``: ``en-GB``, ``de``."""
     return current_locale().replace("_", "-")
+
+
+@lru_cache(maxsize=64)
+def _wtforms_catalog(locale: str) -> support.NullTranslations:
+    return support.Translations.load(messages_path(), [locale], domain="wtforms")
+
+
+class FormTranslations:
+    """WTForms' own messages in the request's language, each catalog read once per process.
+
+    Flask-WTF's reads the catalog file again in every request that needs one message (and
+    building a form does): a form's ``Meta.get_translations`` may return this instead."""
+
+    def gettext(self, string: str) -> str:
+        return str(_wtforms_catalog(current_locale()).ugettext(string))
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        return str(_wtforms_catalog(current_locale()).ungettext(singular, plural, n))
+
+
+FORM_TRANSLATIONS = FormTranslations()
+
+
+def form_translations(form: Any) -> FormTranslations | None:
+    """For a form's ``Meta.get_translations``: the cached catalogs, or None (WTForms' English)
+    when ``WTF_I18N_ENABLED`` is off, as Flask-WTF would."""
+    return FORM_TRANSLATIONS if current_app.config.get("WTF_I18N_ENABLED", True) else None
 
 
 def init_app(app: Flask) -> None:

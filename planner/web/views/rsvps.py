@@ -25,6 +25,7 @@ from planner.web.helpers import (
     occurrence_path,
     viewer,
 )
+from planner.web.i18n import form_translations
 from planner.web.lazy_text import lazy_gettext as _l
 
 bp = Blueprint("rsvps", __name__)
@@ -33,6 +34,10 @@ WITHDRAW = "withdraw"
 
 
 class AnswerForm(FlaskForm):
+    class Meta:
+        # Every answer builds this form: WTForms' catalog is read once per process.
+        get_translations = staticmethod(form_translations)
+
     status = StringField(
         _l("Answer"),
         validators=[
