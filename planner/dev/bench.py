@@ -252,7 +252,7 @@ PAGES = ("group page", "routine page", "occurrence page", "Next up", "My groups"
 
 def over_http(
     app, config: dict[str, Any], viewer_id: int, seconds: float, pages: bool = True,
-    redis: str | None = None,
+    redis: str | None = None, rounds: int = 3,
 ) -> dict[str, float]:
     """Requests per second for each endpoint, in one run against one gunicorn (``pages``
     False: the feed figures only). With ``redis`` the workers share feed bytes and version
@@ -282,7 +282,6 @@ def over_http(
         etag = _etag(port, f"/feeds/g/{SLUG}.ics")
         figures["feed KB gzip"] = _gzip_size(port, f"/feeds/g/{SLUG}.ics") / 1024
         endpoints: list[tuple[str, str, dict[str, str], int]] = [
-            ("bare endpoint", f"{base}/bench/trivial", {}, 200),
             ("static bytes of the feed", f"{base}/bench/static", {}, 200),
             ("warm group feed", feed, {}, 200),
             ("warm group feed, gzip", feed, {"Accept-Encoding": "gzip"}, 200),
@@ -293,19 +292,51 @@ def over_http(
             ("Next up", f"{base}/", member, 200),
             ("My groups", f"{base}/groups/mine", member, 200),
         ]
+        endpoints = [e for e in endpoints if pages or e[0] not in PAGES]
+        with bench_http.radicale(calendar) as radicale_url:
+            if radicale_url is None:
+                print("  Radicale is not installed: `make bench` installs the bench extra "
+                      "(pip install -e '.[bench]').")
+            else:
+                endpoints.append(("Radicale GET", radicale_url, bench_http.RADICALE_AUTH, 200))
+            figures.update(_interleaved(f"{base}/bench/trivial", endpoints, seconds, rounds))
+    return figures
+
+
+def _interleaved(
+    bare_url: str, endpoints: list[tuple[str, str, dict[str, str], int]], seconds: float,
+    rounds: int,
+) -> dict[str, float]:
+    """Each endpoint between two runs of the bare endpoint, in ``rounds`` rounds: a ratio is
+    the endpoint's rate over the mean of the bare runs on either side, so a machine that speeds
+    up or slows down during the run (as a shared one does) moves both alike. Rates and ratios
+    are the medians over the rounds; so are the ratios between endpoints, taken within a round.
+    """
+    rates: dict[str, list[float]] = {}
+    ratios: dict[str, list[float]] = {}
+    for _ in range(rounds):
+        bare = bench_http.rate(bare_url, {}, seconds)
+        rates.setdefault("bare endpoint", []).append(bare)
+        this_round: dict[str, float] = {}
         for name, url, headers, expect in endpoints:
-            if name in PAGES and not pages:
-                continue
-            figures[name] = bench_http.rate(url, headers, seconds, expect=expect)
-        figures["bare endpoint (again)"] = bench_http.rate(f"{base}/bench/trivial", {}, seconds)
-    with bench_http.radicale(calendar) as radicale_url:
-        if radicale_url is None:
-            print("  Radicale is not installed: `make bench` installs the bench extra "
-                  "(pip install -e '.[bench]').")
-        else:
-            figures["Radicale GET"] = bench_http.rate(
-                radicale_url, bench_http.RADICALE_AUTH, seconds
-            )
+            value = bench_http.rate(url, headers, seconds, expect=expect)
+            after = bench_http.rate(bare_url, {}, seconds)
+            rates["bare endpoint"].append(after)
+            rates.setdefault(name, []).append(value)
+            ratios.setdefault(name, []).append(value / ((bare + after) / 2))
+            this_round[name] = value
+            bare = after
+        static = this_round["static bytes of the feed"]
+        for label, name, other in (
+            ("warm feed / static bytes", "warm group feed", static),
+            ("gzip feed / static bytes", "warm group feed, gzip", static),
+            ("warm feed / Radicale", "warm group feed", this_round.get("Radicale GET")),
+        ):
+            if other:
+                ratios.setdefault(label, []).append(this_round[name] / other)
+    figures = {name: statistics.median(values) for name, values in rates.items()}
+    figures.update({f"{name} / bare" if name in rates else name: statistics.median(values)
+                    for name, values in ratios.items()})
     return figures
 
 
@@ -331,36 +362,33 @@ def _verdict(ok: bool) -> str:
     return "met" if ok else "NOT MET"
 
 
-def report(figures: dict[str, float]) -> None:
-    bare = max(figures["bare endpoint"], figures["bare endpoint (again)"])
+def report(figures: dict[str, float], rounds: int) -> None:
     print(f"Over HTTP: gunicorn -w {bench_http.WORKERS} (gthread, {bench_http.THREADS} threads), "
           f"{bench_http.CONNECTIONS} keep-alive connections, closed loop, "
-          f"load generator: {bench_http.generator()}; the bare endpoint is the better of two "
-          "runs (first and last).")
+          f"load generator: {bench_http.generator()}; {rounds} rounds, each endpoint between "
+          "two runs of the bare endpoint; medians over the rounds.")
     print(f"  {'endpoint':<28} {'req/s':>9} {'vs bare':>8}  target")
     targets = {
         "304 on If-None-Match": 0.8,
         **{page: 0.25 for page in PAGES},
     }  # fmt: skip
+    print(f"  {'bare endpoint':<28} {figures['bare endpoint']:9.1f} {1:7.3f}x")
     for name, value in figures.items():
-        if name in ("feed KB", "feed KB gzip", "bare endpoint (again)") or name.endswith(" ms"):
-            continue
-        if name in ("events", "naive size KB", "feed size KB"):
+        ratio = figures.get(f"{name} / bare")
+        if ratio is None:
             continue
         target = targets.get(name)
-        ratio = value / bare
         note = f">= {target}x: {_verdict(ratio >= target)}" if target else ""
         print(f"  {name:<28} {value:9.1f} {ratio:7.3f}x  {note}")
     if "feed KB gzip" in figures:
         print(f"  feed size: {figures['feed KB']:.0f} KB, gzipped {figures['feed KB gzip']:.0f} KB")
-    static = figures["static bytes of the feed"]
-    plain = figures["warm group feed"] / static
-    gzip = figures["warm group feed, gzip"] / static
+    plain = figures["warm feed / static bytes"]
+    gzip = figures["gzip feed / static bytes"]
     print(f"  warm feed / static bytes (same bytes)   {plain:6.2f}x  >= 0.8: "
           f"{_verdict(plain >= 0.8)}")
     print(f"  gzip feed / static bytes uncompressed   {gzip:6.2f}x  >= 2: {_verdict(gzip >= 2)}")
-    if "Radicale GET" in figures:
-        ratio = figures["warm group feed"] / figures["Radicale GET"]
+    if "warm feed / Radicale" in figures:
+        ratio = figures["warm feed / Radicale"]
         print(f"  warm feed / Radicale                    {ratio:6.1f}x  >= 25: "
               f"{_verdict(ratio >= 25)}")
     cold = figures["naive build ms"] / figures["cold render ms"]
@@ -378,7 +406,9 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--renders", type=int, default=15, help="in-process runs (median)")
     parser.add_argument("--seconds", type=float, default=bench_http.SECONDS,
-                        help="seconds of load per HTTP figure")
+                        help="seconds of load per HTTP run")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="rounds of HTTP runs (each endpoint between two bare runs)")
     parser.add_argument("--skip-mail", action="store_true", help="leave out the mail bench")
     parser.add_argument("--skip-scan", action="store_true",
                         help="leave out the reminder scan bench")
@@ -411,10 +441,10 @@ def main(argv: list[str] | None = None) -> None:
             print(f"  {name:<{width}}  {value:8.2f}")
         figures.update(
             over_http(app, config, viewer_id, args.seconds, pages=not args.feeds_only,
-                      redis=args.redis)
+                      redis=args.redis, rounds=args.rounds)
         )
         app.extensions["planner_db"].engine.dispose()
-    report(figures)
+    report(figures, args.rounds)
     print(f"Load average after: {_load()}.")
     if args.feeds_only:
         return

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 CONNECTIONS = 8
-SECONDS = 5.0
+SECONDS = 2.0
 WORKERS = 2
 THREADS = 4
 

@@ -157,10 +157,15 @@ def feed_routine(
 ) -> FeedRoutine:
     """``overrides``: rows from :func:`load_series_rows`; None reads ``routine.overrides``."""
     activity = current_app.extensions["planner"].activity(routine.activity_key)
-    rows = routine.overrides if overrides is None else overrides
+    if overrides is None:
+        series = series_of(routine)
+        meta = {o.original_start: (o.sequence or 0, o.updated_at) for o in routine.overrides}
+    else:
+        data, meta = _from_rows(overrides)
+        series = series_of(routine, data=data)
     return FeedRoutine(
         routine=routine,
-        series=series_of(routine, overrides=rows),
+        series=series,
         uid=routine_uid(routine, domain),
         title=routine.title,
         description=_text_join(
@@ -172,8 +177,26 @@ def feed_routine(
         sequence=routine.sequence or 0,
         created=routine.created_at,
         modified=routine.updated_at,
-        override_meta={o.original_start: (o.sequence or 0, o.updated_at) for o in rows},
+        override_meta=meta,
     )
+
+
+def _from_rows(
+    rows: list[Any],
+) -> tuple[list[recurrence.OverrideData], dict[datetime, tuple[int, datetime]]]:
+    """Pure overrides and their SEQUENCE and LAST-MODIFIED from rows of ``_OVERRIDE_COLUMNS``,
+    unpacked by position: reading a Row's columns by name took twice as long, a tenth of a
+    cold group feed with a thousand overrides."""
+    data: list[recurrence.OverrideData] = []
+    meta: dict[datetime, tuple[int, datetime]] = {}
+    for row in rows:
+        _routine, original, status, start, minutes, location, title, note, seq, updated = row
+        duration = None if minutes is None else timedelta(minutes=minutes)
+        data.append(recurrence.OverrideData(
+            original, status, start, duration, location, title, note, seq or 0
+        ))
+        meta[original] = (seq or 0, updated)
+    return data, meta
 
 
 def _still_running(item: FeedRoutine, since: datetime) -> bool:

@@ -79,16 +79,22 @@ def override_data(override: OverrideLike) -> recurrence.OverrideData:
 
 
 def series_of(
-    routine: RoutineLike, overrides: Sequence[OverrideLike] | None = None
+    routine: RoutineLike,
+    overrides: Sequence[OverrideLike] | None = None,
+    *,
+    data: Sequence[recurrence.OverrideData] | None = None,
 ) -> recurrence.Series:
-    """The pure series of a routine (its loaded overrides unless others are given)."""
-    rows = routine.overrides if overrides is None else overrides
+    """The pure series of a routine: with ``data`` (overrides already made pure, as a feed
+    does from plain rows), else from ``overrides`` or the routine's loaded ones."""
+    if data is None:
+        rows = routine.overrides if overrides is None else overrides
+        data = [override_data(o) for o in rows]
     return recurrence.Series(
         start=routine.start,
         timezone=routine.timezone,
         duration=routine.duration,
         rrule=routine.rrule or "",
-        overrides=tuple(override_data(o) for o in rows),
+        overrides=tuple(data),
     )
 
 
