@@ -11,7 +11,8 @@ occurrences, 200 members with their answers) in a fresh SQLite file. Measured in
   closed loop, requests per second for a bare Flask endpoint on the same app, the feed's bytes
   as a static response, the warm group feed (plain and gzip), a 304, the group, routine and
   occurrence pages, Next up and My groups (as a logged-in member), and Radicale serving the same
-  calendar; every rate is divided by the bare endpoint's from the same run;
+  calendar; every run sits between two runs of the bare endpoint and is divided by their
+  mean, in three rounds, and the medians are printed;
 * answers (:mod:`planner.dev.bench_answers`): 200 concurrent "going" on PostgreSQL with
   gunicorn -w 4, when PostgreSQL is reachable;
 * mail (:mod:`planner.dev.bench_mail`): 10,000 messages delivered to a local aiosmtpd;

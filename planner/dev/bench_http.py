@@ -1,8 +1,8 @@
 """The servers and the load generator ``make bench`` measures with.
 
 Every figure over HTTP is a closed loop of ``CONNECTIONS`` keep-alive connections for
-``SECONDS`` against gunicorn (``-w 2``, gthread workers so connections stay open), in the same
-run as the bare endpoint it is divided by. The load generator is ``wrk`` when it is installed
+``SECONDS`` against gunicorn (``-w 2``, gthread workers so connections stay open), between two
+runs of the bare endpoint it is divided by (:func:`planner.dev.bench._interleaved`). The load generator is ``wrk`` when it is installed
 (``apt-get install wrk``: C, so it leaves the two cores to the servers) and otherwise this
 module's own threads over ``http.client``; the bench prints which.
 
