@@ -181,7 +181,7 @@ TABLE = [
     ("FREQ=WEEKLY;BYDAY=TH;COUNT=1", THU, None, {
         "en_GB": "Every Thursday at 19:00, 1 time",
         "de": "Jeden Donnerstag um 19:00, 1-mal",
-        "fr": "Tous les jeudis à 19 h, 1 fois",
+        "fr": "Tous les jeudis à 19 h, une seule fois",
         "es": "Todos los jueves a las 19:00, 1 vez",
     }),
     ("FREQ=WEEKLY;BYDAY=TH", THU, timedelta(hours=2), {
@@ -415,9 +415,16 @@ def test_catalog_is_complete_and_keeps_every_placeholder(lang):
         else:
             wanted = _placeholders(message.id)
             strings = [message.string]
-        for string in strings:
+        for index, string in enumerate(strings):
             assert string, f"untranslated: {message.id!r}"
-            assert _placeholders(string) == wanted, (message.id, string)
+            found = _placeholders(string)
+            if isinstance(message.id, tuple) and index == 0:
+                # The singular may say "one" in words ("une seule fois") instead of %(num)d,
+                # as the catalog check allows; it keeps every other placeholder.
+                assert set(found) <= set(wanted), (message.id, string)
+                assert {p for p in wanted if p[0] != "num"} <= set(found), (message.id, string)
+            else:
+                assert found == wanted, (message.id, string)
 
 
 @pytest.mark.parametrize(
