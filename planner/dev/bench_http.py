@@ -2,9 +2,10 @@
 
 Every figure over HTTP is a closed loop of ``CONNECTIONS`` keep-alive connections for
 ``SECONDS`` against gunicorn (``-w 2``, gthread workers so connections stay open), between two
-runs of the bare endpoint it is divided by (:func:`planner.dev.bench._interleaved`). The load generator is ``wrk`` when it is installed
-(``apt-get install wrk``: C, so it leaves the two cores to the servers) and otherwise this
-module's own threads over ``http.client``; the bench prints which.
+runs of the bare endpoint it is divided by (:func:`planner.dev.bench._interleaved`). The load
+generator is ``wrk`` when it is installed (``apt-get install wrk``: C, so it leaves the two
+cores to the servers) and otherwise this module's own threads over ``http.client``; the bench
+prints which.
 
 Radicale (the ``bench`` extra) serves the same calendar from a folder: it is PUT once as a
 calendar collection, then read back with GET, which is how a calendar app polls it.
