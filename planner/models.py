@@ -15,6 +15,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     CheckConstraint,
+    Connection,
     Date,
     DateTime,
     ForeignKey,
@@ -141,7 +142,10 @@ def bump_group_version_after(session: Session, group_id: int) -> None:
     moment earlier."""
     if session.in_transaction():
         session.commit()
-    if session.get_bind().dialect.name == "postgresql":
+    # Autocommit needs a connection of the session's own: one bound to a Connection the
+    # caller manages (a test's outer transaction) runs the bump as an ordinary transaction.
+    own = not isinstance(session.bind, Connection)
+    if own and session.get_bind().dialect.name == "postgresql":
         session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
     try:
         bump_group_version(session, group_id)
