@@ -6,10 +6,23 @@ CSRF token and flashed messages: the URL (host, path, query), the viewer (id, na
 token, role in the group), the language, the versions of the groups it shows (``Group.version``,
 bumped by every write that changes what a page shows: routines, overrides, answers, regulars,
 slots, comments, memberships, group edits, a member's new name) and the minute it was rendered in
-(pages say "today", "in 3 hours" and close answers at the start). The versions are read from
-the database on every request, by the same statement that checks access, so several workers
-never serve a page older than the last write and an outsider still gets the 404 before any
-lookup; the key names the viewer, so one person's page is never served to another.
+(pages say "today", "in 3 hours" and close answers at the start). The key names the viewer,
+so one person's page is never served to another.
+
+**What a hit reads.** The person (Flask-Login's user load, with its session token and password
+stamp checks) and nothing else while the feeds' stamps are trusted
+(:func:`planner.feeds.versions.trusted_stamps`): a group page's access row (group id, public or
+not, version, the viewer's role: :func:`known_parts`) and the person's groups with their
+versions and roles (:func:`member_versions`) come from :func:`planner.feeds.versions.cached`
+entries. Those hold while the stamps they were read under hold: ``g:<id>`` (moved after the
+commit of every write that bumps the group's version or edits it, visibility included),
+``u:<id>`` (the person's row) and ``all`` (memberships added or removed, deletions, bulk
+updates), so the next request after a write reads the row again, in every worker. The rows are
+read in autocommit on the feeds' reader, after the stamps, never inside the request's own
+transaction (whose snapshot may be older than the stamps). The outsider's 404 comes from the
+entry, before any page lookup. A miss, a POST and every other route go through
+:func:`planner.groups.access.group_access` (ORM instances, read fresh); with untrusted stamps
+(PostgreSQL without Redis under several processes) a hit reads its row from the database.
 
 The CSRF token and the flashes are the two per-request parts: the page is rendered with a
 placeholder for each and they are put in when it is served. Nothing is ever invalidated: a
