@@ -18,7 +18,7 @@ from werkzeug.wrappers import Response
 
 from planner import locales
 from planner.db import get_session
-from planner.groups.access import GroupAccess, group_access
+from planner.groups.access import GroupAccess
 from planner.joining.panel import occurrence_context
 from planner.models import Routine
 from planner.notify import changes as notices
@@ -38,7 +38,7 @@ from planner.web.confirm import confirm_page, confirmed
 from planner.web.forms import ActionForm
 from planner.web.helpers import occurrence_url, organizer_occurrence, viewer
 from planner.web.i18n import current_locale, problem
-from planner.web.page_cache import cached_page, page_parts
+from planner.web.page_cache import group_page
 from planner.web.routine_forms import CancelForm, EndSeriesForm, OccurrenceForm
 from planner.web.routine_page import build_form_page, render_form, values_of
 
@@ -47,10 +47,7 @@ bp = Blueprint("events", __name__)
 
 @bp.route("/g/<slug>/r/<int:routine_id>/<key>")
 def show(slug: str, routine_id: int, key: str) -> Response:
-    access = group_access(slug)
-    return cached_page(
-        page_parts(access), _render_show, access=access, routine_id=routine_id, key=key
-    )
+    return group_page(slug, _render_show, routine_id=routine_id, key=key)
 
 
 def _render_show(access: GroupAccess, routine_id: int, key: str, **marks: object) -> str:

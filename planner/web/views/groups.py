@@ -15,7 +15,7 @@ from wtforms.validators import ValidationError
 from planner.db import get_session
 from planner.enums import Role, Visibility
 from planner.groups import manage, membership
-from planner.groups.access import group_access, member_access, organizer_access
+from planner.groups.access import GroupAccess, group_access, member_access, organizer_access
 from planner.groups.membership import LAST_OWNER, LastOwner, NotMember, may_grant, may_manage
 from planner.groups.mine import groups_of
 from planner.models import Group
@@ -34,7 +34,7 @@ from planner.web.forms import (
 )
 from planner.web.helpers import viewer
 from planner.web.lazy_text import lazy_gettext as _l
-from planner.web.page_cache import cached_page, member_versions, page_parts
+from planner.web.page_cache import cached_page, group_page, member_versions
 
 bp = Blueprint("groups", __name__)
 
@@ -157,25 +157,24 @@ def create() -> Response | tuple[str, int]:
 
 @bp.route("/g/<slug>")
 def show(slug: str) -> Response:
-    access = group_access(slug)
+    return group_page(slug, _render_show)
+
+
+def _render_show(access: GroupAccess, **marks: object) -> str:
     group = access.group
-
-    def render(**marks: object) -> str:
-        db = get_session()
-        person = viewer()
-        return render_template(
-            "groups/show.html",
-            group=group,
-            access=access,
-            members=membership.member_counts(db, [group.id]).get(group.id, 0),
-            routines=group_routines(db, group, person),
-            upcoming=occurrences.group_upcoming(db, group, person, days=UPCOMING_DAYS),
-            upcoming_days=UPCOMING_DAYS,
-            action=ActionForm(),
-            **marks,
-        )
-
-    return cached_page(page_parts(access), render)
+    db = get_session()
+    person = viewer()
+    return render_template(
+        "groups/show.html",
+        group=group,
+        access=access,
+        members=membership.member_counts(db, [group.id]).get(group.id, 0),
+        routines=group_routines(db, group, person),
+        upcoming=occurrences.group_upcoming(db, group, person, days=UPCOMING_DAYS),
+        upcoming_days=UPCOMING_DAYS,
+        action=ActionForm(),
+        **marks,
+    )
 
 
 @bp.route("/g/<slug>/edit", methods=["GET", "POST"])

@@ -29,7 +29,7 @@ from planner.web.confirm import confirm_page, confirmed
 from planner.web.forms import ActionForm
 from planner.web.helpers import organizer_routine, viewer
 from planner.web.i18n import current_locale, problem
-from planner.web.page_cache import cached_page, page_parts
+from planner.web.page_cache import group_page
 from planner.web.redirects import is_key
 from planner.web.routine_forms import EndSeriesForm
 from planner.web.routine_page import build_form_page, render_form, values_of
@@ -145,8 +145,7 @@ def end(slug: str, routine_id: int) -> Response | str:
 
 @bp.route("/g/<slug>/r/<int:routine_id>")
 def show(slug: str, routine_id: int) -> Response:
-    access = group_access(slug)
-    return cached_page(page_parts(access), _render_show, access=access, routine_id=routine_id)
+    return group_page(slug, _render_show, routine_id=routine_id)
 
 
 def _render_show(access: GroupAccess, routine_id: int, **marks: object) -> str:
