@@ -267,19 +267,21 @@ def planner_as_user(planner_app: Flask) -> Callable[[User], FlaskClient]:
 
 
 @contextmanager
-def count_statements(app: Flask, *engines: Engine) -> Iterator[list[str]]:
+def count_statements(
+    app: Flask, *engines: Engine, keep_pages: bool = False
+) -> Iterator[list[str]]:
     """Record every SQL statement the app's engine (and any further ``engines``) runs inside
     the block: ``with count_statements(app) as statements: client.get(path)``.
 
     Counted at the cursor, so lazy loads a template triggers are seen too; a page whose count
     grows with the data (an N+1) shows up as two different lengths for two data sizes.
     Rendered pages are dropped first (:mod:`planner.web.page_cache`), so what is counted is the
-    page's real work, not a cache hit.
+    page's real work, not a cache hit; ``keep_pages`` keeps them, to count what a hit costs.
     """
     from sqlalchemy import event
 
     cache = app.extensions.get("planner_page_cache")
-    if cache is not None:
+    if cache is not None and not keep_pages:
         cache.clear()
 
     statements: list[str] = []

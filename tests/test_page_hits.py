@@ -11,6 +11,7 @@ from contextlib import contextmanager
 
 import pytest
 
+from planner.testing import count_statements
 from tests.joining import key_of, make_routine, occurrence_path
 
 SINGLE: dict[str, bool] = {}
@@ -68,26 +69,15 @@ class Visitor:
 
 @contextmanager
 def selects(app):
-    """Every SELECT run on the app's engine and the feeds' reader."""
-    from sqlalchemy import event
-
+    """Every SELECT run on the app's engine and the feeds' reader, page cache kept."""
     from planner.feeds.sources import reader
 
     with app.test_request_context():
-        engines = {app.extensions["planner_db"].engine, reader()}
-    seen: list[str] = []
-
-    def record(_conn, _cursor, statement, *_args) -> None:
-        if statement.lstrip().upper().startswith("SELECT"):
-            seen.append(statement)
-
-    for engine in engines:
-        event.listen(engine, "before_cursor_execute", record)
-    try:
+        feeds = reader()
+    with count_statements(app, feeds, keep_pages=True) as statements:
+        seen: list[str] = []
         yield seen
-    finally:
-        for engine in engines:
-            event.remove(engine, "before_cursor_execute", record)
+    seen.extend(s for s in statements if s.lstrip().upper().startswith("SELECT"))
 
 
 def test_a_warm_page_hit_reads_only_its_person(app, backend, club, as_user, environ):
