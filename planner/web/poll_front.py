@@ -48,7 +48,6 @@ class Reply:
     status: str
     headers: list[tuple[str, str]]
     body: bytes
-    etag: str | None
     keys: tuple[str, ...]  # the stamps the rows were read under ...
     values: tuple[str, ...]  # ... and their values then
     day: int  # the UTC day (days since the epoch): the feed window's
@@ -162,7 +161,7 @@ class PollFront:
             wanted = "200"
         keys, values = found
         self.replies.set(
-            f"{wanted}:{key}", Reply(status, list(headers), body, etag, keys, values, day)
+            f"{wanted}:{key}", Reply(status, list(headers), body, keys, values, day)
         )
 
 
