@@ -192,3 +192,16 @@ def test_shared_stamps_move_and_differ_per_key(tmp_path):
     one.move(["g:1"])
     after = two.read(("g:1", "s:1", "u:1"))
     assert after[0] != before[0] and after[1:] == before[1:]
+
+
+def test_a_single_date_download_follows_each_visitors_language(client, db, public):
+    """The one-date download is in the page's language, so it is never replayed: two visitors
+    with different browsers each get their own, however often they ask."""
+    routine = add_routine(db, public, title="Open supper")
+    key = routine.start.strftime("%Y%m%dT%H%M")
+    path = f"/feeds/g/{public.slug}/r/{routine.id}/{key}.ics"
+    for _ in range(3):
+        german = client.get(path, headers={"Accept-Language": "de"})
+        english = client.get(path, headers={"Accept-Language": "en-GB"})
+        assert german.status_code == english.status_code == 200
+        assert german.data != english.data

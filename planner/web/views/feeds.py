@@ -116,6 +116,7 @@ def serve(
     language: str,
     attachment: bool = False,
     schedule: feed_sources.Validators | None = None,
+    replayable: bool = True,
 ) -> Response:
     """``version`` names the data the feed is built from (``schedule`` the group's schedule
     alone, when known); the ETag sent is the hash of the feed's content at that version
@@ -123,9 +124,16 @@ def serve(
     ``language`` is the locale the feed is written in (its schedules in words, plugins' lines):
     the group's language, or the owner's for a personal feed; the validators name it too.
 
+    ``replayable`` False keeps the poll front (:mod:`planner.web.poll_front`) from replaying
+    the response: for one that depends on more than the URL and the stamps its rows were read
+    under (the single-occurrence download is in the viewer's language).
+
     HEAD gets the same headers as GET (Flask drops the body). A Range header is ignored and
     ``Accept-Ranges: none`` says so: a feed is always sent whole (RFC 9110 14.3).
     """
+    if not replayable:  # it depends on more than its URL and stamps: never replayed
+        request.environ.pop(versions.VOUCHED, None)
+
     def built() -> feed_sources.Feed:
         # A calendar app sends no useful Accept-Language: the feed's own language decides.
         with force_locale(language):
@@ -293,6 +301,7 @@ def occurrence(slug: str, routine_id: int, key: str):
         private=not access.group.is_public,
         language=language,
         attachment=True,
+        replayable=False,  # in the viewer's language, for their browser session
     )
 
 
