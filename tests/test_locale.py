@@ -194,3 +194,37 @@ def test_a_personal_feed_is_in_its_owners_language(
     answer(member, routine, "going")
     body = client.get(f"/feeds/t/{member.feed_token}/me.ics").data
     assert any("Tous les jeudis à 19 h" in d for d in descriptions(body))
+
+
+def test_every_core_form_reads_wtforms_catalogs_through_the_cache():
+    """Flask-WTF reads WTForms' catalog file again for every form built; planner's forms all
+    come from PlannerForm, whose translations are read once per language and process."""
+    import importlib
+    import inspect
+
+    from flask_wtf import FlaskForm
+
+    from planner.web.i18n import PlannerForm
+
+    modules = ["planner.web.forms", "planner.web.helpers", "planner.web.routine_forms",
+               "planner.web.views.feeds", "planner.web.views.rsvps", "planner.web.views.slots"]
+    forms = [
+        cls for name in modules for _, cls in inspect.getmembers(importlib.import_module(name))
+        if inspect.isclass(cls) and issubclass(cls, FlaskForm)
+        and cls not in (FlaskForm, PlannerForm)
+    ]
+    assert len(forms) > 20
+    assert all(issubclass(cls, PlannerForm) for cls in forms), [
+        cls.__name__ for cls in forms if not issubclass(cls, PlannerForm)
+    ]
+
+
+@pytest.mark.planner_backends("sqlite")
+def test_wtforms_own_messages_follow_the_language(app):
+    from planner.web.forms import LoginForm
+
+    with app.test_request_context("/", headers={"Accept-Language": "de"}):
+        form = LoginForm(meta={"csrf": False})
+        assert form.meta.get_translations(form).gettext("Not a valid integer value.") != (
+            "Not a valid integer value."
+        )

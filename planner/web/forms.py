@@ -46,6 +46,7 @@ from wtforms.widgets import Select, html_params
 
 from planner.enums import Role, Visibility
 from planner.locales import LANGUAGES
+from planner.web.i18n import PlannerForm
 from planner.web.lazy_text import lazy_gettext as _l
 
 PASSWORD_MIN = 8
@@ -233,7 +234,7 @@ def member_language_field() -> LanguageField:
     return LanguageField(_l("Language"), _l("As my browser asks"))
 
 
-class SignupForm(FlaskForm):
+class SignupForm(PlannerForm):
     email = email_field()
     display_name = display_name_field()
     password, confirm = new_password_fields()
@@ -241,7 +242,7 @@ class SignupForm(FlaskForm):
     locale = member_language_field()
 
 
-class LoginForm(FlaskForm):
+class LoginForm(PlannerForm):
     email = EmailField(
         _l("Email"),
         filters=[_lower_strip],
@@ -253,7 +254,7 @@ class LoginForm(FlaskForm):
     )
 
 
-class ForgotForm(FlaskForm):
+class ForgotForm(PlannerForm):
     email = EmailField(
         _l("Email"),
         filters=[_lower_strip],
@@ -261,7 +262,7 @@ class ForgotForm(FlaskForm):
     )
 
 
-class EmailChangeForm(FlaskForm):
+class EmailChangeForm(PlannerForm):
     email = EmailField(
         _l("New e-mail address"),
         filters=[_lower_strip],
@@ -273,17 +274,17 @@ class EmailChangeForm(FlaskForm):
     )
 
 
-class ResetForm(FlaskForm):
+class ResetForm(PlannerForm):
     password, confirm = new_password_fields(_l("New password"), _l("New password again"))
 
 
-class ProfileForm(FlaskForm):
+class ProfileForm(PlannerForm):
     display_name = display_name_field()
     timezone = TimezoneField(_l("Your timezone"))
     locale = member_language_field()
 
 
-class PasswordForm(FlaskForm):
+class PasswordForm(PlannerForm):
     current = PasswordField(
         _l("Current password"),
         validators=[DataRequired(_l("Enter your current password.")), Length(max=PASSWORD_MAX)],
@@ -291,7 +292,7 @@ class PasswordForm(FlaskForm):
     password, confirm = new_password_fields(_l("New password"), _l("New password again"))
 
 
-class DeleteAccountForm(FlaskForm):
+class DeleteAccountForm(PlannerForm):
     password = PasswordField(
         _l("Your password"),
         validators=[DataRequired(_l("Enter your password to confirm.")), Length(max=PASSWORD_MAX)],
@@ -305,7 +306,7 @@ class DeleteAccountForm(FlaskForm):
 # --- groups -----------------------------------------------------------------------------------
 
 
-class GroupForm(FlaskForm):
+class GroupForm(PlannerForm):
     name = StringField(
         _l("Name"),
         filters=[strip],
@@ -348,7 +349,7 @@ class GroupForm(FlaskForm):
         return self.slug.data or slugify(self.name.data or "")
 
 
-class DeleteGroupForm(FlaskForm):
+class DeleteGroupForm(PlannerForm):
     confirm_slug = StringField(
         _l("Type the group's web address to confirm"),
         filters=[_lower_strip],
@@ -356,7 +357,7 @@ class DeleteGroupForm(FlaskForm):
     )
 
 
-class RoleForm(FlaskForm):
+class RoleForm(PlannerForm):
     role = SelectField(
         _l("Role"),
         choices=ROLE_CHOICES,
@@ -364,11 +365,11 @@ class RoleForm(FlaskForm):
     )
 
 
-class ActionForm(FlaskForm):
+class ActionForm(PlannerForm):
     """A button with nothing but its CSRF token: join, leave, remove, revoke, restore, delete."""
 
 
-class InviteMailForm(FlaskForm):
+class InviteMailForm(PlannerForm):
     addresses = TextAreaField(
         _l("E-mail addresses"),
         validators=[DataRequired(_l("Paste at least one e-mail address.")), Length(max=20_000)],
@@ -380,7 +381,7 @@ class InviteMailForm(FlaskForm):
     )
 
 
-class InviteForm(FlaskForm):
+class InviteForm(PlannerForm):
     expires_in_days = IntegerField(
         _l("Expires after (days)"),
         validators=[
@@ -413,7 +414,7 @@ def _options(*pairs: tuple[str, str]) -> list[SelectChoice]:
     return [SelectChoice(value, label) for value, label in pairs]
 
 
-class MailSettingsForm(FlaskForm):
+class MailSettingsForm(PlannerForm):
     """A person's own reminder, digest and comment choices (all groups)."""
 
     reminder = SelectField(
@@ -444,7 +445,7 @@ class MailSettingsForm(FlaskForm):
     comments = BooleanField(_l("Mail me new comments on dates I'm going to (at most one an hour)"))
 
 
-class GroupMailForm(FlaskForm):
+class GroupMailForm(PlannerForm):
     """How much mail one person wants from one group."""
 
     scope = SelectField(
@@ -459,7 +460,7 @@ class GroupMailForm(FlaskForm):
     )
 
 
-class GroupMailDefaultsForm(FlaskForm):
+class GroupMailDefaultsForm(PlannerForm):
     """An organizer's defaults for the group's members (a member's own choice wins)."""
 
     default_reminder = SelectField(
@@ -479,7 +480,7 @@ class GroupMailDefaultsForm(FlaskForm):
     )
 
 
-class MessageForm(FlaskForm):
+class MessageForm(PlannerForm):
     """An organizer's message about one date (planner.notify.messages)."""
 
     audience = RadioField(
@@ -501,7 +502,7 @@ class MessageForm(FlaskForm):
 # -- belonging (planner.belonging) -------------------------------------------------------------
 
 
-class GoodThingForm(FlaskForm):
+class GoodThingForm(PlannerForm):
     body = StringField(
         _l("A good thing from this date"),
         validators=[DataRequired(_l("Write the good thing first.")),
@@ -509,7 +510,7 @@ class GoodThingForm(FlaskForm):
     )
 
 
-class BreakForm(FlaskForm):
+class BreakForm(PlannerForm):
     label = StringField(
         _l("Name"), default=lambda: gettext("Summer break"),
         validators=[DataRequired(_l("Give the break a name, like “Summer break”.")),
@@ -521,7 +522,7 @@ class BreakForm(FlaskForm):
                          validators=[InputRequired(_l("Choose the break's last day."))])
 
 
-class CheckinMessageForm(FlaskForm):
+class CheckinMessageForm(PlannerForm):
     text = TextAreaField(
         _l("Your message"),
         validators=[DataRequired(_l("Write the message first.")),

@@ -22,6 +22,7 @@ from planner.groups.access import GroupAccess, member_access, organizer_access
 from planner.models import Routine, User
 from planner.routines.occurrences import load_routine, occurrence_or_404
 from planner.scheduling import recurrence
+from planner.web.i18n import PlannerForm
 from planner.web.redirects import safe_redirect
 
 #: The session key of an invite opened while logged out, joined right after login.
@@ -32,7 +33,7 @@ AUTH_STAMP = "auth_stamp"
 SESSION_TOKEN = "session_token"
 
 
-class NextForm(FlaskForm):
+class NextForm(PlannerForm):
     """A button-only form: CSRF token and where to go back to."""
 
     next = HiddenField()

@@ -18,6 +18,7 @@ from babel import support
 from flask import Flask, current_app, has_request_context, request
 from flask_babel import Babel, get_locale
 from flask_login import current_user
+from flask_wtf import FlaskForm
 from wtforms.i18n import messages_path
 
 from planner import locales
@@ -97,6 +98,14 @@ def form_translations(form: Any) -> FormTranslations | None:
     """For a form's ``Meta.get_translations``: the cached catalogs, or None (WTForms' English)
     when ``WTF_I18N_ENABLED`` is off, as Flask-WTF would."""
     return FORM_TRANSLATIONS if current_app.config.get("WTF_I18N_ENABLED", True) else None
+
+
+class PlannerForm(FlaskForm):
+    """The base of every planner form: Flask-WTF's, with WTForms' catalogs read once per
+    process (:class:`FormTranslations`) instead of once per form built."""
+
+    class Meta:
+        get_translations = staticmethod(form_translations)
 
 
 def init_app(app: Flask) -> None:

@@ -15,7 +15,6 @@ from typing import Any
 from babel import Locale
 from babel.dates import get_day_names
 from flask_babel import get_locale, gettext
-from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
     IntegerField,
@@ -43,7 +42,7 @@ from planner.plugins.activity import choices
 from planner.scheduling import recurrence
 from planner.scheduling import rules as schedule
 from planner.web.forms import TimezoneField, strip
-from planner.web.i18n import problem
+from planner.web.i18n import PlannerForm, problem
 from planner.web.lazy_text import lazy_gettext as _l
 
 
@@ -130,7 +129,7 @@ def location_field() -> StringField:
     )
 
 
-class RoutineForm(FlaskForm):
+class RoutineForm(PlannerForm):
     """A routine: what, where, when, and how it repeats. Details of the activity type are a
     separate form (prefix ``details``) because they depend on the chosen type."""
 
@@ -383,7 +382,7 @@ class RoutineForm(FlaskForm):
         return ok
 
 
-class CancelForm(FlaskForm):
+class CancelForm(PlannerForm):
     reason = TextAreaField(
         _l("Reason (optional, shown to members)"),
         filters=[strip],
@@ -391,14 +390,14 @@ class CancelForm(FlaskForm):
     )
 
 
-class EndSeriesForm(FlaskForm):
+class EndSeriesForm(PlannerForm):
     last_date = DateField(
         _l("Last day of the series"),
         validators=[InputRequired(_l("Choose the last day.")), _within_years],
     )
 
 
-class OccurrenceForm(FlaskForm):
+class OccurrenceForm(PlannerForm):
     """Change one occurrence; empty place/title fall back to the routine's own."""
 
     start_date = DateField(

@@ -34,7 +34,6 @@ from flask import (
 )
 from flask_babel import force_locale, gettext
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
 from werkzeug.http import http_date, parse_date, parse_etags
 
 from planner.db import get_session
@@ -50,7 +49,7 @@ from planner.locales import of_person, supported
 from planner.models import Group, User
 from planner.routines.occurrences import load_routine, occurrence_or_404
 from planner.web.helpers import viewer
-from planner.web.i18n import current_locale, default_locale
+from planner.web.i18n import PlannerForm, current_locale, default_locale
 from planner.web.redirects import safe_path
 
 bp = Blueprint("feeds", __name__)
@@ -372,7 +371,7 @@ def personal_links(user: User) -> dict | None:
 # -- pages --------------------------------------------------------------------------------------
 
 
-class TokenForm(FlaskForm):
+class TokenForm(PlannerForm):
     """Only the CSRF token: regenerating and revoking are single-button actions."""
 
 

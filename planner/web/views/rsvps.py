@@ -10,7 +10,6 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, request
 from flask_babel import gettext
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 from wtforms import HiddenField, IntegerField, StringField
 from wtforms.validators import AnyOf, InputRequired, NumberRange, Optional
@@ -25,7 +24,7 @@ from planner.web.helpers import (
     occurrence_path,
     viewer,
 )
-from planner.web.i18n import form_translations
+from planner.web.i18n import PlannerForm
 from planner.web.lazy_text import lazy_gettext as _l
 
 bp = Blueprint("rsvps", __name__)
@@ -33,11 +32,7 @@ bp = Blueprint("rsvps", __name__)
 WITHDRAW = "withdraw"
 
 
-class AnswerForm(FlaskForm):
-    class Meta:
-        # Every answer builds this form: WTForms' catalog is read once per process.
-        get_translations = staticmethod(form_translations)
-
+class AnswerForm(PlannerForm):
     status = StringField(
         _l("Answer"),
         validators=[

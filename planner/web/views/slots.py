@@ -12,7 +12,6 @@ from collections.abc import Callable
 from flask import Blueprint, abort, flash, redirect, render_template, request
 from flask_babel import gettext
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 from wtforms import HiddenField, IntegerField, StringField
@@ -24,6 +23,7 @@ from planner.joining.answers import AnswerError
 from planner.models import Routine, Slot
 from planner.web.forms import strip
 from planner.web.helpers import NextForm, back, form_error, load, occurrence_path, organizer_routine
+from planner.web.i18n import PlannerForm
 from planner.web.lazy_text import lazy_gettext as _l
 
 bp = Blueprint("slots", __name__)
@@ -33,7 +33,7 @@ class ReleaseForm(NextForm):
     user_id = HiddenField()
 
 
-class SlotForm(FlaskForm):
+class SlotForm(PlannerForm):
     label = StringField(
         _l("Slot"),
         filters=[strip],
