@@ -161,7 +161,9 @@ _OWNER_AND_GROUPS = (
 )
 
 
-def _read(statement: Executable, **params: Any) -> list[Any]:
+def read_rows(statement: Executable, **params: Any) -> list[Any]:
+    """One autocommit read on :func:`reader`: each SELECT sees the latest commit, never the
+    snapshot of a transaction the request began earlier (what a stamped entry needs)."""
     with reader().connect() as conn:
         return list(conn.execute(statement, params).all())
 
@@ -185,7 +187,7 @@ def group_row(slug: str) -> GroupRow | None:
     """The group by slug: one statement, or none when the stamps say the row is current."""
 
     def load() -> GroupRow | None:
-        rows = _read(_BY_SLUG, slug=slug)
+        rows = read_rows(_BY_SLUG, slug=slug)
         return _group_row(rows[0]) if rows else None
 
     def deps(group: GroupRow) -> tuple[str, ...]:
@@ -199,7 +201,7 @@ def token_group_row(token: str, slug: str) -> GroupRow | None:
     :func:`group_row`); None when the token is wrong or revoked, or the group does not exist."""
 
     def load() -> tuple[int, GroupRow] | None:
-        rows = _read(_BY_TOKEN_AND_SLUG, token=token, slug=slug)
+        rows = read_rows(_BY_TOKEN_AND_SLUG, token=token, slug=slug)
         row = rows[0] if rows else None
         if row is None:
             return None
@@ -278,7 +280,7 @@ def token_owner_rows(token: str) -> tuple[UserRow, list[GroupRow]] | None:
     None for a wrong or revoked token."""
 
     def load() -> tuple[UserRow, list[GroupRow]] | None:
-        rows = _read(_OWNER_AND_GROUPS, token=token)
+        rows = read_rows(_OWNER_AND_GROUPS, token=token)
         if not rows:
             return None
         user = UserRow(*rows[0][:4])

@@ -46,7 +46,7 @@ from sqlalchemy.orm import Session
 from planner.enums import Visibility
 from planner.feeds import versions
 from planner.feeds.cache import MemoryCache
-from planner.feeds.sources import reader
+from planner.feeds.poll import read_rows
 from planner.groups.access import GroupAccess, group_access
 from planner.models import Group, Membership
 from planner.routines.occurrences import utc_now
@@ -117,13 +117,6 @@ _MEMBER_VERSIONS = (
 )
 
 
-def _read(statement: Any, **params: Any) -> list[Any]:
-    """One autocommit read on the feeds' reader (each SELECT sees the latest commit, never the
-    snapshot of a transaction the request began before it read the stamps)."""
-    with reader().connect() as conn:
-        return list(conn.execute(statement, params).all())
-
-
 def known_parts(slug: str) -> tuple[Any, ...] | None:
     """:func:`page_parts` of the group ``slug`` for the current viewer, read through the feeds'
     stamps (:func:`planner.feeds.versions.cached`): no statement while the group's stamp and
@@ -136,7 +129,7 @@ def known_parts(slug: str) -> tuple[Any, ...] | None:
     user_id = current_user.id if current_user.is_authenticated else None
 
     def load() -> tuple[Any, ...] | None:
-        rows = _read(_ACCESS, slug=slug, user_id=user_id)
+        rows = read_rows(_ACCESS, slug=slug, user_id=user_id)
         if not rows:
             return None  # never stored: group_access answers the 404
         group_id, visibility, version, role = rows[0]
@@ -165,7 +158,7 @@ def member_versions(db: Session, user_id: int) -> tuple[Any, ...]:
         return ("groups", *(tuple(row) for row in rows))
 
     def load() -> tuple[Any, ...]:
-        return ("groups", *(tuple(row) for row in _read(_MEMBER_VERSIONS, user_id=user_id)))
+        return ("groups", *(tuple(row) for row in read_rows(_MEMBER_VERSIONS, user_id=user_id)))
 
     def deps(parts: tuple[Any, ...]) -> tuple[str, ...]:
         groups = (versions.group_stamps(row[0])[0] for row in parts[1:])
