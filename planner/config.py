@@ -17,8 +17,9 @@ if TYPE_CHECKING:
 
 DEFAULTS: dict[str, Any] = {
     "DATABASE_URL": None,  # None: SQLite file ``planner.sqlite3`` in the instance folder
-    # Seconds: a write waits this long for SQLite's lock, then answers 503 with Retry-After.
-    "DATABASE_BUSY_TIMEOUT": 5,
+    # Seconds: a write waits this long for its lock (SQLite's, or the occurrence lock on
+    # PostgreSQL), then answers 503 with Retry-After.
+    "DATABASE_BUSY_TIMEOUT": 10,
     "DATABASE_CONNECT_TIMEOUT": 5,  # seconds to reach PostgreSQL before answering 503
     "DATABASE_STATEMENT_TIMEOUT": 30,  # seconds any one PostgreSQL statement may run
     "REDIS_URL": None,  # shared rate-limit counters and feed byte caches across workers

@@ -44,9 +44,16 @@ class Database:
 
 
 #: Seconds, unless the config says otherwise (``DATABASE_*_TIMEOUT``).
-BUSY_TIMEOUT = 5
+#: The busy timeout bounds every wait for a write lock: SQLite's database lock, and the
+#: occurrence lock on PostgreSQL. Ten seconds, not five: 200 people answering one occurrence
+#: at once queue behind every worker thread's lock holder, and on a loaded 2-core host a
+#: five-second bound turned some of them into "try again" pages; waiting is what they want.
+BUSY_TIMEOUT = 10
 CONNECT_TIMEOUT = 5
 STATEMENT_TIMEOUT = 30
+#: ``Session.info`` key: the PostgreSQL ``lock_timeout`` of the occurrence lock ("10s"),
+#: from ``DATABASE_BUSY_TIMEOUT`` (:mod:`planner.joining.locks`).
+LOCK_WAIT = "planner_lock_wait"
 #: Methods that never write: their transactions stay deferred (readers never wait on SQLite).
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -126,8 +133,10 @@ def init_app(app: Flask) -> None:
         statement_timeout=float(app.config["DATABASE_STATEMENT_TIMEOUT"]),
         **app.config.get("ENGINE_OPTIONS", {}),
     )
+    wait = f"{round(float(app.config['DATABASE_BUSY_TIMEOUT']) * 1000)}ms"
     app.extensions["planner_db"] = Database(
-        engine=engine, sessions=sessionmaker(bind=engine, expire_on_commit=False)
+        engine=engine,
+        sessions=sessionmaker(bind=engine, expire_on_commit=False, info={LOCK_WAIT: wait}),
     )
 
     @app.teardown_appcontext

@@ -16,9 +16,11 @@ from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from planner.db import immediate
+from planner.db import LOCK_WAIT, immediate
 
-LOCK_TIMEOUT = "5s"
+#: The longest a count-checking write waits for its lock when the session does not say
+#: (:data:`planner.db.LOCK_WAIT`, set from ``DATABASE_BUSY_TIMEOUT``, the bound SQLite uses).
+LOCK_TIMEOUT = "10s"
 # Namespace of the per-routine advisory lock (one 64-bit key); the per-occurrence lock uses the
 # separate two-int key space (routine id, minutes since 2000), so the two never collide.
 ROUTINE_LOCK_NAMESPACE = 0x504C4E52 << 32  # "PLNR"
@@ -59,7 +61,8 @@ def occurrence_lock(
     """A write transaction that no other count-checking write of the same occurrence overlaps.
 
     SQLite: ``BEGIN IMMEDIATE`` takes the database's write lock up front (busy_timeout bounds
-    the wait). PostgreSQL: ``lock_timeout`` bounds the wait, then a shared lock on the routine
+    the wait). PostgreSQL: ``lock_timeout`` (the same ``DATABASE_BUSY_TIMEOUT``) bounds the
+    wait, then a shared lock on the routine
     and an exclusive lock on the occurrence (two-int key: routine id, minutes since 2000). With
     ``original_start=None`` the routine lock is exclusive: joining or leaving as a regular
     touches every occurrence at once. Both locks end with the transaction. A lock wait that
@@ -75,12 +78,13 @@ def occurrence_lock(
             if session.get_bind().dialect.name == "postgresql":
                 routine_key = ROUTINE_LOCK_NAMESPACE | routine_id
                 conn = session.connection()
+                wait = session.info.get(LOCK_WAIT, LOCK_TIMEOUT)
                 if original_start is None:
-                    conn.execute(_ROUTINE_LOCK, {"t": LOCK_TIMEOUT, "k": routine_key})
+                    conn.execute(_ROUTINE_LOCK, {"t": wait, "k": routine_key})
                 else:
                     conn.execute(
                         _OCCURRENCE_LOCK,
-                        {"t": LOCK_TIMEOUT, "k": routine_key, "a": routine_id,
+                        {"t": wait, "k": routine_key, "a": routine_id,
                          "b": _minutes(original_start)},
                     )  # fmt: skip
             yield session

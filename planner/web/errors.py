@@ -52,8 +52,10 @@ def init_app(app: Flask) -> None:
     from planner.joining.locks import Busy
 
     @app.errorhandler(Busy)
-    def _busy(_error: Busy):
+    def _busy(error: Busy):
         # A bounded lock wait ran out: the transaction rolled back, so retrying is safe.
+        # Logged, so a host whose busy timeout is too short for its crowds can see it.
+        log.warning("lock wait ran out: %s", str(error).splitlines()[0] if str(error) else error)
         response = make_response(_render(503, str(BUSY_MESSAGE)))
         response.headers["Retry-After"] = "2"
         return response
