@@ -29,6 +29,8 @@ from planner.scheduling.recurrence import Occurrence
 
 START = datetime(2026, 12, 3, 19, 0)  # a Thursday
 KEY = "20261203T1900"
+#: The module's fixed "now", two days before START, so answers to it stay open whatever the date.
+NOW = datetime(2026, 12, 1, 12, 0)
 
 
 class Recorder:
@@ -90,7 +92,7 @@ RECORDER = Recorder()
 @pytest.fixture
 def app_config(app_config):
     RECORDER.calls.clear()
-    return {**app_config, "EXTRA_PLUGINS": [RECORDER]}
+    return {**app_config, "EXTRA_PLUGINS": [RECORDER], "CLOCK": lambda: NOW}
 
 
 @pytest.fixture

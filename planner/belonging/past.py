@@ -9,12 +9,13 @@ statements for any number of dates: history pages stay fast in old groups.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from planner import clock
 from planner.joining.attendance import GOING, attendance_for
 from planner.models import Presence, Routine
 from planner.routines.occurrences import expand_routines, routines_in_window
@@ -87,6 +88,4 @@ def past_dates(
 
 def utc_now() -> datetime:
     """Aware now from the injected clock (naive UTC ``CLOCK``), for everything in this room."""
-    injected = current_app.config.get("CLOCK")
-    naive: datetime = injected() if injected else datetime.now(UTC).replace(tzinfo=None)
-    return naive.replace(tzinfo=UTC)
+    return clock.now()

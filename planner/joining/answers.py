@@ -13,12 +13,13 @@ This module also re-exports the names plugins and views have always imported fro
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from flask_babel import gettext, ngettext
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
+from planner import clock
 from planner.db import attribute_writes
 from planner.joining.attendance import (
     ANSWERS,
@@ -353,7 +354,7 @@ def set_regular(
     on every upcoming occurrence they had not answered explicitly, and the people promoted by
     that are among the returned changes (for the next three months of occurrences).
     """
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     keys = _upcoming_keys(routine, now)
     with occurrence_lock(session, routine.id, None):
         before = attendance_for(session, [(routine.id, k) for k in keys])
@@ -425,7 +426,7 @@ def snapshot(
 ) -> dict[KeyT, Attendance]:
     """Effective attendance of a routine's upcoming occurrences, before an edit elsewhere
     (a changed capacity); pass it to :func:`announce` after commit to notify promotions."""
-    keys = _upcoming_keys(routine, now or datetime.now(UTC))
+    keys = _upcoming_keys(routine, now or clock.now())
     return attendance_for(session, [(routine.id, k) for k in keys])
 
 

@@ -37,6 +37,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from planner import clock
 from planner.enums import Status
 from planner.models import Claim, Membership, Regular, Routine, Rsvp, Slot, User
 from planner.scheduling import recurrence
@@ -421,7 +422,7 @@ def attendance_of(session: Session, routine_id: int, original_start: datetime) -
 
 
 def closed_reason(occurrence: recurrence.Occurrence, now: datetime | None = None) -> str | None:
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     if occurrence.is_cancelled:
         return str(gettext("This occurrence is cancelled, so answers and slots are closed."))
     if occurrence.start <= now:

@@ -7,11 +7,12 @@ promoted people's mails are queued with the deletion (and plugins hear ``rsvp_ch
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from planner import clock
 from planner.accounts import people
 from planner.joining.answers import Change, _diff, _upcoming_keys, notify_changes
 from planner.joining.attendance import KeyT, attendance_for
@@ -36,7 +37,7 @@ def _keys(db: Session, user: User, now: datetime) -> list[KeyT]:
 
 def delete_account(db: Session, user: User, now: datetime | None = None) -> None:
     """:func:`planner.accounts.people.delete_account`, plus the promotions it causes."""
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     keys = _keys(db, user, now)
     before = attendance_for(db, keys)
     gone = user.id

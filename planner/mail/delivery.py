@@ -29,10 +29,11 @@ from flask import Flask
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
+from planner.clock import naive_now
 from planner.db import database
 from planner.mail.backends import Backend, EmlBackend, Permanent, SmtpBackend, Temporary
 from planner.mail.message import build
-from planner.models import OutboxMessage, utcnow
+from planner.models import OutboxMessage
 
 log = logging.getLogger(__name__)
 
@@ -63,9 +64,7 @@ class Report:
 
 def clock(app: Flask) -> datetime:
     """Naive UTC now, or the app's injected ``CLOCK`` (tests drive time with it, never sleep)."""
-    injected = app.config.get("CLOCK")
-    now: datetime = injected() if injected else utcnow()
-    return now
+    return naive_now(app)
 
 
 def mail_folder(app: Flask) -> Path:

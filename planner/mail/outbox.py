@@ -22,7 +22,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from planner.models import OutboxMessage, User, utcnow
+from planner import clock
+from planner.models import OutboxMessage, User
 
 log = logging.getLogger(__name__)
 
@@ -106,8 +107,7 @@ def queue_many(session: Session, drafts: list[Draft]) -> int:
             )
         )
     plugins = current_app.extensions.get("planner")
-    injected = current_app.config.get("CLOCK")
-    now: datetime = injected() if injected else utcnow()
+    now = clock.naive_now()
     rows: list[dict[str, Any]] = []
     for draft in drafts:
         if draft.user_id in asking and draft.user_id not in verified:

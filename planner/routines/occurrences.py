@@ -16,6 +16,7 @@ from flask import abort, current_app
 from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.orm import Session, joinedload, selectinload
 
+from planner import clock
 from planner.joining.attendance import attendance_for
 from planner.models import (
     OVERRIDE_COLUMNS,
@@ -34,7 +35,8 @@ from planner.scheduling.series import ZONE_MARGIN, series_of
 
 
 def utc_now() -> datetime:
-    return datetime.now(UTC)
+    """The app's now (:mod:`planner.clock`), so pages and answers agree on what is past."""
+    return clock.now()
 
 
 def _naive_utc(moment: datetime) -> datetime:
