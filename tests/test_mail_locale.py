@@ -94,3 +94,24 @@ def test_an_english_organizers_change_reaches_a_german_member_in_german(
     assert mail["Content-Language"] == "de"
     assert "Abgesagt" in mail["Subject"] or "abgesagt" in mail["Subject"], mail["Subject"]
     assert "The kitchen is flooded" in body(mail)  # the organizer's own words, as written
+
+
+@pytest.mark.parametrize(("lang", "expected"), [
+    ("en_GB", "Moved to Friday 20:00, new place Community hall: Thursday supper"),
+    ("de", "Verschoben auf Freitag 20:00, neuer Ort „Community hall“: Thursday supper"),
+    ("fr", "Déplacé au vendredi 20:00, nouveau lieu «\u00a0Community hall\u00a0»\u00a0:"
+           " Thursday supper"),
+    ("es", "Cambiado a viernes 20:00, nuevo lugar «Community hall»: Thursday supper"),
+])
+def test_a_notice_subject_names_each_change_in_the_readers_words(app, lang, expected):
+    """Several changes in one subject are joined by a translated message, and a place or a
+    title is quoted the reader's way, so no language reads "new place: Hall: Supper"."""
+    from planner.mail.render import speaking
+    from planner.notify.notices import change_subject
+
+    before = {"title": "Thursday supper", "start": "2027-03-18T19:00:00",
+              "end": "2027-03-18T21:00:00", "zone": "Europe/Berlin", "location": "Kitchen"}
+    after = {**before, "start": "2027-03-19T20:00:00", "end": "2027-03-19T22:00:00",
+             "location": "Community hall"}
+    with app.app_context(), speaking(lang):
+        assert change_subject(before, after, "Europe/Berlin") == expected

@@ -97,7 +97,7 @@ TABLE = [
     ("FREQ=WEEKLY;INTERVAL=2;BYDAY=MO,TH", THU, None, {
         "en_GB": "Every 2 weeks on Monday and Thursday at 19:00",
         "de": "Alle zwei Wochen am Montag und Donnerstag um 19:00",
-        "fr": "Toutes les deux semaines, le lundi et jeudi à 19 h",
+        "fr": "Toutes les deux semaines, le lundi et le jeudi à 19 h",
         "es": "Cada dos semanas, los lunes y jueves a las 19:00",
     }),
     ("FREQ=DAILY", THU, None, {
@@ -162,13 +162,13 @@ TABLE = [
     }),
     ("", THU, None, {
         "en_GB": "Once on Thursday 12 March 2026 at 19:00",
-        "de": "Einmalig am Donnerstag, 12. März 2026 um 19:00",
+        "de": "Einmalig am Donnerstag, 12. März 2026, um 19:00",
         "fr": "Une fois, le jeudi 12 mars 2026 à 19 h",
         "es": "Una vez, el jueves 12 de marzo de 2026 a las 19:00",
     }),
     ("FREQ=WEEKLY;BYDAY=TH;UNTIL=20260630T215959Z", THU, None, {
         "en_GB": "Every Thursday at 19:00 until 30 June 2026",
-        "de": "Jeden Donnerstag um 19:00 bis 30. Juni 2026",
+        "de": "Jeden Donnerstag um 19:00 bis zum 30. Juni 2026",
         "fr": "Tous les jeudis à 19 h jusqu’au 30 juin 2026",
         "es": "Todos los jueves a las 19:00 hasta el 30 de junio de 2026",
     }),
@@ -431,7 +431,7 @@ def test_catalog_is_complete_and_keeps_every_placeholder(lang):
     ("lang", "expected"),
     [
         ("en_GB", "Every 2 months on day 1 at 19:00 until 1 July 2026"),
-        ("de", "Alle 2 Monate am 1. um 19:00 bis 1. Juli 2026"),
+        ("de", "Alle 2 Monate am 1. um 19:00 bis zum 1. Juli 2026"),
         ("fr", "Tous les 2 mois le 1er à 19 h jusqu’au 1er juillet 2026"),
         ("es", "Cada 2 meses el día 1 a las 19:00 hasta el 1 de julio de 2026"),
     ],

@@ -189,7 +189,12 @@ def change_subject(before: dict[str, str], after: dict[str, str], person_zone: s
     if before["title"] != after["title"]:
         parts.append(gettext("now called %(title)s", title=after["title"]) if parts
                      else gettext("Now called %(title)s", title=after["title"]))
-    what = ", ".join(parts) or gettext("Changed")
+    what = parts[0] if parts else gettext("Changed")
+    for part in parts[1:]:
+        # Translators: one more change after the first in a notice's subject ("Moved to
+        # Friday 20:00, new place Hall 2").
+        what = pgettext("joins changes in a notice's subject", "%(changes)s, %(change)s",
+                        changes=what, change=part)
     return str(pgettext("a notice's subject", "%(what)s: %(title)s", what=what, title=title))
 
 

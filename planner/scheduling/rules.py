@@ -299,8 +299,10 @@ def _every_names(locale: str) -> tuple[str, ...]:
 def _on_names(locale: str) -> tuple[str, ...]:
     t = translations(locale)
     return (
-        # Translators: a weekday as it reads in "Every 3 weeks on Monday" and "Every 2 weeks on
-        # Monday" ("am Montag", "le lundi", "los lunes").
+        # Translators: a weekday as it reads in "Every 3 weeks on Monday and Thursday", with
+        # its article where each weekday of a list takes one ("le lundi et le jeudi"; German
+        # and Spanish name it once for the list: "am Montag und Donnerstag", "los lunes y
+        # jueves").
         t.pgettext("on weekday", "Monday"),
         t.pgettext("on weekday", "Tuesday"),
         t.pgettext("on weekday", "Wednesday"),
@@ -366,12 +368,12 @@ def _sentence(schedule: Schedule, start: datetime, locale: str, values: dict[str
             # Translators: "Every Monday and Thursday at 19:00". Every schedule sentence ends
             # in %(at)s, the time of day ("at 19:00", "at 19:00 for 2 hours").
             return t.gettext("Every %(weekdays)s %(at)s") % values
-        values["weekdays"] = and_list([_on_names(locale)[d] for d in days], locale)
         if n == 2 and len(days) == 1:
-            values["weekday"] = values["weekdays"]
+            values["weekday"] = day_name(days[0], locale)
             # Translators: fortnightly on one weekday ("Jeden zweiten Donnerstag", "Un jeudi
             # sur deux"); the next message is the same on several weekdays.
             return t.gettext("Every 2 weeks on %(weekday)s %(at)s") % values
+        values["weekdays"] = and_list([_on_names(locale)[d] for d in days], locale)
         if n == 2:
             return t.gettext("Every 2 weeks on %(weekdays)s %(at)s") % values
         return t.ngettext(
