@@ -368,9 +368,10 @@ class Slot(Base):
 
 
 def default_slot_rows(routine_id: int, defaults) -> list[Slot]:
-    """Slot rows for a routine from its activity type's ``default_slots``, in their order."""
+    """Slot rows for a routine from its activity type's ``default_slots``, in their order,
+    with their labels in the language being spoken (a lazy label is read now)."""
     return [
-        Slot(routine_id=routine_id, label=d.label, capacity=d.capacity, position=position)
+        Slot(routine_id=routine_id, label=str(d.label), capacity=d.capacity, position=position)
         for position, d in enumerate(defaults)
     ]
 

@@ -329,6 +329,34 @@ def test_details_form_of_the_activity_type(organizer, group, db):
     assert "Football" in page
 
 
+@pytest.mark.parametrize(
+    ("language", "browser", "labels"),
+    [
+        ("de", "fr", ["Hauptgericht", "Salat", "Nachtisch", "Getränke"]),
+        ("es", "de", ["Plato principal", "Ensalada", "Postre", "Bebidas"]),
+        (None, "fr", ["Plat principal", "Salade", "Dessert", "Boissons"]),
+        (None, None, ["Main", "Salad", "Dessert", "Drinks"]),
+    ],
+)
+def test_first_slots_are_named_in_the_groups_language(
+    organizer, group, db, language, browser, labels
+):
+    # A slot is the group's own row, read by every member: the group's language names it,
+    # else the organizer's (here their browser's); it stays as written after that.
+    group.language = language
+    db.commit()
+    headers = {"Accept-Language": browser} if browser else {}
+    saved = organizer.post(
+        new_url(group),
+        data=form_data(activity="meals", shown_activity="meals", **{"details-style": "potluck"}),
+        headers=headers,
+    )
+    assert saved.status_code == 302, text_of(saved)[:3000]
+    routine = db.scalars(select(Routine)).one()
+    rows = select(Slot.label).where(Slot.routine_id == routine.id).order_by(Slot.position)
+    assert db.scalars(rows).all() == labels
+
+
 def test_details_rejected_by_the_activity_form(organizer, group, db):
     response = organizer.post(
         new_url(group),

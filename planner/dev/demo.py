@@ -302,7 +302,7 @@ def add_routines(
     for user in (ben, chloe, ada):
         session.add(Rsvp(routine_id=sports.id, original_start=next_game, user_id=user.id,
                          status="going", guests=1 if user is ben else 0))
-    main = next((s for s in meals.slots if s.label == "Main"), None)
+    main = next((s for s in meals.slots if s.position == 0), None)  # the meal's main dish
     if main is not None:
         session.add(Claim(slot_id=main.id, original_start=next_supper, user_id=chloe.id))
 

@@ -65,7 +65,11 @@ class DetailsForm(Form):  # type: ignore[misc]  # WTForms ships no type hints
 
 @dataclass(frozen=True)
 class SlotDefault:
-    """A sign-up slot a new routine of this type starts with (organizers can edit them)."""
+    """A sign-up slot a new routine of this type starts with (organizers can edit them).
+
+    Give ``label`` as ``lazy_gettext("Dessert")``: a slot is the group's own row once made, so
+    it is written once, in the group's language (else its creator's), and stays as written.
+    """
 
     label: str
     capacity: int = 1

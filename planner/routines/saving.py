@@ -14,12 +14,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from flask_babel import gettext
+from flask_babel import force_locale, gettext
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from planner.joining import answers
 from planner.joining.locks import occurrence_lock
-from planner.models import Override, Routine, bump_group_version, default_slot_rows, utcnow
+from planner.models import Group, Override, Routine, bump_group_version, default_slot_rows, utcnow
 from planner.plugins.activity import ActivityType
 from planner.plugins.manager import notify
 from planner.routines.occurrences import carry_over
@@ -95,7 +96,15 @@ def _apply(routine: Routine, values: RoutineValues) -> None:
 
 
 def _add_default_slots(session: Session, routine: Routine, activity: ActivityType) -> None:
-    session.add_all(default_slot_rows(routine.id, activity.default_slots))
+    """The type's first slots, named in the group's language: every member reads the same
+    row, so it is the group's setting that counts, else the organizer's own language."""
+    language = session.scalar(select(Group.language).where(Group.id == routine.group_id))
+    if language:
+        with force_locale(language):
+            rows = default_slot_rows(routine.id, activity.default_slots)
+    else:
+        rows = default_slot_rows(routine.id, activity.default_slots)
+    session.add_all(rows)
 
 
 def save_routine(

@@ -151,7 +151,8 @@ SPORTS = Sports(
         "A regular game: on once enough players are going, with balanced teams."
     ),
     form=SportsForm,
-    default_slots=(SlotDefault("Brings the ball"), SlotDefault("Brings bibs")),
+    default_slots=(SlotDefault(lazy_gettext("Brings the ball")),
+                   SlotDefault(lazy_gettext("Brings bibs"))),
     default_categories=("Sports",),
     template="sports/details.html",
 )

@@ -54,7 +54,7 @@ GAMES = BoardGames(
     label=_l("Board games"),
     icon="🎲",
     form=GamesForm,
-    default_slots=(SlotDefault("Brings a game", capacity=3),),
+    default_slots=(SlotDefault(_l("Brings a game"), capacity=3),),
     default_categories=("Board games",),
 )
 

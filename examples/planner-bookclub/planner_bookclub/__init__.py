@@ -45,7 +45,7 @@ BOOK_CLUB = BookClub(
     icon="📚",
     description=lazy_gettext("Read the same book and talk about it."),
     form=BookClubForm,
-    default_slots=(SlotDefault("Brings snacks", capacity=2),),
+    default_slots=(SlotDefault(lazy_gettext("Brings snacks"), capacity=2),),
     default_categories=("Book club",),
     # Found in planner_bookclub/templates/: planner adds each plugin package's templates folder.
     template="bookclub/details.html",
