@@ -74,13 +74,18 @@ def bench_app() -> Any:
 
 
 @contextmanager
-def gunicorn(env: dict[str, str], workers: int = WORKERS) -> Iterator[int]:
-    """``gunicorn -w workers`` serving :func:`bench_app` on a free port (yields the port)."""
+def gunicorn(
+    env: dict[str, str], workers: int = WORKERS, threads: int = THREADS
+) -> Iterator[int]:
+    """``gunicorn -w workers`` serving :func:`bench_app` on a free port (yields the port):
+    gthread workers of ``threads`` threads each, or with ``threads=0`` gunicorn's default sync
+    workers (the README's production command)."""
     port = free_port()
-    command = [
-        sys.executable, "-m", "gunicorn", "-w", str(workers), "-k", "gthread",
-        "--threads", str(THREADS), "-b", f"127.0.0.1:{port}", "--log-level", "warning",
-        "--keep-alive", "30", "planner.dev.bench_http:bench_app()",
+    command = [sys.executable, "-m", "gunicorn", "-w", str(workers)]
+    if threads:
+        command += ["-k", "gthread", "--threads", str(threads), "--keep-alive", "30"]
+    command += [
+        "-b", f"127.0.0.1:{port}", "--log-level", "warning", "planner.dev.bench_http:bench_app()"
     ]  # fmt: skip
     process = subprocess.Popen(command, env={**os.environ, **env})
     try:
