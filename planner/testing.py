@@ -30,6 +30,7 @@ from planner.testing_db import (  # the two session fixtures are found here by p
     _admin_engine,
     _build_tables,
     _cached_plugins,
+    _cached_url_builders,
     _planner_schema_pool,  # noqa: F401
     _planner_sqlite_template,  # noqa: F401
     _SchemaPool,
@@ -208,7 +209,7 @@ def planner_app(
 
     from planner import create_app
 
-    with _cached_plugins():
+    with _cached_plugins(), _cached_url_builders():
         app = create_app(planner_app_config)
     _build_tables(request, app.config["DATABASE_URL"])
 
