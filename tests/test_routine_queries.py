@@ -93,6 +93,19 @@ def test_group_pages_do_not_grow_with_routines(app, db, group, people, viewer, m
     assert counts[1] == counts[50], counts
 
 
+def test_the_group_page_reads_routines_and_answers_once(app, db, group, people, viewer):
+    """Its two lists (every routine with its next date, the next three weeks' dates) come from
+    one read: read apart they loaded the routines, overrides and answers twice."""
+    add_routines(db, group, people, 3, soon())
+    statements = [" ".join(s.split()) for s in statements_for(app, viewer, f"/g/{group.slug}")]
+    routines = [s for s in statements if s.startswith("SELECT routines.id, routines.group_id")]
+    answers = [s for s in statements if "FROM rsvps JOIN users" in s]
+    assert len(routines) == 1, routines
+    assert len(answers) == 1, answers
+    page = viewer.get(f"/g/{group.slug}").get_data(as_text=True)
+    assert page.count("Routine ") >= 3 and "Moved" in page
+
+
 def add_overrides(db, routine: Routine, count: int) -> None:
     for n in range(count):
         original = routine.start + timedelta(days=7 * (n + 3))

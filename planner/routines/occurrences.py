@@ -238,6 +238,16 @@ def group_upcoming(
     attendance = attendance_for(
         session, [(routine.id, occ.original_start) for routine, occ in pairs]
     ) if pairs else {}
+    return upcoming_items(group, pairs, attendance)
+
+
+def upcoming_items(
+    group: Group,
+    pairs: list[tuple[Routine, recurrence.Occurrence]],
+    attendance: dict[tuple[int, datetime], Any],
+) -> list[Upcoming]:
+    """:class:`Upcoming` items of ``pairs`` (from :func:`expand_routines`), each with its
+    attendance from ``attendance`` (keyed as :func:`attendance_for` keys it)."""
     plugins = current_app.extensions["planner"]
     return [
         Upcoming(

@@ -19,8 +19,7 @@ from planner.groups.access import GroupAccess, group_access, member_access, orga
 from planner.groups.membership import LAST_OWNER, LastOwner, NotMember, may_grant, may_manage
 from planner.groups.mine import groups_of
 from planner.models import Group
-from planner.routines import occurrences
-from planner.routines.listing import group_routines
+from planner.routines.listing import group_overview
 from planner.routines.mine import my_groups
 from planner.web.confirm import confirm_page, confirmed
 from planner.web.forms import (
@@ -163,14 +162,14 @@ def show(slug: str) -> Response:
 def _render_show(access: GroupAccess, **marks: object) -> str:
     group = access.group
     db = get_session()
-    person = viewer()
+    routines, upcoming = group_overview(db, group, viewer(), days=UPCOMING_DAYS)
     return render_template(
         "groups/show.html",
         group=group,
         access=access,
         members=membership.member_counts(db, [group.id]).get(group.id, 0),
-        routines=group_routines(db, group, person),
-        upcoming=occurrences.group_upcoming(db, group, person, days=UPCOMING_DAYS),
+        routines=routines,
+        upcoming=upcoming,
         upcoming_days=UPCOMING_DAYS,
         action=ActionForm(),
         **marks,
