@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from pathlib import Path
 from typing import Literal, Protocol
 
@@ -167,10 +168,14 @@ def and_list(words: list[str], locale: str) -> str:
     return format_list(words, locale=locale) if words else ""
 
 
+@lru_cache(maxsize=4096)
 def relative_days(days: int, locale: str) -> str:
     """A calendar-day distance in words: ``today``, ``tomorrow``, ``übermorgen``, ``in 3 days``,
     ``in 2 weeks``, ``5 days ago``. Under two weeks it counts days, under two months whole
-    weeks, then whole months (30 days), as people say it."""
+    weeks, then whole months (30 days), as people say it.
+
+    Kept per (distance, locale): a busy group page asks it for each of its 200 dates, about
+    20 distinct ones, and each answer cost a CLDR lookup and a Babel format."""
     named = Locale.parse(locale)._data["date_fields"]["day"]["relative"]  # CLDR's own words
     if days in named:
         return str(named[days])
