@@ -14,6 +14,7 @@ scrapes its token from a page, exactly as a browser form would send it.
 from __future__ import annotations
 
 import html
+import json
 import os
 import re
 import socket
@@ -36,6 +37,7 @@ from planner.db import immediate, make_engine
 from planner.joining import answers, locks
 from planner.joining.attendance import attendance_of
 from planner.models import Rsvp
+from planner.testing import FAST_ARGON2
 from tests.joining import answer_path, key_of, last_flash, make_routine
 
 MEMBERS = 55
@@ -224,6 +226,9 @@ def start_server(port: int, database_url: str, instance: Path, log: Path) -> sub
         "PLANNER_SECRET_KEY": "concurrency-test-shared-secret",
         "PLANNER_INSTANCE_PATH": str(instance),
         "PLANNER_RATELIMIT_ENABLED": "false",
+        # The test's cheap hashes as the servers' own cost: at production cost every log-in
+        # below upgraded its hash first, which was most of this test's time.
+        "PLANNER_ARGON2_PARAMS": json.dumps(FAST_ARGON2),
     }
     command = [
         str(VENV_BIN / "gunicorn"),
