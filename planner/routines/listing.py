@@ -83,22 +83,12 @@ def words_of(routine: Routine) -> str:
         return str(gettext("The saved schedule cannot be read."))
 
 
-def group_routines(
-    session: Session, group: Group, viewer: User | None, now: datetime | None = None
-) -> list[RoutineRow]:
-    """Routines with a date ahead first (soonest first), then the ones that have ended."""
-    now = now or utc_now()
-    routines, overrides = routines_in_window(session, [group.id], now, now + HORIZON)
-    nexts = _next_dates(routines, overrides, now)
-    found = attendance_for(session, _next_keys(routines, nexts))
-    return _rows(session, routines, nexts, found, viewer)
-
-
 def group_overview(
     session: Session, group: Group, viewer: User | None, days: int, now: datetime | None = None
 ) -> tuple[list[RoutineRow], list[Upcoming]]:
-    """The group page's two lists, :func:`group_routines` and the dates of the next ``days``
-    (:func:`planner.routines.occurrences.group_upcoming`), from one read.
+    """The group page's two lists from one read: every routine with its next date (those with
+    a date ahead first, soonest first, then the ones that have ended), and the dates of the
+    next ``days`` as :func:`planner.routines.occurrences.group_upcoming` gives them.
 
     Read apart, each list loaded the routines, their overrides and the answers again: on the
     bench's busy group (50 routines, 200 members answering) that was two of the page's three
@@ -107,23 +97,12 @@ def group_overview(
     :func:`attendance_for` of both lists' dates reads hardly more rows than either."""
     now = now or utc_now()
     routines, overrides = routines_in_window(session, [group.id], now, now + HORIZON)
-    nexts = _next_dates(routines, overrides, now)
+    nexts = {r.id: next_date(r, now, overrides[r.id]) for r in routines}
     pairs = expand_routines(routines, now, now + timedelta(days=days), overrides)
-    keys = _next_keys(routines, nexts) + [(r.id, o.original_start) for r, o in pairs]
+    keys = [(r.id, o.original_start) for r in routines if (o := nexts[r.id]) is not None]
+    keys += [(r.id, o.original_start) for r, o in pairs]
     found = attendance_for(session, keys)
     return _rows(session, routines, nexts, found, viewer), upcoming_items(group, pairs, found)
-
-
-def _next_dates(
-    routines: list[Routine], overrides: dict[int, list[Any]], now: datetime
-) -> dict[int, recurrence.Occurrence | None]:
-    return {r.id: next_date(r, now, overrides[r.id]) for r in routines}
-
-
-def _next_keys(
-    routines: list[Routine], nexts: dict[int, recurrence.Occurrence | None]
-) -> list[tuple[int, datetime]]:
-    return [(r.id, o.original_start) for r in routines if (o := nexts[r.id]) is not None]
 
 
 def _rows(
