@@ -31,6 +31,7 @@ CAPACITY = 10
 SPREAD = 20
 WORKERS = 4
 ROUNDS = 3
+WARM_ANSWERS = 40
 SERVER = os.environ.get(
     "PLANNER_BENCH_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
@@ -252,6 +253,11 @@ def main_section(seconds: float = 0.0) -> None:
                 bench_http.rate(f"http://127.0.0.1:{port}/bench/trivial", {}, 1.0)
                 warm = f"http://127.0.0.1:{port}{base}{keys[0]}"
                 bench_http.rate(warm, {"Cookie": people[0][0]}, 1.0)
+                # And the answer's own statements: psycopg prepares a statement on its fifth
+                # run per connection, so the first storm also paid for planning what a
+                # server that has been up a while runs prepared. 40 answers to that same
+                # occurrence, as a storm of its own (not timed), give each worker ten.
+                _storm(port, [base + keys[0] + "/answer"] * WARM_ANSWERS, people[:WARM_ANSWERS])
                 for n in range(ROUNDS):
                     first = 1 + n * (1 + SPREAD)
                     mine = keys[first : first + 1 + SPREAD]

@@ -281,11 +281,13 @@ def _plan(item: FeedRoutine, cutoff: datetime) -> _Plan:
             return plan
         plan.first = found[0].original_start
     for occurrence in overridden(series):
-        original_start = localize(occurrence.original_start, series.timezone)
-        original_end = original_start.astimezone(UTC) + series.duration
-        # Leave out what cannot show from the window on: the feed stays small for old groups.
-        if max(occurrence.end, original_end) < cutoff and series.rrule:
-            continue
+        # Leave out what cannot show from the window on (it ended, where it was moved to and
+        # where it was first planned): the feed stays small for old groups. Its first place is
+        # worked out only for what ended, not for every upcoming override.
+        if series.rrule and occurrence.end < cutoff:
+            original_start = localize(occurrence.original_start, series.timezone)
+            if original_start.astimezone(UTC) + series.duration < cutoff:
+                continue
         if occurrence.is_cancelled:
             plan.exdates.append(occurrence.original_start)
         else:

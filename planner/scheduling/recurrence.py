@@ -166,15 +166,21 @@ def _override_map(series: Series) -> dict[datetime, OverrideData]:
     return found
 
 
+def _span(naive: datetime, tz: str, duration: timedelta) -> tuple[datetime, datetime]:
+    """The aware start and end of ``duration`` from a local wall-clock time: :func:`localize`
+    with its UTC instant kept for the end (a feed builds thousands: one conversion fewer each)."""
+    zone = load_zone(tz)
+    at = naive.replace(tzinfo=zone, fold=0).astimezone(UTC)
+    return at.astimezone(zone), (at + duration).astimezone(zone)
+
+
 def _build(series: Series, original: datetime, override: OverrideData | None) -> Occurrence:
     tz = series.timezone
     if override is None:
-        start = localize(original, tz)
-        end = (start.astimezone(UTC) + series.duration).astimezone(start.tzinfo)
+        start, end = _span(original, tz, series.duration)
         return Occurrence(original_start=original, start=start, end=end, status="scheduled")
-    start = localize(override.start if override.start is not None else original, tz)
     duration = override.duration if override.duration is not None else series.duration
-    end = (start.astimezone(UTC) + duration).astimezone(start.tzinfo)
+    start, end = _span(override.start if override.start is not None else original, tz, duration)
     status = "cancelled" if override.status == "cancelled" else "changed"
     return Occurrence(
         original_start=original,
