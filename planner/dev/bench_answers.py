@@ -124,28 +124,35 @@ def _storm(port: int, paths: list[str], people: list[tuple[str, str]]) -> list[f
     latencies = [0.0] * len(socks)
     received = [b""] * len(socks)
     selector = selectors.DefaultSelector()
-    started = time.perf_counter()
-    for n, sock in enumerate(socks):
-        sock.sendall(requests[n])  # a few hundred bytes: the socket's buffer takes it at once
-        sock.setblocking(False)
-        selector.register(sock, selectors.EVENT_READ, n)
-    waiting = len(socks)
-    deadline = started + 60
-    while waiting:
-        events = selector.select(timeout=max(0.0, deadline - time.perf_counter()))
-        if not events:
-            raise RuntimeError(f"{waiting} answers had no response within 60 s")
-        for key, _ in events:
-            n = key.data
-            chunk = key.fileobj.recv(65536)  # type: ignore[union-attr]
-            received[n] += chunk
-            if chunk and not _complete(received[n]):
-                continue
-            latencies[n] = time.perf_counter() - started
-            selector.unregister(key.fileobj)
-            key.fileobj.close()  # type: ignore[union-attr]
-            waiting -= 1
-    selector.close()
+    try:
+        started = time.perf_counter()
+        for n, sock in enumerate(socks):
+            sock.sendall(requests[n])  # a few hundred bytes: the socket's buffer takes them
+            sock.setblocking(False)
+            selector.register(sock, selectors.EVENT_READ, n)
+        waiting = len(socks)
+        deadline = started + 60
+        while waiting:
+            events = selector.select(timeout=max(0.0, deadline - time.perf_counter()))
+            if not events:
+                raise RuntimeError(f"{waiting} answers had no response within 60 s")
+            for key, _ in events:
+                n = key.data
+                chunk = socks[n].recv(65536)
+                received[n] += chunk
+                if chunk and not _complete(received[n]):
+                    continue
+                latencies[n] = time.perf_counter() - started
+                selector.unregister(socks[n])
+                # Closed at once, as a browser does on "Connection: close": gunicorn's sync
+                # worker lingers up to 2 s after its response for the client's FIN (its
+                # ``close_graceful``), so an open socket held a worker that long.
+                socks[n].close()
+                waiting -= 1
+    finally:
+        selector.close()
+        for sock in socks:
+            sock.close()
     errors = [f"{paths[n]}: {r[:40]!r}" for n, r in enumerate(received)
               if not r.startswith((b"HTTP/1.1 303", b"HTTP/1.0 303"))]
     if errors:
