@@ -128,3 +128,29 @@ def test_routine_pages_do_not_grow_with_overrides(app, db, group, people, viewer
             path += "/" + (routine.start + timedelta(days=7 * 11)).strftime("%Y%m%dT%H%M")
         counts[size] = len(statements_for(app, viewer, path))
     assert counts[1] == counts[50], counts
+
+
+def test_an_answer_reads_its_group_and_routine_in_one_statement(app, db, group, people, as_user):
+    """Every member's write to a routine starts with the group, the membership and the routine
+    with its overrides, read together; the count stays the same with fifty more overrides."""
+    member = as_user(people["member"])
+    counts = {}
+    for size in (1, 50):
+        (routine,) = add_routines(db, group, people, 1, soon())
+        add_overrides(db, routine, size)
+        key = (routine.start + timedelta(days=21)).strftime("%Y%m%dT%H%M")
+        path = f"/g/{group.slug}/r/{routine.id}/{key}/answer"
+        assert member.get(f"/g/{group.slug}/r/{routine.id}/{key}").status_code == 200  # warm
+        with count_statements(app) as statements:
+            response = member.post(path, data={"status": "going"})
+        assert response.status_code == 303, response.get_data(as_text=True)[:300]
+        flat = [" ".join(s.split()) for s in statements]
+        reads = [s for s in flat if s.startswith("SELECT groups.id")]
+        assert len(reads) == 1, reads
+        assert "JOIN routines ON" in reads[0] and "JOIN overrides" in reads[0], reads[0]
+        assert not [s for s in flat if s.startswith("SELECT routines.id")], flat
+        counts[size] = len(statements)
+    assert counts[1] == counts[50], counts
+    for status in ("going", "maybe"):  # the answer was saved and changes as asked
+        response = member.post(path, data={"status": status}, follow_redirects=True)
+        assert response.status_code == 200

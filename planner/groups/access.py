@@ -12,10 +12,11 @@ from flask import abort
 from flask_babel import gettext
 from flask_login import current_user
 from sqlalchemy import bindparam, select
+from sqlalchemy.orm import joinedload
 
 from planner.db import get_session
 from planner.enums import Role
-from planner.models import Group, Membership
+from planner.models import Group, Membership, Routine
 
 
 @dataclass(frozen=True)
@@ -81,3 +82,48 @@ def organizer_access(slug: str) -> GroupAccess:
     if not access.can_organize:
         abort(403, gettext("Only the group's organizers can do that."))
     return access
+
+
+#: The group, the person's membership and one of the group's routines with its overrides, in
+#: one statement: what every member's write to a routine (an answer, a comment, a slot claim)
+#: starts with. Read apart, the group and the routine were two statements and two ORM loads,
+#: about a fifth of an answer's CPU.
+_WITH_ROUTINE = (
+    select(Group, Membership, Routine)
+    .outerjoin(
+        Membership,
+        (Membership.group_id == Group.id) & (Membership.user_id == bindparam("user_id")),
+    )
+    .outerjoin(
+        Routine, (Routine.group_id == Group.id) & (Routine.id == bindparam("routine_id"))
+    )
+    .options(joinedload(Routine.overrides))
+    .where(Group.slug == bindparam("slug"))
+    .execution_options(populate_existing=True)
+)
+
+
+def member_routine(slug: str, routine_id: int) -> tuple[GroupAccess, Routine]:
+    """:func:`member_access` and the group's routine ``routine_id`` (with its overrides) in one
+    statement, with the same answers: 404 for a group hidden from the person, 403 for a
+    visible group the person is not a member of, then 404 for a routine not in the group."""
+    if not current_user.is_authenticated:
+        member_access(slug)  # 404 for a hidden group, else 403: it does not come back
+        abort(403)
+    session = get_session()
+    row = (
+        session.execute(
+            _WITH_ROUTINE, {"slug": slug, "user_id": current_user.id, "routine_id": routine_id}
+        )
+        .unique()
+        .first()
+    )
+    group, membership, routine = (row[0], row[1], row[2]) if row else (None, None, None)
+    if group is None or (not group.is_public and membership is None):
+        abort(404)
+    access = GroupAccess(group, membership)
+    if not access.is_member:
+        abort(403, gettext("Join this group first."))
+    if routine is None:
+        abort(404)
+    return access, routine

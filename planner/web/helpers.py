@@ -18,7 +18,7 @@ from werkzeug.wrappers import Response
 from wtforms import HiddenField
 
 from planner.db import get_session
-from planner.groups.access import GroupAccess, member_access, organizer_access
+from planner.groups.access import GroupAccess, member_routine, organizer_access
 from planner.models import Routine, User
 from planner.routines.occurrences import load_routine, occurrence_or_404
 from planner.scheduling import recurrence
@@ -79,11 +79,9 @@ def load(
     slug: str, routine_id: int, key: str | None = None
 ) -> tuple[GroupAccess, Session, Routine, Any]:
     """The member's group, the routine and (with ``key``) the occurrence, or 404/403."""
-    access = member_access(slug)
-    session = get_session()
-    routine = load_routine(session, access.group, routine_id)
+    access, routine = member_routine(slug, routine_id)
     occurrence = occurrence_or_404(routine, key) if key is not None else None
-    return access, session, routine, occurrence
+    return access, get_session(), routine, occurrence
 
 
 def organizer_routine(slug: str, routine_id: int) -> tuple[GroupAccess, Session, Routine]:
