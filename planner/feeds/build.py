@@ -38,6 +38,7 @@ from planner.feeds.writer import (
 )
 from planner.scheduling.recurrence import (
     Occurrence,
+    instant,
     localize,
     next_occurrences,
     overridden,
@@ -144,7 +145,7 @@ def _master(item: FeedRoutine, shared: _Shared, first: datetime, exdates: list[d
         props.append(("LAST-MODIFIED", _utc(item.modified)))
     # The exact end (through UTC): every instance keeps the master's exact duration
     # (RFC 5545 3.8.5.3), so a first occurrence across a DST change must not skew it.
-    begins = localize(first, series.timezone).astimezone(UTC)
+    begins = instant(first, series.timezone)
     props += [
         ("DTSTART", first.replace(tzinfo=zone)),
         ("DTEND", (begins + series.duration).astimezone(zone)),
@@ -284,10 +285,12 @@ def _plan(item: FeedRoutine, cutoff: datetime) -> _Plan:
         # Leave out what cannot show from the window on (it ended, where it was moved to and
         # where it was first planned): the feed stays small for old groups. Its first place is
         # worked out only for what ended, not for every upcoming override.
-        if series.rrule and occurrence.end < cutoff:
-            original_start = localize(occurrence.original_start, series.timezone)
-            if original_start.astimezone(UTC) + series.duration < cutoff:
-                continue
+        if (
+            series.rrule
+            and occurrence.end < cutoff
+            and instant(occurrence.original_start, series.timezone) + series.duration < cutoff
+        ):
+            continue
         if occurrence.is_cancelled:
             plan.exdates.append(occurrence.original_start)
         else:

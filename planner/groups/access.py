@@ -64,17 +64,26 @@ def group_access(slug: str) -> GroupAccess:
             select(Group).where(Group.slug == slug).execution_options(populate_existing=True)
         )
         membership = None
+    return _visible(group, membership)
+
+
+def _visible(group: Group | None, membership: Membership | None) -> GroupAccess:
+    """The access to a group as read, or 404: a private group hides from non-members."""
     if group is None or (not group.is_public and membership is None):
         abort(404)
     return GroupAccess(group, membership)
 
 
-def member_access(slug: str) -> GroupAccess:
-    """Like :func:`group_access`, but the person must be a member (403 for a public group)."""
-    access = group_access(slug)
+def _as_member(access: GroupAccess) -> GroupAccess:
+    """The access of a member, or 403 (the group is visible, so saying why leaks nothing)."""
     if not access.is_member:
         abort(403, gettext("Join this group first."))
     return access
+
+
+def member_access(slug: str) -> GroupAccess:
+    """Like :func:`group_access`, but the person must be a member (403 for a public group)."""
+    return _as_member(group_access(slug))
 
 
 def organizer_access(slug: str) -> GroupAccess:
@@ -106,24 +115,17 @@ _WITH_ROUTINE = (
 def member_routine(slug: str, routine_id: int) -> tuple[GroupAccess, Routine]:
     """:func:`member_access` and the group's routine ``routine_id`` (with its overrides) in one
     statement, with the same answers: 404 for a group hidden from the person, 403 for a
-    visible group the person is not a member of, then 404 for a routine not in the group."""
-    if not current_user.is_authenticated:
-        member_access(slug)  # 404 for a hidden group, else 403: it does not come back
-        abort(403)
-    session = get_session()
+    visible group the person is not a member of, then 404 for a routine not in the group. A
+    visitor's user id is NULL, which no membership matches."""
+    user_id = current_user.id if current_user.is_authenticated else None
     row = (
-        session.execute(
-            _WITH_ROUTINE, {"slug": slug, "user_id": current_user.id, "routine_id": routine_id}
-        )
+        get_session()
+        .execute(_WITH_ROUTINE, {"slug": slug, "user_id": user_id, "routine_id": routine_id})
         .unique()
         .first()
     )
     group, membership, routine = (row[0], row[1], row[2]) if row else (None, None, None)
-    if group is None or (not group.is_public and membership is None):
-        abort(404)
-    access = GroupAccess(group, membership)
-    if not access.is_member:
-        abort(403, gettext("Join this group first."))
+    access = _as_member(_visible(group, membership))
     if routine is None:
         abort(404)
     return access, routine

@@ -64,18 +64,18 @@ def localize(naive: datetime, tz_name: str) -> datetime:
     ambiguous time takes its first instant. zoneinfo gives the pre-transition offset for fold=0,
     and the UTC round trip turns that into a real wall-clock time.
     """
-    zone = load_zone(tz_name)
-    aware = naive.replace(tzinfo=zone, fold=0)
-    return aware.astimezone(UTC).astimezone(zone)
+    return instant(naive, tz_name).astimezone(load_zone(tz_name))
 
 
 def instant(naive: datetime, tz_name: str) -> datetime:
     """``localize`` in UTC: safe to compare and subtract.
 
     Aware datetimes sharing a zone compare by wall clock (fold ignored), and an ambiguous time
-    never equals a time in another zone (PEP 495), so comparisons belong in UTC.
+    never equals a time in another zone (PEP 495), so comparisons belong in UTC. The instant is
+    the one zoneinfo gives the wall time with fold=0; ``localize`` only turns it back into the
+    zone's wall clock.
     """
-    return localize(naive, tz_name).astimezone(UTC)
+    return naive.replace(tzinfo=load_zone(tz_name), fold=0).astimezone(UTC)
 
 
 def to_local_naive(aware: datetime, tz_name: str) -> datetime:
